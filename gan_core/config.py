@@ -1,0 +1,248 @@
+"""The one configuration object of a GAN run, built strictly from a flat dict.
+
+The flat keys are the vocabulary users write in studies and the column names of every report, so a study
+sweeps exactly what it says: an unknown key, a wrong type or an out-of-range value is a ValueError that names
+the key, the value and what is allowed -- never a silent default.
+
+Keys left out take the defaults in ``BASE_DEFAULTS``, overlaid by the per-dataset defaults in
+``DATASET_DEFAULTS`` (an MLP with a linear output for 2D points, an affine generator for gauss1d). A key the
+user gives always wins. ``to_flat()`` returns every key with its resolved value.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+IMAGE_DATASETS = ("mnist5k", "mnist", "fashion_mnist", "cifar10")
+POINT_DATASETS = ("ring8", "grid25", "gauss1d")
+DATASETS = IMAGE_DATASETS + POINT_DATASETS
+ARCHS = ("dcgan", "mlp", "affine")
+G_LOSSES = ("non_saturating", "minimax")
+G_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh")
+G_OUTPUTS = ("tanh", "sigmoid", "linear")
+D_ACTIVATIONS = ("leaky_relu", "relu")
+IMAGE_SIZES = (32, 64)
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("fp32", "bf16")
+
+# The DCGAN guideline switches, with the value that follows the guideline. A study's baseline sets all of them
+# to these values; switching one off means setting it to the other value listed in GUIDELINE_OFF.
+GUIDELINES: dict[str, Any] = {
+    "strided_conv": True,
+    "batchnorm_g": True,
+    "batchnorm_d": True,
+    "fc_hidden": False,
+    "g_activation": "relu",
+    "g_output": "tanh",
+    "d_activation": "leaky_relu",
+}
+GUIDELINE_OFF: dict[str, Any] = {
+    "strided_conv": False,
+    "batchnorm_g": False,
+    "batchnorm_d": False,
+    "fc_hidden": True,
+    "g_activation": "leaky_relu",
+    "g_output": "sigmoid",
+    "d_activation": "relu",
+}
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Every setting of one GAN run. Build it with ``GANConfig.from_flat``; see README "Configuration"."""
+
+    # data
+    dataset: str = "mnist5k"
+    data_root: str = "~/.cache/gan_study/data"
+    image_size: int = 32
+    # architecture
+    arch: str = "dcgan"
+    nz: int = 100
+    ngf: int = 64
+    ndf: int = 64
+    mlp_hidden: int = 128
+    mlp_layers: int = 2
+    strided_conv: bool = True
+    batchnorm_g: bool = True
+    batchnorm_d: bool = True
+    fc_hidden: bool = False
+    g_activation: str = "relu"
+    g_output: str = "tanh"
+    d_activation: str = "leaky_relu"
+    # algorithm
+    k: int = 1
+    g_loss: str = "non_saturating"
+    batch_size: int = 64
+    lr_d: float = 2e-4
+    lr_g: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    steps: int = 2000
+    # evaluation
+    eval_every: int = 250
+    eval_samples: int = 2000
+    # execution
+    seed: int = 0
+    threads: int = 1
+    device: str = "auto"
+    precision: str = "fp32"
+
+    @classmethod
+    def from_flat(cls, d: Mapping[str, Any]) -> "GANConfig":
+        """Strict constructor: the only way to build a config from user input."""
+        if not isinstance(d, Mapping):
+            raise ValueError(f"config must be a mapping of key to value, got {type(d).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown config key {unknown[0]!r}{_did_you_mean(unknown[0], known)}; "
+                f"allowed keys: {', '.join(sorted(known))}"
+            )
+        values = dict(BASE_DEFAULTS)
+        if "dataset" in d:
+            _check_choice("dataset", d["dataset"], DATASETS)
+            values.update(DATASET_DEFAULTS[d["dataset"]])
+        values.update(d)
+        for f in dataclasses.fields(cls):
+            values[f.name] = _coerce(f.name, values[f.name], _FIELD_TYPES[f.name])
+        cfg = cls(**values)
+        cfg._validate()
+        return cfg
+
+    def to_flat(self) -> dict[str, Any]:
+        """Every key with its resolved value: ``GANConfig.from_flat(cfg.to_flat()) == cfg``."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> "GANConfig":
+        """A copy with some keys changed, validated like ``from_flat``."""
+        return GANConfig.from_flat({**self.to_flat(), **changes})
+
+    @property
+    def is_image(self) -> bool:
+        return self.dataset in IMAGE_DATASETS
+
+    @property
+    def channels(self) -> int:
+        """Image channels (1 for the MNIST family, 3 for CIFAR-10); 0 for point data."""
+        if not self.is_image:
+            return 0
+        return 3 if self.dataset == "cifar10" else 1
+
+    @property
+    def data_dim(self) -> int:
+        """Dimension of one point for point datasets; 0 for images."""
+        return {"ring8": 2, "grid25": 2, "gauss1d": 1}.get(self.dataset, 0)
+
+    def _validate(self) -> None:
+        _check_choice("dataset", self.dataset, DATASETS)
+        _check_choice("image_size", self.image_size, IMAGE_SIZES)
+        _check_choice("arch", self.arch, ARCHS)
+        _check_choice("g_loss", self.g_loss, G_LOSSES)
+        _check_choice("g_activation", self.g_activation, G_ACTIVATIONS)
+        _check_choice("g_output", self.g_output, G_OUTPUTS)
+        _check_choice("d_activation", self.d_activation, D_ACTIVATIONS)
+        _check_choice("device", self.device, DEVICES)
+        _check_choice("precision", self.precision, PRECISIONS)
+        for key in ("nz", "ngf", "ndf", "mlp_hidden", "mlp_layers", "k", "batch_size", "steps", "eval_every",
+                    "threads"):
+            _check_range(key, getattr(self, key), ">= 1", getattr(self, key) >= 1)
+        _check_range("eval_samples", self.eval_samples, ">= 10", self.eval_samples >= 10)
+        _check_range("seed", self.seed, ">= 0", self.seed >= 0)
+        for key in ("lr_d", "lr_g"):
+            v = getattr(self, key)
+            _check_range(key, v, "a finite number > 0", math.isfinite(v) and v > 0)
+        for key in ("beta1", "beta2"):
+            v = getattr(self, key)
+            _check_range(key, v, "0 <= value < 1", 0 <= v < 1)
+        if not self.data_root:
+            raise ValueError("config key 'data_root' is empty; allowed: a directory path")
+        if self.is_image and self.arch != "dcgan":
+            raise ValueError(f"config key 'arch' = {self.arch!r} does not fit image dataset {self.dataset!r}; "
+                             f"allowed for images: 'dcgan'")
+        if not self.is_image and self.arch == "dcgan":
+            raise ValueError(f"config key 'arch' = 'dcgan' does not fit point dataset {self.dataset!r}; "
+                             f"allowed: 'mlp' (or 'affine' for gauss1d)")
+        if self.arch == "affine" and self.dataset != "gauss1d":
+            raise ValueError(f"config key 'arch' = 'affine' needs dataset 'gauss1d', got {self.dataset!r}")
+        if self.arch == "affine" and self.nz != 1:
+            raise ValueError(f"config key 'nz' = {self.nz} does not fit arch 'affine'; allowed: 1")
+
+
+BASE_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(GANConfig)}
+
+# Defaults that depend on the dataset: what a sensible run of that kind of data needs.
+_POINTS = {"arch": "mlp", "nz": 2, "g_output": "linear", "batch_size": 256, "lr_d": 1e-3, "lr_g": 1e-3,
+           "steps": 2000, "eval_every": 250, "eval_samples": 2500}
+DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "mnist5k": {},
+    "mnist": {},
+    "fashion_mnist": {},
+    "cifar10": {},
+    "ring8": dict(_POINTS),
+    "grid25": dict(_POINTS),
+    "gauss1d": {**_POINTS, "arch": "affine", "nz": 1, "eval_samples": 10000},
+}
+
+_FIELD_TYPES: dict[str, type] = {
+    f.name: {"str": str, "int": int, "float": float, "bool": bool}[f.type]
+    for f in dataclasses.fields(GANConfig)
+}
+
+
+def _coerce(key: str, value: Any, want: type) -> Any:
+    """Accept a value of the declared type; ints for floats and integral floats for ints; nothing else."""
+    if want is bool:
+        if isinstance(value, bool):
+            return value
+    elif want is int:
+        if isinstance(value, bool):
+            pass
+        elif isinstance(value, int):
+            return int(value)
+        elif isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif want is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif want is str:
+        if isinstance(value, str):
+            return value
+    # numpy scalars from search spaces (np.int64, np.float64, np.bool_) are fine too
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return _coerce(key, item(), want)
+    raise ValueError(f"config key {key!r} = {value!r} has type {type(value).__name__}; allowed: {want.__name__}")
+
+
+def _check_choice(key: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"config key {key!r} = {value!r} is not allowed; allowed: "
+                         + " | ".join(repr(a) for a in allowed))
+
+
+def _check_range(key: str, value: Any, rule: str, ok: bool) -> None:
+    if not ok:
+        raise ValueError(f"config key {key!r} = {value!r} is out of range; allowed: {rule}")
+
+
+def _did_you_mean(word: str, known: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_cli_value(text: str) -> Any:
+    """Turn a ``key=value`` command-line value into a Python value: bools, ints, floats, else the string."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
