@@ -166,7 +166,8 @@ class GANConfig:
             raise ValueError(f"config key 'arch' = 'dcgan' does not fit point dataset {self.dataset!r}; "
                              f"allowed: 'mlp' (or 'affine' for gauss1d)")
         if self.arch == "affine" and self.dataset != "gauss1d":
-            raise ValueError(f"config key 'arch' = 'affine' needs dataset 'gauss1d', got {self.dataset!r}")
+            raise ValueError(f"config key 'arch' = 'affine' does not fit dataset {self.dataset!r}; "
+                             f"allowed: 'affine' only with dataset 'gauss1d'")
         if self.arch == "affine" and self.nz != 1:
             raise ValueError(f"config key 'nz' = {self.nz} does not fit arch 'affine'; allowed: 1")
 

@@ -1,0 +1,72 @@
+"""Saving and loading the complete training state, safely.
+
+A checkpoint is one file, ``state.pt``, holding only tensors, numbers, strings and dicts of them, so it loads
+with ``torch.load(weights_only=True)``: loading a checkpoint never runs code from the file, which matters because
+results directories travel between machines and users.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT = "gan-study-trainer/1"
+STATE_FILE = "state.pt"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unreadable, of another format or of another configuration."""
+
+
+def save_state(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """Write ``state`` atomically: a crash mid-write leaves the previous file, never a truncated one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"format": FORMAT, **state}, f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_state(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a checkpoint written by ``save_state`` onto the CPU; CheckpointError with one clear line otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / STATE_FILE
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {str(path)!r} does not exist; expected a {STATE_FILE} written by gan-study")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"checkpoint {str(path)!r} is unreadable (truncated, or not a gan-study "
+                              f"checkpoint): {first}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:  # a file's content, not a config
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(f"checkpoint {str(path)!r} has format {found!r}; allowed: {FORMAT!r}")
+    return state
+
+
+def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu"):
+    """Rebuild the trained generator of a checkpoint, in eval mode: ``(generator, cfg)``.
+
+    For reports and notebooks: sample grids, interpolations and z arithmetic need G only.
+    """
+    from gan_core.config import GANConfig
+    from gan_core.models import build_generator
+
+    state = load_state(path)
+    cfg = GANConfig.from_flat(state["config"])
+    generator = build_generator(cfg)
+    generator.load_state_dict(state["generator"])
+    return generator.to(device).eval(), cfg

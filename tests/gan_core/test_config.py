@@ -1,0 +1,112 @@
+"""GANConfig: strict construction from a flat dict, documented defaults, exact round trip."""
+import numpy as np
+import pytest
+
+from gan_core.config import BASE_DEFAULTS, DATASET_DEFAULTS, GUIDELINE_OFF, GUIDELINES, GANConfig, parse_cli_value
+
+
+def test_defaults_are_the_documented_ones():
+    cfg = GANConfig.from_flat({})
+    assert cfg.to_flat() == BASE_DEFAULTS
+    assert (cfg.dataset, cfg.arch, cfg.k, cfg.g_loss, cfg.image_size) == ("mnist5k", "dcgan", 1, "non_saturating", 32)
+    # every guideline switch defaults to following the guideline
+    assert {key: getattr(cfg, key) for key in GUIDELINES} == GUIDELINES
+
+
+def test_dataset_defaults_overlay_and_user_keys_win():
+    cfg = GANConfig.from_flat({"dataset": "ring8"})
+    assert (cfg.arch, cfg.nz, cfg.g_output, cfg.lr_d) == ("mlp", 2, "linear", 1e-3)
+    cfg = GANConfig.from_flat({"dataset": "ring8", "nz": 5, "lr_d": 3e-4})
+    assert (cfg.nz, cfg.lr_d) == (5, 3e-4)
+    assert GANConfig.from_flat({"dataset": "gauss1d"}).arch == "affine"
+    assert set(DATASET_DEFAULTS) == {"mnist5k", "mnist", "fashion_mnist", "cifar10", "ring8", "grid25", "gauss1d"}
+
+
+def test_round_trip_is_exact():
+    cfg = GANConfig.from_flat({"dataset": "cifar10", "k": 3, "g_loss": "minimax", "batchnorm_d": False})
+    assert GANConfig.from_flat(cfg.to_flat()) == cfg
+    assert cfg.replace(k=5).k == 5
+
+
+def test_guideline_off_values_differ_from_guidelines_and_are_valid():
+    assert set(GUIDELINE_OFF) == set(GUIDELINES)
+    for key, off in GUIDELINE_OFF.items():
+        assert off != GUIDELINES[key]
+        assert getattr(GANConfig.from_flat({key: off}), key) == off
+
+
+@pytest.mark.parametrize("bad, key", [
+    ({"kk": 1}, "kk"),
+    ({"learning_rate": 1e-3}, "learning_rate"),
+    ({"k": "3"}, "k"),
+    ({"k": 2.5}, "k"),
+    ({"k": True}, "k"),
+    ({"batchnorm_d": 1}, "batchnorm_d"),
+    ({"lr_d": "fast"}, "lr_d"),
+    ({"dataset": 3}, "dataset"),
+    ({"k": 0}, "k"),
+    ({"lr_d": 0.0}, "lr_d"),
+    ({"lr_g": -1e-4}, "lr_g"),
+    ({"lr_g": float("nan")}, "lr_g"),
+    ({"beta1": 1.0}, "beta1"),
+    ({"beta2": -0.1}, "beta2"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"image_size": 28}, "image_size"),
+    ({"dataset": "imagenet"}, "dataset"),
+    ({"g_loss": "wasserstein"}, "g_loss"),
+    ({"arch": "resnet"}, "arch"),
+    ({"g_output": "relu"}, "g_output"),
+    ({"d_activation": "tanh"}, "d_activation"),
+    ({"steps": 0}, "steps"),
+    ({"eval_every": -5}, "eval_every"),
+    ({"seed": -1}, "seed"),
+    ({"threads": 0}, "threads"),
+    ({"device": "tpu"}, "device"),
+    ({"dataset": "ring8", "arch": "dcgan"}, "arch"),
+    ({"dataset": "mnist5k", "arch": "mlp"}, "arch"),
+    ({"dataset": "ring8", "arch": "affine"}, "arch"),
+])
+def test_bad_values_raise_naming_the_key(bad, key):
+    with pytest.raises(ValueError) as err:
+        GANConfig.from_flat(bad)
+    message = str(err.value)
+    assert f"'{key}'" in message
+    assert "allowed" in message
+    assert "\n" not in message
+
+
+def test_unknown_key_suggests_the_close_one():
+    with pytest.raises(ValueError, match=r"did you mean 'lr_d'\?"):
+        GANConfig.from_flat({"lr_dd": 1e-3})
+
+
+def test_not_a_mapping():
+    with pytest.raises(ValueError, match="mapping"):
+        GANConfig.from_flat([("k", 1)])
+
+
+def test_numeric_coercions_are_exact_and_numpy_scalars_are_accepted():
+    cfg = GANConfig.from_flat({"k": 3.0, "lr_d": 1, "beta1": np.float64(0.25), "batch_size": np.int64(16),
+                               "fc_hidden": np.bool_(True)})
+    assert (cfg.k, cfg.lr_d, cfg.beta1, cfg.batch_size, cfg.fc_hidden) == (3, 1.0, 0.25, 16, True)
+    assert type(cfg.k) is int and type(cfg.lr_d) is float and type(cfg.batch_size) is int
+
+
+def test_config_is_frozen():
+    cfg = GANConfig.from_flat({})
+    with pytest.raises(Exception):
+        cfg.k = 3
+
+
+def test_derived_properties():
+    assert (GANConfig.from_flat({"dataset": "cifar10"}).channels, GANConfig.from_flat({}).channels) == (3, 1)
+    assert GANConfig.from_flat({"dataset": "grid25"}).data_dim == 2
+    assert GANConfig.from_flat({"dataset": "gauss1d"}).data_dim == 1
+    assert GANConfig.from_flat({"dataset": "ring8"}).is_image is False
+
+
+@pytest.mark.parametrize("text, value", [("3", 3), ("2e-4", 2e-4), ("true", True), ("False", False),
+                                         ("minimax", "minimax"), ("0.5", 0.5)])
+def test_parse_cli_value(text, value):
+    parsed = parse_cli_value(text)
+    assert parsed == value and type(parsed) is type(value)

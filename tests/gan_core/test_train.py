@@ -1,0 +1,51 @@
+"""``python -m gan_core.train``: trains, writes a grid and a checkpoint, ends with one JSON line; bad input exits 2."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gan_core.train import main, parse_overrides
+
+
+def test_trains_and_prints_final_metrics_as_json(tmp_path, capsys):
+    code = main(["dataset=ring8", "steps=20", "eval_every=10", "mlp_hidden=16", "--out", str(tmp_path)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    final = json.loads(lines[-1])
+    assert code == 0
+    assert (final["g_steps"], final["d_steps"], final["status"]) == (20, 20, "ok")
+    assert (tmp_path / "samples.png").stat().st_size > 0 and (tmp_path / "state.pt").is_file()
+
+
+def test_image_run_writes_a_sample_grid(tmp_path, capsys):
+    code = main(["ngf=8", "ndf=8", "batch_size=8", "steps=2", "eval_every=2", "--no-metrics", "--out", str(tmp_path)])
+    assert code == 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "samples.png") as im:
+        assert im.size == (8 * 32 + 9 * 2, 8 * 32 + 9 * 2)  # 8x8 grid of 32 px images, 2 px padding
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["kk=3"], "unknown config key 'kk'"),
+    (["k=0"], "config key 'k' = 0 is out of range; allowed: >= 1"),
+    (["g_loss=hinge"], "config key 'g_loss' = 'hinge' is not allowed"),
+    (["k"], "argument 'k' is not of the form key=value"),
+    (["k=1", "k=2"], "config key 'k' is given twice"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, fragment, tmp_path, capsys):
+    assert main(argv + ["--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_unknown_option_exits_2_with_one_line():
+    proc = subprocess.run([sys.executable, "-m", "gan_core.train", "--bogus"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["python -m gan_core.train: error: unrecognized arguments: --bogus"]
+
+
+def test_parse_overrides_types():
+    assert parse_overrides(["k=3", "lr_d=1e-3", "fc_hidden=true", "dataset=ring8"]) == {
+        "k": 3, "lr_d": 1e-3, "fc_hidden": True, "dataset": "ring8"}

@@ -1,0 +1,173 @@
+"""Algorithm 1 exactly: the k-step schedule, fresh minibatches, exact resume, determinism, divergence as a result."""
+import math
+
+import pytest
+import torch
+
+from gan_core.checkpoint import CheckpointError
+from gan_core.config import GANConfig
+from gan_core.trainer import Trainer
+
+TIME_KEYS = ("train_time_s", "eval_time_s")
+RING = {"dataset": "ring8", "steps": 12, "eval_every": 4, "batch_size": 32, "mlp_hidden": 16}
+TINY_DCGAN = {"dataset": "mnist5k", "ngf": 8, "ndf": 8, "batch_size": 8, "steps": 6, "eval_every": 2}
+
+
+def without_time(history):
+    return [{k: v for k, v in m.items() if k not in TIME_KEYS} for m in history]
+
+
+def params(module):
+    return [p.detach().clone() for p in module.parameters()] + [b.clone() for b in module.buffers()]
+
+
+def same_tensors(a, b):
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_d_steps_is_k_times_g_steps_and_each_step_counted_once(k):
+    trainer = Trainer(GANConfig.from_flat({**RING, "k": k}))
+    calls = {"d": 0, "g": 0, "data": 0, "noise": 0}
+    for name, opt in (("d", trainer.opt_d), ("g", trainer.opt_g)):
+        step = opt.step
+
+        def counted(*a, _step=step, _name=name, **kw):
+            calls[_name] += 1
+            return _step(*a, **kw)
+        opt.step = counted
+    sample, noise = trainer.data.sample, trainer._noise
+
+    def counted_sample(*a, **kw):
+        calls["data"] += 1
+        return sample(*a, **kw)
+
+    def counted_noise(*a, **kw):
+        calls["noise"] += 1
+        return noise(*a, **kw)
+    trainer.data.sample, trainer._noise = counted_sample, counted_noise
+    history = list(trainer.run())
+    assert [m["g_steps"] for m in history] == [4, 8, 12]
+    assert [m["d_steps"] for m in history] == [4 * k, 8 * k, 12 * k]
+    assert [m["status"] for m in history] == ["running", "running", "ok"]
+    # k fresh data minibatches and k + 1 fresh noise batches per iteration, one optimizer step each
+    assert calls == {"d": 12 * k, "g": 12, "data": 12 * k, "noise": 12 * (k + 1)}
+
+
+def test_each_update_changes_only_its_own_network():
+    trainer = Trainer(GANConfig.from_flat(RING))
+    g_before, d_before = params(trainer.G), params(trainer.D)
+    trainer._d_step()
+    assert same_tensors(params(trainer.G), g_before)
+    assert not same_tensors(params(trainer.D), d_before)
+    d_after = [p.detach().clone() for p in trainer.D.parameters()]
+    trainer._g_step()
+    assert same_tensors([p.detach().clone() for p in trainer.D.parameters()], d_after)
+    assert not same_tensors(params(trainer.G), g_before)
+    assert all(p.requires_grad for p in trainer.D.parameters())
+
+
+def test_metrics_dict_has_every_documented_key():
+    (last,) = list(Trainer(GANConfig.from_flat({**RING, "steps": 4})).run())
+    assert set(last) == {"g_steps", "d_steps", "status", "d_loss", "d_loss_real", "d_loss_fake", "d_real", "d_fake",
+                         "grad_norm_d", "g_loss", "grad_norm_g", "value", "train_time_s", "eval_time_s"}
+    assert last["value"] == -last["d_loss"]
+    assert last["d_loss"] == pytest.approx(last["d_loss_real"] + last["d_loss_fake"], rel=1e-6)
+    assert 0 < last["d_real"] < 1 and 0 < last["d_fake"] < 1
+
+
+@pytest.mark.parametrize("flat", [RING, TINY_DCGAN, {**TINY_DCGAN, "k": 2, "g_loss": "minimax"}])
+def test_same_seed_gives_identical_metrics_and_another_seed_does_not(flat):
+    cfg = GANConfig.from_flat(flat)
+    first = without_time(Trainer(cfg).run())
+    second = without_time(Trainer(cfg).run())
+    assert first == second
+    other = without_time(Trainer(cfg.replace(seed=1)).run())
+    assert other != first
+
+
+@pytest.mark.parametrize("flat", [RING, TINY_DCGAN])
+def test_save_load_continue_equals_an_unbroken_run_bit_for_bit(flat, tmp_path):
+    cfg = GANConfig.from_flat(flat)
+    unbroken = Trainer(cfg)
+    full = without_time(unbroken.run())
+
+    first = Trainer(cfg)
+    run = first.run()
+    head = [next(run)]  # stop after the first report, as a crashed trial would
+    first.save(tmp_path / "state.pt")
+    del first, run
+
+    resumed = Trainer(cfg)
+    resumed.load(tmp_path / "state.pt")
+    assert resumed.g_steps == flat["eval_every"]
+    tail = list(resumed.run())
+    assert without_time(head + tail) == full
+    assert same_tensors(params(resumed.G), params(unbroken.G))
+    assert same_tensors(params(resumed.D), params(unbroken.D))
+
+
+def test_resuming_mid_interval_keeps_the_interval_means(tmp_path):
+    cfg = GANConfig.from_flat(RING)
+    full = without_time(Trainer(cfg).run())
+    first = Trainer(cfg)
+    assert without_time([next(first.run())]) == full[:1]
+    for _ in range(2):  # stop 1.5 intervals in, between two reports
+        first.iteration()
+    first.save(tmp_path / "state.pt")
+    resumed = Trainer(cfg)
+    resumed.load(tmp_path / "state.pt")
+    assert without_time(resumed.run()) == full[1:]
+
+
+def test_checkpoint_of_another_config_is_refused(tmp_path):
+    Trainer(GANConfig.from_flat(RING)).save(tmp_path / "state.pt")
+    other = Trainer(GANConfig.from_flat({**RING, "k": 2}))
+    with pytest.raises(CheckpointError, match="'k' is 1 there and 2 here"):
+        other.load(tmp_path / "state.pt")
+    # where and how fast it runs may change
+    Trainer(GANConfig.from_flat({**RING, "threads": 2})).load(tmp_path / "state.pt")
+
+
+def test_a_non_finite_loss_ends_the_run_as_diverged():
+    trainer = Trainer(GANConfig.from_flat(RING))
+    sample = trainer.data.sample
+
+    def poisoned(n, gen):
+        batch = sample(n, gen)
+        return batch * float("nan") if trainer.g_steps >= 5 else batch
+    trainer.data.sample = poisoned
+    history = list(trainer.run())
+    assert [m["status"] for m in history] == ["running", "diverged"]
+    assert history[-1]["g_steps"] == 6  # found in the iteration that produced it
+    assert math.isnan(history[-1]["d_loss"])
+    assert trainer.status == "diverged"
+
+
+def test_absurd_learning_rates_diverge_as_a_result_not_an_exception():
+    cfg = GANConfig.from_flat({**TINY_DCGAN, "lr_d": 1e12, "lr_g": 1e12, "steps": 40, "eval_every": 20,
+                               "batchnorm_d": False, "batchnorm_g": False, "g_output": "linear"})
+    history = list(Trainer(cfg).run())
+    assert history[-1]["status"] == "diverged"
+    assert history[-1]["g_steps"] < 40
+
+
+def test_trainer_uses_the_threads_it_is_given():
+    torch.set_num_threads(2)
+    Trainer(GANConfig.from_flat({**RING, "threads": 1}))
+    assert torch.get_num_threads() == 1
+
+
+def test_sample_uses_the_fixed_evaluation_noise():
+    trainer = Trainer(GANConfig.from_flat(RING))
+    a = trainer.sample(10)
+    trainer.iteration()  # training consumes its own streams, never the evaluation noise
+    trainer.G.load_state_dict(Trainer(GANConfig.from_flat(RING)).G.state_dict())
+    assert torch.equal(trainer.sample(10), a)
+    assert a.shape == (10, 2)
+
+
+def test_bf16_autocast_trains_with_finite_losses():
+    history = list(Trainer(GANConfig.from_flat({**TINY_DCGAN, "precision": "bf16"})).run())
+    assert history[-1]["status"] == "ok"
+    assert all(math.isfinite(m["d_loss"]) and math.isfinite(m["g_loss"]) for m in history)
