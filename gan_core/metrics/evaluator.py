@@ -1,0 +1,278 @@
+"""The evaluator a trial calls every ``eval_every`` generator steps: ``build_evaluator(cfg)`` picks the metrics of
+the dataset and precomputes everything about the real data once.
+
+Why this shape: a Ray study driver builds one evaluator, ships it to every trial (so it is a plain picklable
+object: numbers, tensors, a small nn.Module) and each trial calls ``evaluate(generator, z)`` with its own fixed
+noise z. Image evaluators train (or load from the on-disk cache) the dataset's classifier at build time, so no
+trial ever trains it, and hold the held-out reals' features, mean, covariance square root and k-NN radii, so an
+evaluation pays only for its generated samples.
+
+    evaluator = build_evaluator(cfg, cache_dir=None, device="cpu")
+    metrics = evaluator.evaluate(generator, z)      # z: [n, nz] on the evaluator's device
+    evaluator.primary_metric, evaluator.mode, evaluator.n_samples, evaluator.to(device)
+
+Metric keys per dataset kind (all floats, plus ``eval_status``: "ok" | "nonfinite_samples"):
+- images: fd, cis, precision, recall, density, coverage, classes_covered, class_kl, diversity; primary "fd".
+- ring8 / grid25: modes_captured, high_quality_frac, reverse_kl, diversity; primary "reverse_kl".
+- gauss1d, affine generator: jsd (exact), g_mu, g_sigma, diversity; primary "jsd".
+- gauss1d, other generators: jsd_estimate (KDE estimate), diversity; primary "jsd_estimate".
+``diversity`` is the generated spread over the real spread (sqrt of the ratio of covariance traces, in the
+classifier's feature space for images): 1 when they match, ~0 when G emits a single point; ``assess_stability``
+uses it to flag collapse. If any generated value is NaN or infinite, every metric is NaN and eval_status is
+"nonfinite_samples": a metric of garbage is never a silent number.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from gan_core.config import GANConfig
+from gan_core.metrics.classifier import LeNet, load_or_train_classifier
+from gan_core.metrics.features import (
+    PRECISION_RECALL_K,
+    RealFeatureStats,
+    class_histogram_metrics,
+    classifier_inception_score,
+    feature_stats,
+    frechet_distance,
+    prdc,
+)
+from gan_core.metrics.gaussian import gaussian_jsd, jsd_estimate
+from gan_core.metrics.mixtures import mixture_metrics_from_spec
+
+__all__ = ["build_evaluator", "prepare_classifier", "ImageEvaluator", "MixtureEvaluator", "GaussianEvaluator"]
+
+EVAL_BATCH = 500  # generator / classifier batch during evaluation
+REAL_SUBSET_SEED = 0  # which held-out reals form the reference when there are more than n_samples
+
+
+def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
+                    device: torch.device | str = "cpu") -> "ImageEvaluator | MixtureEvaluator | GaussianEvaluator":
+    """The evaluator of ``cfg.dataset`` on ``device``. Images: trains or loads the cached classifier (under a file
+    lock, see ``gan_core.metrics.classifier``) and precomputes the held-out statistics; points: nothing heavy."""
+    if not isinstance(cfg, GANConfig):
+        raise ValueError(f"build_evaluator needs a GANConfig, got {type(cfg).__name__}")
+    from gan_core.data import load_dataset
+
+    if cfg.is_image:
+        data = load_dataset(cfg, "cpu")
+        classifier, meta = load_or_train_classifier(data, cache_dir, device)
+        return ImageEvaluator(cfg, data, classifier, meta, device)
+    if cfg.dataset in ("ring8", "grid25"):
+        from gan_core.data import mixture_spec
+
+        centres, std = mixture_spec(cfg.dataset)
+        return MixtureEvaluator(cfg.dataset, centres, std, cfg.eval_samples, device)
+    if cfg.dataset == "gauss1d":
+        data = load_dataset(cfg, "cpu")
+        return GaussianEvaluator(data.mu, data.sigma, cfg.arch == "affine", cfg.eval_samples, device)
+    raise ValueError(f"no evaluator for dataset {cfg.dataset!r}")
+
+
+def prepare_classifier(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
+                       device: torch.device | str = "cpu") -> dict:
+    """Train (or find) the cached classifier of an image config and return its metadata; for a study driver to
+    call before any trial starts. Point datasets need none: returns {}."""
+    if not cfg.is_image:
+        return {}
+    from gan_core.data import load_dataset
+
+    _, meta = load_or_train_classifier(load_dataset(cfg, "cpu"), cache_dir, device)
+    return meta
+
+
+def _check_z(z: torch.Tensor, min_rows: int) -> None:
+    if not torch.is_tensor(z) or z.ndim != 2:
+        raise ValueError(f"z must be a 2D tensor [n, nz], got "
+                         f"{tuple(z.shape) if torch.is_tensor(z) else type(z).__name__}")
+    if z.shape[0] < min_rows:
+        raise ValueError(f"z has {z.shape[0]} rows; allowed: at least {min_rows} (the metrics need them)")
+
+
+@torch.no_grad()
+def _generate(generator: nn.Module, z: torch.Tensor, batch: int = EVAL_BATCH) -> torch.Tensor:
+    """generator(z) in batches, in eval mode (batchnorm uses running stats), float32; train mode restored."""
+    was_training = generator.training
+    generator.eval()
+    try:
+        out = torch.cat([generator(z[i:i + batch]).float() for i in range(0, z.shape[0], batch)])
+    finally:
+        generator.train(was_training)
+    return out
+
+
+class _Evaluator:
+    primary_metric: str
+    mode = "min"
+    metric_keys: tuple[str, ...]
+    device: torch.device
+
+    def _nan_result(self) -> dict:
+        out: dict = {k: math.nan for k in self.metric_keys}
+        out["eval_status"] = "nonfinite_samples"
+        return out
+
+    def _moved(self, device: torch.device | str) -> "_Evaluator":
+        new = copy.copy(self)
+        new.device = torch.device(device)
+        return new
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(primary_metric={self.primary_metric!r}, n_samples={self.n_samples})"
+
+
+class ImageEvaluator(_Evaluator):
+    """fd, cis, precision, recall, density, coverage, classes_covered, class_kl, diversity of generated images
+    against ``n_samples`` held-out reals, in the feature space of the dataset's cached classifier."""
+
+    primary_metric = "fd"
+    metric_keys = ("fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl",
+                   "diversity")
+
+    def __init__(self, cfg: GANConfig, data, classifier: LeNet, meta: dict, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.dataset = data.name
+        self.image_size = int(data.image_size)
+        self.channels = int(data.channels)
+        self.n_classes = int(data.n_classes)
+        self.classifier = classifier.to(self.device).eval()
+        self.classifier_meta = dict(meta)
+        self.classifier_accuracy = float(meta["heldout_accuracy"])
+        n_held = int(data.heldout.shape[0])
+        self.n_samples = min(int(cfg.eval_samples), n_held)
+        if n_held > self.n_samples:
+            idx = torch.randperm(n_held, generator=torch.Generator().manual_seed(REAL_SUBSET_SEED))[:self.n_samples]
+            real_u8 = data.heldout[idx.to(data.heldout.device)]
+        else:
+            real_u8 = data.heldout
+        feats, logits = self.features(real_u8.to(self.device).float() / 127.5 - 1)  # uint8 -> [-1, 1]
+        self.real = RealFeatureStats.from_features(feats)
+        self.real_cis = classifier_inception_score(logits)  # the classifier's own score on real data
+        self._real_trace = float(np.trace(self.real.cov))
+
+    def to(self, device: torch.device | str) -> "ImageEvaluator":
+        new = self._moved(device)
+        new.classifier = copy.deepcopy(self.classifier).to(new.device)
+        new.real = self.real.to(new.device)
+        return new
+
+    @torch.no_grad()
+    def features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Penultimate features [n, 128] and class logits [n, K] of float images [n, C, S, S] in [-1, 1].
+
+        Always in float32 (autocast off), like the real reference statistics, whatever context the caller is in.
+        """
+        feats, logits = [], []
+        with torch.autocast(self.device.type, enabled=False):
+            for i in range(0, images.shape[0], EVAL_BATCH):
+                f = self.classifier.features(images[i:i + EVAL_BATCH].to(self.device, torch.float32))
+                feats.append(f)
+                logits.append(self.classifier.head(f))
+        return torch.cat(feats), torch.cat(logits)
+
+    def score_images(self, images: torch.Tensor) -> dict:
+        """All image metrics of float images [n, C, S, S] in [-1, 1] (n > 3) against the held-out reference."""
+        want = (self.channels, self.image_size, self.image_size)
+        if not torch.is_tensor(images) or images.ndim != 4 or tuple(images.shape[1:]) != want:
+            raise ValueError(f"generated images must have shape [n, {want[0]}, {want[1]}, {want[2]}], got "
+                             f"{tuple(images.shape) if torch.is_tensor(images) else type(images).__name__}")
+        if images.shape[0] <= PRECISION_RECALL_K:
+            raise ValueError(f"{images.shape[0]} generated images; allowed: at least {PRECISION_RECALL_K + 1} "
+                             f"(k-NN recall needs k={PRECISION_RECALL_K} neighbours)")
+        if not bool(torch.isfinite(images).all()):
+            return self._nan_result()
+        feats, logits = self.features(images)
+        mu, cov = feature_stats(feats)
+        out = {"fd": frechet_distance(self.real.mu, self.real.cov, mu, cov, sqrt_cov1=self.real.sqrt_cov),
+               "cis": classifier_inception_score(logits)}
+        out.update(prdc(self.real, feats))
+        out.update(class_histogram_metrics(logits))
+        out["diversity"] = math.sqrt(max(float(np.trace(cov)), 0.0) / self._real_trace) if self._real_trace > 0 \
+            else math.nan
+        out["eval_status"] = "ok"
+        return out
+
+    def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
+        _check_z(z, PRECISION_RECALL_K + 1)
+        return self.score_images(_generate(generator, z).to(self.device))
+
+
+class MixtureEvaluator(_Evaluator):
+    """modes_captured, high_quality_frac, reverse_kl (VEEGAN / PacGAN) and diversity of 2D samples."""
+
+    primary_metric = "reverse_kl"
+    metric_keys = ("modes_captured", "high_quality_frac", "reverse_kl", "diversity")
+
+    def __init__(self, name: str, centres: np.ndarray, std: float, n_samples: int,
+                 device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.dataset = name
+        self.centres = torch.as_tensor(np.asarray(centres), dtype=torch.float64, device=self.device)  # [M, 2]
+        self.std = float(std)
+        self.n_samples = int(n_samples)
+        c = self.centres.cpu().numpy()
+        # total variance of the equal-weight mixture: spread of the centres plus the isotropic noise, both axes
+        self._real_trace = float(((c - c.mean(0)) ** 2).sum(1).mean() + 2 * self.std ** 2)
+
+    def to(self, device: torch.device | str) -> "MixtureEvaluator":
+        new = self._moved(device)
+        new.centres = self.centres.to(new.device)
+        return new
+
+    def score_points(self, x: torch.Tensor) -> dict:
+        if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != 2:
+            raise ValueError(f"generated points must have shape [n, 2], got "
+                             f"{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
+        if not bool(torch.isfinite(x).all()):
+            return self._nan_result()
+        out = mixture_metrics_from_spec(x, self.centres, self.std)
+        spread = float(x.double().var(0, unbiased=False).sum()) if x.shape[0] > 1 else 0.0
+        out["diversity"] = math.sqrt(spread / self._real_trace)
+        out["eval_status"] = "ok"
+        return out
+
+    def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
+        _check_z(z, 1)
+        return self.score_points(_generate(generator, z).to(self.device))
+
+
+class GaussianEvaluator(_Evaluator):
+    """gauss1d: the exact JSD(p_data || p_g) for the affine generator (p_g = N(b, a^2)), else a KDE estimate."""
+
+    def __init__(self, mu: float, sigma: float, affine: bool, n_samples: int, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.dataset = "gauss1d"
+        self.mu = float(mu)
+        self.sigma = float(sigma)
+        self.affine = bool(affine)
+        self.n_samples = int(n_samples)
+        self.primary_metric = "jsd" if self.affine else "jsd_estimate"
+        self.metric_keys = ("jsd", "g_mu", "g_sigma", "diversity") if self.affine else ("jsd_estimate", "diversity")
+
+    def to(self, device: torch.device | str) -> "GaussianEvaluator":
+        return self._moved(device)
+
+    def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
+        _check_z(z, 2)
+        if self.affine:
+            if not (hasattr(generator, "a") and hasattr(generator, "b")):
+                raise ValueError(f"the gauss1d evaluator was built for arch 'affine' and reads generator.a and "
+                                 f"generator.b; {type(generator).__name__} has no such parameters")
+            a, b = float(generator.a.detach().reshape(())), float(generator.b.detach().reshape(()))
+            if not (math.isfinite(a) and math.isfinite(b)):
+                return self._nan_result()
+            # p_g = N(b, a^2); a = 0 is a point mass, singular to p_data: JSD = log 2 exactly
+            jsd = gaussian_jsd(self.mu, self.sigma, b, abs(a)) if a != 0 else math.log(2)
+            return {"jsd": jsd, "g_mu": b, "g_sigma": abs(a), "diversity": abs(a) / self.sigma, "eval_status": "ok"}
+        x = _generate(generator, z)
+        if x.ndim != 2 or x.shape[1] != 1:
+            raise ValueError(f"gauss1d samples must have shape [n, 1], got {tuple(x.shape)}")
+        if not bool(torch.isfinite(x).all()):
+            return self._nan_result()
+        return {"jsd_estimate": jsd_estimate(x, self.mu, self.sigma),
+                "diversity": float(x.double().std()) / self.sigma, "eval_status": "ok"}
