@@ -1,0 +1,72 @@
+"""Markdown tables and numbers for report.md, without ``tabulate`` (which pandas' ``to_markdown`` needs and the
+project does not depend on): a report must be writable on any machine that ran a study."""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+
+def num(x: Any, digits: int = 3, signed: bool = False) -> str:
+    """A number to ``digits`` significant digits (plain notation where sensible); n/a for missing/NaN."""
+    if x is None:
+        return "n/a"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(v):
+        return "n/a"
+    if math.isinf(v):
+        return ("+" if signed and v > 0 else "") + ("inf" if v > 0 else "-inf")
+    if v == 0:
+        text = "0"
+    elif 1e-3 <= abs(v) < 1e6:
+        magnitude = math.floor(math.log10(abs(v)))
+        if abs(float(f"{v:.{digits - 1}e}")) >= 10 ** (magnitude + 1):  # rounds up a decade: 0.0099999 -> 0.0100
+            magnitude += 1
+        decimals = max(0, digits - 1 - magnitude)
+        text = f"{v:.{decimals}f}"
+    else:
+        text = f"{v:.{digits - 1}e}"
+    return f"+{text}" if signed and v > 0 else text
+
+
+def ci(lo: Any, hi: Any, signed: bool = False) -> str:
+    """"[lo, hi]", or "no CI" when either end is missing."""
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)) or \
+            (isinstance(hi, float) and math.isnan(hi)):
+        return "no CI"
+    return f"[{num(lo, signed=signed)}, {num(hi, signed=signed)}]"
+
+
+def pvalue(p: Any) -> str:
+    """p to two significant digits; below 0.001 as "<0.001"."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "n/a"
+    return "<0.001" if float(p) < 1e-3 else num(float(p), digits=2)
+
+
+def better_text(mode: str) -> str:
+    return "lower is better" if mode == "min" else "higher is better"
+
+
+def pct(x: Any) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * float(x):.0f}%"
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else num(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]], align_right: Sequence[bool] | None = None) -> str:
+    """A GitHub-flavoured markdown table; strings go in as they are (pipes escaped), numbers through ``num``."""
+    if align_right is None:
+        align_right = [False] * len(header)
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+             "| " + " | ".join("---:" if r else "---" for r in align_right) + " |"]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"row has {len(row)} cells, header has {len(header)}")
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,230 @@
+"""Figures drawn from checkpoints: sample grids, latent interpolations and z vector arithmetic.
+
+Why these: a metric says how far the samples are from the data; a grid of the best and the worst seed of each
+configuration shows what that distance looks like (and what "diverged" means), and DCGAN's interpolations and
+vector arithmetic show whether G learnt a smooth latent space rather than memorised images.
+
+Every figure uses the same noise (seed ``NOISE_SEED``), so grids of different trials are directly comparable.
+Generators come only from ``gan_core.checkpoint.load_generator`` (``torch.load(weights_only=True)``); a checkpoint on
+a remote filesystem is first copied to a temporary local file.
+
+Vector arithmetic without a classifier (none is stored in the results directory): a pool of samples is clustered
+with k-means in pixel space (deterministic farthest-point initialisation); the three largest clusters are the
+groups A, B and C; the three members nearest each centre stand for the group, and the figure decodes
+mean_z(A) - mean_z(B) + mean_z(C) (plus three variants with uniform noise of scale 0.25 added, as DCGAN did).
+For point datasets a grid is a scatter (2D) or histogram (1D) over the true modes; interpolation is drawn as paths
+in data space; arithmetic is skipped (there are no visual attributes to add).
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from analysis.fsio import Location  # noqa: E402
+from analysis.plots import save_figure  # noqa: E402
+from gan_core.config import GANConfig  # noqa: E402
+
+NOISE_SEED = 0
+GRID_SAMPLES = 64
+POINT_SAMPLES = 2500
+ARITHMETIC_POOL = 512
+ARITHMETIC_CLUSTERS = 8
+
+
+def _shown(title: str, width: int = 70) -> str:
+    """The title as drawn: wrapped to fit the figure (the PNG metadata keeps it whole)."""
+    return textwrap.fill(title, width)
+
+
+def load_generator(state: Location, tmp_dir: str | Path) -> tuple[nn.Module, GANConfig]:
+    """(generator in eval mode on the CPU, its config) from a ``state.pt`` anywhere pyarrow can read."""
+    from gan_core.checkpoint import load_generator as _load
+
+    return _load(state.local_copy(tmp_dir), device="cpu")
+
+
+def noise(n: int, nz: int, seed: int = NOISE_SEED) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, nz, generator=gen)  # [n, nz]
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    return generator(z).float().cpu()
+
+
+def to_unit(images: torch.Tensor, cfg: GANConfig) -> torch.Tensor:
+    """G's output range -> [0, 1] for display: tanh and linear outputs live in [-1, 1], sigmoid in [0, 1]."""
+    x = images if cfg.g_output == "sigmoid" else (images + 1) / 2
+    return torch.nan_to_num(x, nan=0.0).clamp(0, 1)
+
+
+def _show_grid(ax: plt.Axes, images: torch.Tensor, cfg: GANConfig, nrow: int) -> None:
+    from torchvision.utils import make_grid
+
+    grid = make_grid(to_unit(images, cfg), nrow=nrow, padding=2, pad_value=1.0)  # [3, H, W]
+    ax.imshow(grid.permute(1, 2, 0).numpy())  # [H, W, 3]
+    ax.axis("off")
+
+
+def _true_modes(cfg: GANConfig):
+    from gan_core.data import Gauss1D, mixture_spec
+
+    if cfg.dataset == "gauss1d":
+        g = Gauss1D()
+        return None, None, (g.mu, g.sigma)
+    centres, std = mixture_spec(cfg.dataset)
+    return centres, std, None
+
+
+def _points_axes(ax: plt.Axes, points: np.ndarray, cfg: GANConfig) -> None:
+    centres, std, gauss = _true_modes(cfg)
+    if gauss is not None:
+        mu, sigma = gauss
+        lo, hi = mu - 5 * sigma, mu + 5 * sigma
+        x = points[:, 0]
+        x = x[np.isfinite(x)]
+        ax.hist(np.clip(x, lo, hi), bins=60, range=(lo, hi), density=True, alpha=0.6, label="generated")
+        grid = np.linspace(lo, hi, 400)
+        ax.plot(grid, np.exp(-0.5 * ((grid - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi)), "r-",
+                label=f"data N({mu:g}, {sigma:g}²)")
+        ax.legend(fontsize=7)
+        return
+    margin = 1.0 if cfg.dataset == "ring8" else 1.5
+    lo, hi = centres.min(0) - margin, centres.max(0) + margin
+    ok = np.isfinite(points).all(1)
+    inside = ok & (points >= lo).all(1) & (points <= hi).all(1)
+    if len(points):
+        ax.scatter(points[inside, 0], points[inside, 1], s=2, alpha=0.3, label="generated")
+    for c in centres:
+        ax.add_patch(plt.Circle(c, 3 * std, fill=False, color="red", lw=0.8))
+    ax.plot(centres[:, 0], centres[:, 1], "r+", ms=6, label="modes (circles: 3 std)")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal")
+    if (~inside).any():
+        ax.text(0.01, 0.01, f"{int((~inside).sum())} of {len(points)} points outside the view or not finite",
+                transform=ax.transAxes, fontsize=7)
+    ax.legend(fontsize=7, loc="upper right")
+
+
+def samples_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str) -> Path:
+    """An 8x8 grid of samples (images), or generated points over the true modes (point datasets)."""
+    if cfg.is_image:
+        images = generate(generator, noise(GRID_SAMPLES, cfg.nz))  # [64, C, S, S]
+        fig, ax = plt.subplots(figsize=(6, 6.3), layout="constrained")
+        _show_grid(ax, images, cfg, nrow=8)
+    else:
+        points = generate(generator, noise(POINT_SAMPLES, cfg.nz)).numpy()  # [n, dim]
+        fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
+        _points_axes(ax, points, cfg)
+    ax.set_title(_shown(title), fontsize=9)
+    return save_figure(fig, path, title)
+
+
+def interpolation_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str, rows: int = 6,
+                         steps: int = 10) -> Path:
+    """Linear paths between pairs of z: one row of decoded images per pair, or paths of points in data space."""
+    ends = noise(2 * rows, cfg.nz, seed=NOISE_SEED + 1).view(rows, 2, cfg.nz)  # [rows, 2, nz]
+    t = torch.linspace(0, 1, steps).view(1, steps, 1)  # [1, steps, 1]
+    z = (1 - t) * ends[:, :1] + t * ends[:, 1:]  # [rows, steps, nz]
+    out = generate(generator, z.reshape(rows * steps, cfg.nz))  # [rows*steps, ...]
+    if cfg.is_image:
+        fig, ax = plt.subplots(figsize=(steps * 0.8, rows * 0.85 + 0.4), layout="constrained")
+        _show_grid(ax, out, cfg, nrow=steps)
+    else:
+        fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
+        pts = out.numpy().reshape(rows, steps, -1)  # [rows, steps, dim]
+        if cfg.data_dim == 2:
+            _points_axes(ax, np.zeros((0, 2)), cfg)
+            for r in range(rows):
+                ax.plot(pts[r, :, 0], pts[r, :, 1], "-o", ms=3, lw=1)
+        else:
+            for r in range(rows):
+                ax.plot(np.linspace(0, 1, steps), pts[r, :, 0], "-o", ms=3, lw=1)
+            ax.set_xlabel("t (z = (1 - t) z0 + t z1)")
+            ax.set_ylabel("G(z)")
+    ax.set_title(_shown(title), fontsize=9)
+    return save_figure(fig, path, title)
+
+
+def kmeans(x: np.ndarray, k: int, iters: int = 25) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic k-means: farthest-point initialisation from row 0, Lloyd steps. (labels [n], centres [k, d])."""
+    idx = [0]
+    dist = ((x - x[0]) ** 2).sum(1)
+    for _ in range(1, min(k, len(x))):
+        idx.append(int(np.argmax(dist)))
+        dist = np.minimum(dist, ((x - x[idx[-1]]) ** 2).sum(1))
+    centres = x[idx].copy()
+    labels = np.zeros(len(x), dtype=int)
+    for _ in range(iters):
+        d = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(-1)  # [n, k]
+        labels = d.argmin(1)
+        for j in range(len(centres)):
+            if (labels == j).any():
+                centres[j] = x[labels == j].mean(0)
+    return labels, centres
+
+
+def arithmetic_groups(images: torch.Tensor, k: int = ARITHMETIC_CLUSTERS, members: int = 3) -> list[np.ndarray]:
+    """Indices of the ``members`` samples nearest the centre of each of the three largest k-means clusters."""
+    flat = torch.nn.functional.adaptive_avg_pool2d(images, 16).flatten(1).numpy().astype(np.float64)  # [n, C*256]
+    flat = np.nan_to_num(flat)
+    labels, centres = kmeans(flat, k)
+    sizes = np.bincount(labels, minlength=len(centres))
+    big = [j for j in np.argsort(-sizes, kind="stable") if sizes[j] >= members][:3]
+    groups = []
+    for j in big:
+        idx = np.flatnonzero(labels == j)
+        d = ((flat[idx] - centres[j]) ** 2).sum(1)
+        groups.append(idx[np.argsort(d, kind="stable")[:members]])
+    return groups
+
+
+def arithmetic_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str) -> Path | None:
+    """mean_z(A) - mean_z(B) + mean_z(C), decoded; None for point datasets or when fewer than 3 groups exist."""
+    if not cfg.is_image:
+        return None
+    z = noise(ARITHMETIC_POOL, cfg.nz, seed=NOISE_SEED + 2)  # [pool, nz]
+    images = generate(generator, z)  # [pool, C, S, S]
+    groups = arithmetic_groups(images)
+    if len(groups) < 3:
+        return None
+    means = [z[g].mean(0) for g in groups]  # 3 x [nz]
+    result = means[0] - means[1] + means[2]  # [nz]
+    jitter = torch.rand(3, cfg.nz, generator=torch.Generator().manual_seed(NOISE_SEED + 3)) * 0.5 - 0.25
+    results = torch.cat([result[None], result[None] + jitter])  # [4, nz]
+    decoded_means = generate(generator, torch.stack(means))  # [3, C, S, S]
+    decoded_results = generate(generator, results)  # [4, C, S, S]
+    fig, axes = plt.subplots(4, 4, figsize=(5.5, 6), layout="constrained")
+    names = ["A", "B", "C"]
+    for r, g in enumerate(groups):
+        tiles = [images[i] for i in g] + [decoded_means[r]]
+        for c, tile in enumerate(tiles):
+            _tile(axes[r, c], tile, cfg)
+        axes[r, 0].set_ylabel(names[r], rotation=0, labelpad=12)
+        axes[r, 3].set_xlabel(f"G(mean z({names[r]}))", fontsize=7)
+    for c in range(4):
+        _tile(axes[3, c], decoded_results[c], cfg)
+    axes[3, 0].set_ylabel("A-B+C", rotation=0, labelpad=18)
+    axes[3, 0].set_xlabel("exact", fontsize=7)
+    for c in range(1, 4):
+        axes[3, c].set_xlabel("+ noise 0.25", fontsize=7)
+    fig.suptitle(_shown(title, 60), fontsize=9)
+    return save_figure(fig, path, title)
+
+
+def _tile(ax: plt.Axes, image: torch.Tensor, cfg: GANConfig) -> None:
+    x = to_unit(image, cfg).permute(1, 2, 0).numpy()  # [S, S, C]
+    ax.imshow(x[..., 0] if x.shape[2] == 1 else x, cmap="gray" if x.shape[2] == 1 else None, vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])

@@ -1,0 +1,139 @@
+"""Reading a results directory: the trials and history frames, statuses, and bad input as one clear line."""
+import json
+import math
+
+import pytest
+
+from analysis.fsio import ResultsError
+from analysis.load import read_study
+
+
+def test_ablation_trials_and_history(ablation_dir, synth):
+    data = read_study(str(ablation_dir))
+    t = data.trials
+    assert len(t) == 18
+    assert data.meta.name == "ablation" and data.meta.primary_metric == "fd" and data.meta.mode == "min"
+    assert data.meta.baseline_variant == "baseline"
+    assert t["status"].value_counts().to_dict() == {"ok": 16, "diverged": 2}
+    assert set(t["ray_status"]) == {"TERMINATED"}
+    assert data.metrics == ["fd", "cis", "precision", "recall", "density", "coverage", "classes_covered",
+                            "class_kl"]
+    # one history row per report: 16 trials x 4 evaluations + 2 diverged trials x 3
+    assert len(data.history) == 16 * 4 + 2 * 3
+    assert "config" not in data.history.columns
+    base0 = t[(t["variant"] == "baseline") & (t["seed"] == 0)].iloc[0]
+    assert base0["final_fd"] == pytest.approx(40 + synth.noise[0])
+    assert base0["best_fd"] == pytest.approx(40 + synth.noise[0])  # fd falls to its final value
+    assert base0["best_fd_g_steps"] == 200
+    assert base0["g_steps"] == 200 and base0["d_steps"] == 200 and base0["n_evals"] == 4
+    assert base0["wall_time_s"] == pytest.approx(10.0)
+    assert (base0["hostname"], base0["node_ip"], base0["device_used"]) == ("vm", "192.0.2.2", "cpu")
+    assert base0["batchnorm_d"] is True or base0["batchnorm_d"] == True  # noqa: E712 (numpy bool)
+    bad = t[(t["variant"] == "batchnorm_d_off") & (t["seed"] == 0)].iloc[0]
+    assert bad["status"] == "diverged" and math.isnan(bad["final_fd"])
+    assert bad["best_fd"] == pytest.approx((40 + 12 + synth.noise[0]) * (2 - 2 / 4))  # best finite: 2nd eval
+    assert not bad["batchnorm_d"]
+
+
+def test_error_running_stopped_and_pending_trials(synth):
+    p = synth.base_params
+    rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    exp = synth.write("mixed", [
+        {"params": p(seed=0), "rows": rows},
+        {"params": p(seed=1), "rows": rows[:1], "error": "RuntimeError: CUDA out of memory"},
+        {"params": p(seed=2), "rows": rows[:2], "ray_status": "RUNNING"},
+        {"params": p(seed=3), "rows": rows[:2], "ray_status": "TERMINATED"},
+        {"params": p(seed=4), "rows": [], "ray_status": "PENDING"},
+        {"params": p(seed=5), "rows": rows, "bad_lines": ['{"g_steps": 250, "status": "ok", "fd": 9.'],
+         "ray_status": "TERMINATED"},
+    ], {"study": "mixed", "primary_metric": "fd", "mode": "min"})
+    data = read_study(str(exp))
+    assert data.trials["status"].tolist() == ["ok", "error", "running", "stopped", "pending", "ok"]
+    assert data.trials["error"].iloc[1] == "RuntimeError: CUDA out of memory"
+    assert data.trials["final_fd"].iloc[5] == pytest.approx(10.0)
+    assert any("1 line(s) of result.json unreadable" in n for n in data.notes)
+
+
+def test_ray_default_folder_names_give_the_trial_id_of_a_trial_without_results(synth):
+    p = synth.base_params
+    exp = synth.write("names", [{"params": p(seed=0), "rows": synth.trial_rows(p(seed=0), {"fd": 1.0})},
+                                {"params": p(seed=1), "rows": []}],
+                      {"study": "names", "primary_metric": "fd", "mode": "min"}, ray_names=True)
+    data = read_study(str(exp))
+    assert data.trials["trial_id"].tolist() == ["a1b2c_00000", "a1b2c_00001"]
+    assert data.trials["trial_dir"].tolist()[0].startswith("train_gan_a1b2c_00000_0_")
+    assert data.trials["status"].tolist() == ["ok", "error"]  # Ray says TERMINATED, yet nothing was reported
+
+
+def test_reports_without_a_status_key_end_ok(synth):
+    rows = [{"max_abs_d_error": 0.02, "jsd": 0.0, "node_id": "n1", "device": "cpu"}]
+    exp = synth.write("theory", [{"params": {"mu_g": 0.0, "sigma_g": 1.0, "steps": 30, "seed": 0,
+                                             "variant": "mu0_sd1"}, "rows": rows}],
+                      {"study": "theory_check", "primary_metric": "max_abs_d_error", "mode": "min"})
+    data = read_study(str(exp))
+    assert data.trials["status"].tolist() == ["ok"]
+    assert data.metrics == ["max_abs_d_error", "jsd"]
+    assert data.trials["final_max_abs_d_error"].tolist() == [0.02]
+
+
+def test_steps_reported_again_after_a_restore_count_once(synth):
+    p = synth.base_params(seed=0)
+    rows = synth.trial_rows(p, {"fd": 10.0})  # g_steps 50, 100, 150, 200
+    again = [dict(rows[2], fd=99.0), rows[3]]  # restored from the checkpoint at step 100: 150 and 200 again
+    exp = synth.write("restored", [{"params": p, "rows": rows + again}],
+                      {"study": "r", "primary_metric": "fd", "mode": "min"})
+    data = read_study(str(exp))
+    assert data.history["g_steps"].tolist() == [50, 100, 150, 200]
+    assert data.history["fd"].tolist() == pytest.approx([17.5, 15.0, 99.0, 10.0])
+    assert data.trials["n_evals"].tolist() == [4]
+
+
+def test_missing_study_json_is_inferred_and_noted(synth):
+    p = synth.base_params(seed=0)
+    exp = synth.write("nostudy", [{"params": p, "rows": synth.trial_rows(p, {"reverse_kl": 0.5})}])
+    data = read_study(str(exp))
+    assert (data.meta.name, data.meta.primary_metric, data.meta.mode) == ("nostudy", "reverse_kl", "min")
+    assert data.notes[0].startswith("study.json is missing")
+
+
+def test_nan_and_infinity_literals_are_read(synth):
+    p = synth.base_params(seed=0)
+    exp = synth.write("inf", [{"params": p, "rows": synth.trial_rows(p, {"fd": math.inf})}])
+    data = read_study(str(exp))
+    assert data.trials["final_fd"].iloc[0] == math.inf
+    assert math.isnan(data.trials["best_fd"].iloc[0])  # best only over finite values
+
+
+def test_not_a_results_directory(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ResultsError, match=r"is not a Ray results directory: no study.json"):
+        read_study(str(tmp_path))
+
+
+def test_storage_path_instead_of_experiment_names_the_subfolders(ablation_dir):
+    with pytest.raises(ResultsError, match=r"did you mean one of its subfolders: ablation\?"):
+        read_study(str(ablation_dir.parent))
+
+
+def test_missing_path_and_file_path(tmp_path):
+    with pytest.raises(ResultsError, match="does not exist"):
+        read_study(str(tmp_path / "nope"))
+    (tmp_path / "f.json").write_text("{}")
+    with pytest.raises(ResultsError, match="is a file, not a Ray results directory"):
+        read_study(str(tmp_path / "f.json"))
+
+
+def test_empty_study(synth):
+    exp = synth.write("empty", [], {"study": "empty", "primary_metric": "fd", "mode": "min"})
+    with pytest.raises(ResultsError, match=r"study 'empty' at .* is empty: it has no trial folders yet"):
+        read_study(str(exp))
+
+
+def test_bad_study_json(synth):
+    exp = synth.write("bad", [], None)
+    (exp / "study.json").write_text("{not json")
+    with pytest.raises(ResultsError, match="study.json' is not valid JSON"):
+        read_study(str(exp))
+    (exp / "study.json").write_text(json.dumps({"study": "bad", "primary_metric": "fd", "mode": "lowest"}))
+    with pytest.raises(ResultsError, match=r"study.json key 'mode' = 'lowest' is not allowed; allowed: 'min' \| 'max'"):
+        read_study(str(exp))

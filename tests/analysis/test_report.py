@@ -1,0 +1,189 @@
+"""write_report and the CLI: every file on synthetic results, plain-spoken reports, one-line errors."""
+import re
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from PIL import Image
+
+from analysis.markdown import num
+from analysis.report import main, write_report
+from analysis.results import load_results
+from analysis.text import effect_sentence
+
+FILES = ["trials.csv", "trials.parquet", "history.parquet", "summary.csv", "effects.csv", "report.md"]
+IMAGE_METRICS = ["fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl"]
+VARIANTS = ["baseline", "batchnorm_d_off", "g_output_off"]
+
+
+def title_of(path):
+    with Image.open(path) as im:
+        return im.info.get("Title")
+
+
+def write_ablation(synth, checkpoint=None, name="ablation", metrics=tuple(IMAGE_METRICS)):
+    trials = synth.ablation_trials({"baseline": 0.0, "batchnorm_d_off": 12.0, "g_output_off": 0.0}, seeds=3,
+                                   diverged={"batchnorm_d_off": 1}, checkpoint=checkpoint, metrics=metrics,
+                                   changes={"batchnorm_d_off": {"batchnorm_d": False},
+                                            "g_output_off": {"g_output": "sigmoid"}})
+    for t in trials:
+        t["n_checkpoints"] = 2
+    return synth.write(name, trials, synth.ablation_study)
+
+
+def test_every_file_and_figure_is_written(synth, dcgan_checkpoint):
+    exp = write_ablation(synth, dcgan_checkpoint)
+    (exp / "report" / "plots").mkdir(parents=True)
+    (exp / "report" / "plots" / "stale.png").write_bytes(b"old")
+    out = write_report(str(exp), n_resamples=999)
+    assert out == exp / "report"
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES + ["plots"])
+    pngs = sorted(p.name for p in (out / "plots").iterdir())
+    assert pngs == sorted([f"curves_{m}.png" for m in IMAGE_METRICS]
+                          + [f"effects_{m}.png" for m in IMAGE_METRICS + ["stability"]]
+                          + ["stability.png", "interpolation.png", "arithmetic.png"]
+                          + [f"samples_{v}_{w}.png" for v in VARIANTS for w in ("best", "worst")])
+    md = (out / "report.md").read_text()
+    links = re.findall(r"- \[([^\]]+)\]\((plots/[^)]+)\)", md)
+    assert sorted(rel.split("/")[1] for _, rel in links) == pngs  # every figure linked, nothing else
+    for title, rel in links:
+        assert plt.imread(out / rel).ndim == 3
+        assert title_of(out / rel) == title
+    assert title_of(out / "plots" / "curves_fd.png") == "ablation: fd during training (mean and 95% CI over seeds)"
+    assert "ablation: share of finished seeds that trained stably" in dict(links)
+
+    trials_csv = pd.read_csv(out / "trials.csv")
+    trials_pq = pd.read_parquet(out / "trials.parquet")
+    assert len(trials_csv) == len(trials_pq) == 9
+    assert trials_pq.columns.tolist() == trials_csv.columns.tolist()
+    assert len(pd.read_parquet(out / "history.parquet")) == 8 * 4 + 3
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["configuration"].tolist() == VARIANTS
+    effects = pd.read_csv(out / "effects.csv", keep_default_na=False, na_values=[""])
+    assert effects["comparison"].drop_duplicates().tolist() == ["batchnorm_d_off", "g_output_off"]
+
+    # the answer comes first, and every effect row is read out in its sentence
+    assert md.startswith("# Study ablation\n")
+    assert md.index("## Answer") < md.index("## Configurations") < md.index("## Effects against the baseline")
+    for comp in ("batchnorm_d_off", "g_output_off"):
+        assert effect_sentence(effects[effects["comparison"] == comp], "fd") in md
+    want = (52 + synth.noise[1:3]).mean() - (40 + synth.noise[:3]).mean()  # seed 0 of the variant diverged
+    assert f"- batchnorm_d_off (batchnorm_d=False): fd {num(want, signed=True)} [" in md
+    assert "1 of 3 seeds diverged." in md
+
+
+def test_csv_files_hold_what_load_results_returns(synth):
+    exp = write_ablation(synth, metrics=("fd", "cis"))
+    out = write_report(str(exp), sample_figures=False, n_resamples=999)
+    r = load_results(str(exp), n_resamples=999)
+    got = pd.read_csv(out / "summary.csv")
+    assert got["fd_ci_low"].tolist() == pytest.approx(r.summary["fd_ci_low"].tolist())
+    assert got["stability_ci_high"].tolist() == pytest.approx(r.summary["stability_ci_high"].tolist())
+    history = pd.read_parquet(out / "history.parquet")
+    assert history["fd"].tolist() == pytest.approx(r.history["fd"].tolist(), nan_ok=True)
+
+
+def test_a_search_draws_curves_by_its_first_factor_and_the_studys_best_and_worst_trial(synth, ring8_checkpoint):
+    import numpy as np
+
+    from gan_core.config import GANConfig
+
+    rng = np.random.default_rng(0)
+    trials = []
+    for seed in range(14):
+        lr_d, lr_g = 10 ** rng.uniform(-5, -2), 10 ** rng.uniform(-5, -2)
+        p = {**GANConfig.from_flat({"dataset": "ring8", "lr_d": float(lr_d), "lr_g": float(lr_g),
+                                    "seed": seed}).to_flat(), "variant": "tpe"}
+        trials.append({"params": p, "rows": synth.trial_rows(p, {"reverse_kl": float(seed)}),
+                       "checkpoint": ring8_checkpoint, "n_checkpoints": 1})
+    study = {"study": "lr_search", "primary_metric": "reverse_kl", "mode": "min", "baseline_variant": None,
+             "variants": {"tpe": {}}, "factors": ["lr_d", "lr_g"], "baseline": {"lr_d": 1e-3, "lr_g": 1e-3}}
+    out = write_report(str(synth.write("lr", trials, study)), n_resamples=99)
+    assert sorted(p.name for p in (out / "plots").iterdir()) == [
+        "curves_reverse_kl.png", "effects_reverse_kl.png", "effects_stability.png",
+        "interpolation.png", "samples_best.png", "samples_worst.png", "stability.png"]
+    assert title_of(out / "plots" / "curves_reverse_kl.png") == \
+        "lr_search: reverse_kl during training by lr_d (mean and 95% CI over seeds)"
+    assert title_of(out / "plots" / "samples_best.png").endswith("best trial (seed 0, final reverse_kl 0, ok)")
+    assert title_of(out / "plots" / "samples_worst.png").endswith("worst trial (seed 13, final reverse_kl 13.0, ok)")
+
+
+def test_remote_input_and_output_through_a_non_local_filesystem(synth, dcgan_checkpoint):
+    import fsspec
+    from pyarrow import fs as pafs
+
+    exp = write_ablation(synth, dcgan_checkpoint, name="remote", metrics=("fd",))
+    mem = fsspec.filesystem("memory")
+    mem.store.clear()
+    fs = pafs.PyFileSystem(pafs.FSSpecHandler(mem))
+    pafs.copy_files(str(exp), "/bucket/remote", source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs)
+    out = write_report("/bucket/remote", filesystem=fs, n_resamples=99)
+    assert out == "/bucket/remote/report"
+    for name in FILES + ["plots/stability.png", "plots/samples_baseline_best.png", "plots/arithmetic.png"]:
+        assert fs.get_file_info(f"{out}/{name}").type == pafs.FileType.File, name
+    with fs.open_input_stream(f"{out}/report.md") as f:
+        assert f.read().decode().startswith("# Study ablation")
+
+
+def test_file_uri_input_writes_next_to_it(synth):
+    exp = write_ablation(synth, metrics=("fd",))
+    out = write_report(exp.as_uri(), sample_figures=False, n_resamples=99)
+    assert out == exp / "report" and (out / "report.md").is_file()
+
+
+def test_all_diverged_study_gets_a_report_that_says_so(synth):
+    trials = synth.ablation_trials({"baseline": 0.0, "other": 5.0}, seeds=3, diverged={"baseline": 3, "other": 3},
+                                   metrics=("fd",))
+    out = write_report(str(synth.write("dead", trials, synth.ablation_study)), sample_figures=False,
+                       n_resamples=99)
+    md = (out / "report.md").read_text()
+    assert ("- All 6 finished trials diverged: no configuration trained stably, so there are no fd values to "
+            "compare; only stability is reported.") in md
+    assert "6 trials: 6 diverged." in md
+
+
+def test_failed_trials_are_listed_with_their_error(synth):
+    p = synth.base_params
+    trials = [{"params": p(seed=s), "rows": [], "error": f"RuntimeError: boom {s}"} for s in range(2)]
+    out = write_report(str(synth.write("failed", trials, synth.ablation_study)), n_resamples=99)
+    md = (out / "report.md").read_text()
+    assert "- No trial finished (2 error): there is nothing to compare yet." in md
+    assert "RuntimeError: boom 1" in md
+    assert "No trial has a checkpoint (checkpoint_NNNNNN/state.pt): no sample figures." in md
+
+
+def test_a_corrupt_checkpoint_is_a_note_not_a_failure(synth, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    trials = synth.ablation_trials({"baseline": 0.0}, seeds=2, checkpoint=bad, metrics=("fd",))
+    out = write_report(str(synth.write("corrupt", trials, synth.ablation_study)), n_resamples=99)
+    md = (out / "report.md").read_text()
+    assert re.search(r"Figure from .*state\.pt skipped: checkpoint .* is unreadable", md)
+
+
+def test_cli_writes_to_out(synth, tmp_path, capsys):
+    exp = write_ablation(synth, metrics=("fd",))
+    assert main([str(exp), "--out", str(tmp_path / "rep"), "--no-samples"]) == 0
+    assert capsys.readouterr().out == f"report written to {tmp_path / 'rep'}\n"
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == sorted(FILES + ["plots"])
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(synth, tmp_path, capsys):
+    (tmp_path / "plain").mkdir()
+    empty = synth.write("empty", [], synth.ablation_study)
+    for path, message in ((tmp_path / "plain", "is not a Ray results directory"),
+                          (empty, "is empty: it has no trial folders yet")):
+        assert main([str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+
+
+def test_cli_as_a_process_prints_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "analysis.report", str(tmp_path / "nope")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr == f"error: '{tmp_path / 'nope'}' does not exist; give the experiment folder of a study " \
+                          f"(<storage_path>/<study name>)\n"
+    assert proc.stdout == ""

@@ -1,0 +1,81 @@
+"""Figures from real trainer checkpoints: sample grids, scatter over modes, interpolation, z arithmetic."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from analysis import samples
+from analysis.fsio import resolve
+from gan_core.config import GANConfig
+
+
+def title_of(path):
+    with Image.open(path) as im:
+        return im.info.get("Title")
+
+
+@pytest.fixture(scope="module")
+def dcgan(dcgan_checkpoint, tmp_path_factory):
+    return samples.load_generator(resolve(str(dcgan_checkpoint)), tmp_path_factory.mktemp("t"))
+
+
+@pytest.fixture(scope="module")
+def ring8(ring8_checkpoint, tmp_path_factory):
+    return samples.load_generator(resolve(str(ring8_checkpoint)), tmp_path_factory.mktemp("t"))
+
+
+def test_image_grid_interpolation_and_arithmetic(dcgan, tmp_path):
+    g, cfg = dcgan
+    assert cfg.is_image and cfg.ngf == 8 and not g.training
+    for fn, name in ((samples.samples_figure, "grid"), (samples.interpolation_figure, "interp"),
+                     (samples.arithmetic_figure, "arith")):
+        path = fn(g, cfg, tmp_path / f"{name}.png", f"title {name}")
+        assert path == tmp_path / f"{name}.png"
+        assert title_of(path) == f"title {name}"
+        assert np.asarray(Image.open(path)).ndim == 3
+
+
+def test_point_scatter_and_paths_and_no_arithmetic(ring8, tmp_path):
+    g, cfg = ring8
+    assert cfg.dataset == "ring8"
+    assert title_of(samples.samples_figure(g, cfg, tmp_path / "s.png", "ring")) == "ring"
+    assert title_of(samples.interpolation_figure(g, cfg, tmp_path / "i.png", "path")) == "path"
+    assert samples.arithmetic_figure(g, cfg, tmp_path / "a.png", "a") is None
+    assert not (tmp_path / "a.png").exists()
+
+
+def test_gauss1d_histogram(tmp_path):
+    cfg = GANConfig.from_flat({"dataset": "gauss1d"})
+    from gan_core.models import build_generator
+
+    g = build_generator(cfg).eval()
+    assert title_of(samples.samples_figure(g, cfg, tmp_path / "h.png", "1d")) == "1d"
+    assert title_of(samples.interpolation_figure(g, cfg, tmp_path / "p.png", "1d path")) == "1d path"
+
+
+def test_to_unit_maps_each_output_range_onto_0_1():
+    x = torch.tensor([-1.0, 0.0, 1.0, float("nan")])
+    tanh = GANConfig.from_flat({"g_output": "tanh"})
+    sig = GANConfig.from_flat({"g_output": "sigmoid"})
+    assert samples.to_unit(x, tanh).tolist() == [0.0, 0.5, 1.0, 0.0]
+    assert samples.to_unit(x, sig).tolist() == [0.0, 0.0, 1.0, 0.0]
+
+
+def test_kmeans_finds_planted_clusters_deterministically():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    x = np.concatenate([c + 0.1 * rng.standard_normal((n, 2)) for c, n in zip(centres, (30, 20, 10))])
+    labels, found = samples.kmeans(x, 3)
+    assert sorted(np.bincount(labels).tolist()) == [10, 20, 30]
+    assert sorted(map(tuple, np.round(found).tolist())) == [(0.0, 0.0), (0.0, 10.0), (10.0, 0.0)]
+    again, _ = samples.kmeans(x, 3)
+    assert (again == labels).all()
+
+
+def test_arithmetic_groups_are_the_three_largest_clusters():
+    # three kinds of 1x16x16 "images": dark (5), bright (4), half-and-half (3)
+    dark, bright = torch.full((1, 16, 16), -1.0), torch.full((1, 16, 16), 1.0)
+    half = torch.cat([dark[:, :8], bright[:, 8:]], dim=1)
+    images = torch.stack([dark] * 5 + [bright] * 4 + [half] * 3)
+    groups = samples.arithmetic_groups(images, k=3, members=3)
+    assert [sorted(g.tolist()) for g in groups] == [[0, 1, 2], [5, 6, 7], [9, 10, 11]]

@@ -1,0 +1,61 @@
+"""Per-configuration summary: means and stds by hand, CIs from the bootstrap, stability with Wilson, n = 1 noted."""
+import math
+
+import numpy as np
+import pytest
+
+from analysis import stats
+from analysis.design import infer_design
+from analysis.load import read_study
+from analysis.summary import summarize
+
+
+def summary_of(path, n_resamples=999):
+    data = read_study(str(path))
+    trials, design = infer_design(data.trials, data.meta)
+    return summarize(trials, design, data.metrics, n_resamples=n_resamples)
+
+
+def test_ablation_summary(ablation_dir, synth):
+    s = summary_of(ablation_dir).set_index("configuration")
+    assert s.index.tolist() == ["baseline", "batchnorm_d_off", "g_output_off"]
+    base = s.loc["baseline"]
+    fd = 40 + synth.noise[:6]
+    assert base["fd_mean"] == pytest.approx(fd.mean())
+    assert base["fd_std"] == pytest.approx(fd.std(ddof=1))
+    assert (base["fd_ci_low"], base["fd_ci_high"]) == pytest.approx(stats.bootstrap_mean_ci(fd, n_resamples=999))
+    assert (base["n_trials"], base["n_ok"], base["stability"]) == (6, 6, 1.0)
+    bad = s.loc["batchnorm_d_off"]
+    assert bad["changes"] == "batchnorm_d=False"
+    # seeds 0 and 1 diverged: their fd is NaN and drops out of the mean; 4 of 6 stable
+    assert bad["fd_n"] == 4
+    assert bad["fd_mean"] == pytest.approx((52 + synth.noise[2:6]).mean())
+    assert (bad["n_ok"], bad["n_diverged"], bad["n_other"]) == (4, 2, 0)
+    assert bad["stability"] == pytest.approx(4 / 6)
+    assert (bad["stability_ci_low"], bad["stability_ci_high"]) == pytest.approx(stats.wilson_interval(4, 6))
+    assert base["ci_note"] == ""
+
+
+def test_one_seed_has_no_ci_and_says_so(synth):
+    trials = synth.ablation_trials({"baseline": 0.0, "solo": 3.0}, seeds=1)
+    s = summary_of(synth.write("one", trials, synth.ablation_study)).set_index("configuration")
+    row = s.loc["solo"]
+    assert row["fd_n"] == 1 and row["fd_mean"] == pytest.approx(43 + synth.noise[0])
+    assert math.isnan(row["fd_ci_low"]) and math.isnan(row["fd_ci_high"]) and math.isnan(row["fd_std"])
+    assert row["ci_note"].startswith("fewer than 2 finite values of fd, cis,")
+
+
+def test_stopped_trials_enter_the_metrics_and_failed_ones_only_the_counts(synth):
+    p = synth.base_params
+    full = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    trials = [{"params": p(seed=0), "rows": full},
+              {"params": p(seed=1), "rows": synth.trial_rows(p(seed=1), {"fd": 20.0})},
+              {"params": p(seed=2), "rows": full[:2], "ray_status": "TERMINATED"},  # stopped early
+              {"params": p(seed=3), "rows": [], "error": "ValueError: boom"}]
+    row = summary_of(synth.write("part", trials, {"study": "p", "primary_metric": "fd", "mode": "min"})).iloc[0]
+    assert (row["n_trials"], row["n_finished"], row["n_stopped"], row["n_other"]) == (4, 2, 1, 1)
+    # the stopped trial's last value: its second of four evaluations, 10 * (2 - 2/4) = 15
+    assert row["fd_n"] == 3
+    assert row["fd_mean"] == pytest.approx(np.mean([10.0, 20.0, 15.0]))
+    assert row["fd_std"] == pytest.approx(np.std([10.0, 20.0, 15.0], ddof=1))
+    assert (row["n_ok"], row["stability"]) == (2, 1.0)
