@@ -6,8 +6,10 @@ How a comparison is made, and why:
   "main" effect: it uses every trial, which a random learning-rate search needs; in a full grid it averages the
   other factors over the same levels on both sides).
 - The values are the trials' final metrics (over the measured trials, see ``analysis.summary``), plus
-  ``stability``: 1 for a finished seed that ended ok and 0 for one that diverged, so its effect is a difference of
-  stability rates.
+  ``stability``: 1 for a finished seed whose stability status is ok and 0 for one that diverged, collapsed or whose
+  D dominated (``analysis.load``), so its effect is a difference of stability rates. ``n_unstable_level`` counts
+  the finished seeds of the level whose stability status is not ok, ``n_diverged_level``, ``n_collapsed_level``
+  and ``n_d_dominates_level`` those of each status.
 - effect = mean(level) - mean(baseline), in the metric's units; its CI is a percentile bootstrap that resamples
   seeds within each group; p is a two-sided permutation test (``analysis.stats``); ``p_holm`` adjusts p over all
   the comparisons of one metric (Holm), for a reader scanning a whole table.
@@ -23,7 +25,7 @@ import pandas as pd
 
 from analysis import stats
 from analysis.design import Design, Factor
-from analysis.load import FINISHED, MEASURED
+from analysis.load import FINISHED, MEASURED, stability_labels
 
 STABILITY = "stability"
 
@@ -35,7 +37,7 @@ def compare_label(factor: Factor, level: str) -> str:
 def _values(group: pd.DataFrame, metric: str) -> np.ndarray:
     if metric == STABILITY:
         done = group[group["status"].isin(FINISHED)]
-        return (done["status"] == "ok").to_numpy(dtype=float)
+        return (stability_labels(done) == "ok").to_numpy(dtype=float)
     return stats.finite(group.loc[group["status"].isin(MEASURED), f"final_{metric}"])
 
 
@@ -59,6 +61,7 @@ def compute_effects(trials: pd.DataFrame, design: Design, metrics: list[str], mo
         for level in factor.others:
             group = done[done[factor.column] == level]
             everyone = trials[trials[factor.column] == level]
+            labels = stability_labels(everyone[everyone["status"].isin(FINISHED)])
             for metric in order:
                 x, y = _values(group, metric), _values(base, metric)
                 effect = float(x.mean() - y.mean()) if len(x) and len(y) else math.nan
@@ -84,12 +87,16 @@ def compute_effects(trials: pd.DataFrame, design: Design, metrics: list[str], mo
                     "std_effect": std_effect,
                     "direction": _direction(effect, lo, hi, mode),
                     "n_trials_level": len(everyone),
-                    "n_diverged_level": int((everyone["status"] == "diverged").sum()),
-                    "n_finished_level": int(everyone["status"].isin(FINISHED).sum()),
+                    "n_finished_level": len(labels),
+                    "n_unstable_level": int((labels != "ok").sum()),
+                    "n_diverged_level": int((labels == "diverged").sum()),
+                    "n_collapsed_level": int((labels == "collapsed").sum()),
+                    "n_d_dominates_level": int((labels == "d_dominates").sum()),
                 })
     columns = ["factor", "level", "baseline", "comparison", "changes", "metric", "mode", "n_level", "n_baseline",
                "mean_level", "mean_baseline", "effect", "ci_low", "ci_high", "p_value", "p_holm", "std_effect",
-               "direction", "n_trials_level", "n_diverged_level", "n_finished_level"]
+               "direction", "n_trials_level", "n_finished_level", "n_unstable_level", "n_diverged_level",
+               "n_collapsed_level", "n_d_dominates_level"]
     if not rows:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame(rows)

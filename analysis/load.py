@@ -12,6 +12,15 @@ trainable that is not a GAN run, such as the theory check) make a trial "ok" onc
 measured on the trials that ran to their end ("ok" or "diverged": FINISHED); quality metrics also take the last
 values of "stopped" trials (MEASURED), since leaving out the trials a scheduler cut would make every region of a
 search look good.
+
+A GAN trial (its reports carry ``g_steps``) also gets a *stability* status, the project's definition of whether it
+trained stably: ``gan_core.metrics.assess_stability`` on its history with the study's primary metric, one of ok,
+diverged (non-finite losses, samples or final metric), collapsed (G covers at most one class or mode, or its samples
+have almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 over the last quarter of training). Columns
+``stability``, ``stability_reason``, ``steps_to_90pct``, ``oscillation`` and ``final_best_gap``. A trainer status
+"ok" says only that the losses stayed finite: a generator that emits one blurred digit ends "ok" too, which is why
+the stability rates count the stability status, not ``status``. Trials without GAN reports (the theory check) have
+``stability`` "" and count as stable when they finished (``stability_labels``).
 """
 from __future__ import annotations
 
@@ -34,8 +43,10 @@ METRIC_MODES: dict[str, str] = {
     "fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max", "coverage": "max",
     "classes_covered": "max", "class_kl": "min",
     "modes_captured": "max", "high_quality_frac": "max", "reverse_kl": "min",
-    "jsd": "min",
+    "jsd": "min", "jsd_estimate": "min",
 }
+# ``diversity`` (generated spread / real spread, target 1) is a diagnostic, not a ranked quality metric: it is kept in
+# the history and read by the stability assessment (collapse), but gets no summary or effect of its own.
 FINISHED = ("ok", "diverged")  # statuses of trials that ran their whole budget (or diverged on the way)
 MEASURED = (*FINISHED, "stopped")  # statuses whose last metric values enter the quality statistics
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(GANConfig))
@@ -45,7 +56,10 @@ _RAY_RUNNING = ("RUNNING", "PENDING", "PAUSED")
 NUMERIC_KEYS = frozenset(METRIC_MODES) | {
     "g_steps", "d_steps", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value", "d_real", "d_fake",
     "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s", "training_iteration", "time_total_s",
-    "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp"}
+    "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp", "diversity", "g_mu",
+    "g_sigma"}
+STABILITY_STATUSES = ("ok", "diverged", "d_dominates", "collapsed")  # as gan_core.metrics.stability names them
+STABILITY_COLUMNS = ("stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap")
 
 
 @dataclass
@@ -350,9 +364,42 @@ def _trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: li
             if m == meta.primary_metric:
                 ck = h["checkpoint_dir_name"].iloc[pos] if pos is not None and "checkpoint_dir_name" in h else None
                 out["best_checkpoint"] = ck if isinstance(ck, str) else ""
+        out.update(_stability(h, meta))
         extra.append(out)
     trials = pd.concat([trials, pd.DataFrame(extra, index=trials.index)], axis=1)
     config_cols = [c for c in CONFIG_KEYS if c in trials.columns]
     front = ["trial_id", "trial_dir", *config_cols]
     rest = [c for c in trials.columns if c not in front]
     return trials[front + rest].sort_values("trial_dir", kind="stable").reset_index(drop=True)
+
+
+def _stability(h: pd.DataFrame | None, meta: StudyMeta) -> dict[str, Any]:
+    """The stability columns of one trial: ``assess_stability`` on its evaluations in g_steps order. "" (and NaN)
+    for a trial without GAN reports; "" with the reason when its history cannot be assessed (e.g. it never
+    reported the primary metric), so that the trainer status decides (``stability_labels``)."""
+    out: dict[str, Any] = {"stability": "", "stability_reason": "", "steps_to_90pct": math.nan,
+                           "oscillation": math.nan, "final_best_gap": math.nan}
+    if h is None or "g_steps" not in h.columns or not h["g_steps"].notna().any():
+        return out
+    from gan_core.metrics.stability import assess_stability  # torch comes with gan_core.metrics: on first use
+
+    rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable").dropna(axis=1, how="all")
+    try:
+        got = assess_stability(rows.to_dict("records"), meta.primary_metric, meta.mode)
+    except ValueError as e:
+        out["stability_reason"] = f"not assessed: {e}"
+        return out
+    out.update({"stability": got["status"], "stability_reason": got["reason"],
+                "steps_to_90pct": got["steps_to_90pct"], "oscillation": got["oscillation"],
+                "final_best_gap": got["final_best_gap"]})
+    return out
+
+
+def stability_labels(trials: pd.DataFrame) -> pd.Series:
+    """Each trial's stability status as the statistics count it: ``stability`` where it was assessed, else the
+    trainer status when the trial finished ("ok" or "diverged": the theory check, whose reports are not a GAN's),
+    else ""."""
+    assessed = trials["stability"].fillna("").astype(str) if "stability" in trials.columns \
+        else pd.Series("", index=trials.index)
+    fallback = trials["status"].where(trials["status"].isin(FINISHED), "")
+    return assessed.where(assessed != "", fallback)

@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 
 from analysis import stats  # noqa: E402
 from analysis.design import Design  # noqa: E402
-from analysis.load import FINISHED  # noqa: E402
+from analysis.load import FINISHED, stability_labels  # noqa: E402
 from analysis.markdown import better_text  # noqa: E402
 
 CURVE_RESAMPLES = 999  # bands are drawn, not read off to the digit: fewer resamples keep many curves fast
@@ -95,8 +95,10 @@ def plot_effects(effects: pd.DataFrame, metric: str, path: Path, title: str) -> 
 
 
 def plot_stability(trials: pd.DataFrame, design: Design, path: Path, title: str) -> Path:
-    """Share of finished seeds that ended ok, as a heatmap over the first two factors (one factor: a column)."""
+    """Share of finished seeds whose stability status is ok (``analysis.load``: not diverged, collapsed or
+    D-dominated), as a heatmap over the first two factors (one factor: a column); cells read n_ok/n."""
     done = trials[trials["status"].isin(FINISHED)]
+    done = done.assign(_stability=stability_labels(done))
     factors = design.factors[:2]
     if len(factors) == 2:
         rows_f, cols_f = factors
@@ -118,7 +120,7 @@ def plot_stability(trials: pd.DataFrame, design: Design, path: Path, title: str)
             if col_col is not None:
                 sel = sel[sel[col_col] == cl]
             if len(sel):
-                n_ok = int((sel["status"] == "ok").sum())
+                n_ok = int((sel["_stability"] == "ok").sum())
                 rate[i, j] = n_ok / len(sel)
                 text[i][j] = f"{n_ok}/{len(sel)}"
             else:
@@ -134,6 +136,6 @@ def plot_stability(trials: pd.DataFrame, design: Design, path: Path, title: str)
     ax.set_xticks(range(len(col_levels)), col_levels, fontsize=8, rotation=30 if len(col_levels) > 4 else 0)
     ax.set_ylabel(rows_f.name if rows_f is not None else "")
     ax.set_xlabel(cols_f.name if cols_f is not None else "")
-    fig.colorbar(im, ax=ax, label="share of seeds ok")
+    fig.colorbar(im, ax=ax, label="share of finished seeds with stability ok")
     ax.set_title(textwrap.fill(title, int(width * 8)))
     return save_figure(fig, path, title)

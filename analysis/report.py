@@ -4,7 +4,8 @@ Every study calls ``write_report(experiment_path)`` at its end; the CLI does the
 later and anywhere (a local path, ``file://`` or ``s3://`` URI). The output goes to ``RESULTS_DIR/report`` by
 default, on the same filesystem; ``--out`` picks another place, local or a URI. Files written:
 
-    trials.csv, trials.parquet   one row per trial: config, variant, status, final/best metrics, steps, time, node
+    trials.csv, trials.parquet   one row per trial: config, variant, status, stability, final/best metrics, steps,
+                                 time, node
     history.parquet              one row per evaluation per trial (curves)
     summary.csv                  per configuration, seeds pooled: mean, std, 95% CI per metric; stability rate
     effects.csv                  per factor level against its baseline: effect, 95% CI, p-value (sorted by size)
@@ -30,10 +31,10 @@ from pyarrow import fs as pafs
 from analysis import stats
 from analysis.effects import STABILITY
 from analysis.fsio import Location, ResultsError, publish, resolve, staging_dir
-from analysis.load import FINISHED, MEASURED
+from analysis.load import FINISHED, MEASURED, STABILITY_STATUSES, stability_labels
 from analysis.markdown import better_text, ci, num, pct, pvalue, table
 from analysis.results import Results, load_results
-from analysis.text import answer, effect_sentence, summary_sentence
+from analysis.text import STABILITY_RATE, STABILITY_STATUSES_TEXT, answer, effect_sentence, summary_sentence
 
 PLOTS = "plots"
 MAX_CONFIGS = 12  # more configurations than this, or a binned factor (a search): curves per level of the first
@@ -171,7 +172,7 @@ def _checkpoint_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[st
                 state = loc.join(row["trial_dir"], row["checkpoint"], "state.pt")
                 title = (f"{label or row['configuration']}: {which} {'seed' if label else 'trial'} (seed "
                          f"{row.get('seed', '?')}, final {primary} {num(row.get(f'final_{primary}'))}, "
-                         f"{row['status']})")
+                         f"{row.get('stability') or row['status']})")
                 path = plot_dir / (f"samples_{slug(label)}_{which}.png" if label else f"samples_{which}.png")
                 if _draw(lambda g, c: samples.samples_figure(g, c, path, title), state, tmp, notes):
                     figures.append(("Samples", title, f"{PLOTS}/{path.name}"))
@@ -222,8 +223,8 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     lines += [ln if ln.startswith("  - ") else f"- {ln}" for ln in answer(effects, summary, trials, primary, mode,
                                                                            baseline)]
     lines += ["", "## Configurations", "",
-              "Final values of the seeds (status ok, diverged or stopped), mean [95% bootstrap CI]; stability = "
-              "share of finished seeds (ok or diverged) that ended ok [95% Wilson interval]; seeds = finished/all.",
+              "Final values of the seeds (trainer status ok, diverged or stopped), mean [95% bootstrap CI]; "
+              f"{STABILITY_RATE} [95% Wilson interval]; seeds = finished/all. {STABILITY_STATUSES_TEXT}",
               ""]
     metrics = results.study.metrics
     header = ["configuration", "seeds", "stability", *metrics]
@@ -242,7 +243,8 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     else:
         lines += ["Difference of means (level minus baseline) [95% bootstrap CI]; p: two-sided permutation test; "
                   "p (Holm): adjusted over all comparisons of that metric. Sorted by the standardized effect on "
-                  f"{primary}.", ""]
+                  f"{primary}. The stability effect is the difference of the shares of finished seeds whose "
+                  "stability status is ok (see Configurations).", ""]
         for metric in [*metrics[:1], STABILITY]:
             sub = effects[effects["metric"] == metric]
             if sub.empty:
@@ -268,7 +270,14 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
         lines += ["No plots."]
     lines += ["", "## Trials", ""]
     counts = trials["status"].value_counts()
-    lines += [f"{len(trials)} trials: " + ", ".join(f"{int(v)} {k}" for k, v in counts.items()) + ".", ""]
+    lines += [f"{len(trials)} trials: " + ", ".join(f"{int(v)} {k}" for k, v in counts.items()) + " (trainer "
+              "status)."]
+    labels = stability_labels(trials[trials["status"].isin(FINISHED)])
+    if len(labels):
+        lines += [f"Stability status of the {len(labels)} finished: "
+                  + ", ".join(f"{int((labels == st).sum())} {st}" for st in STABILITY_STATUSES
+                              if (labels == st).any()) + " (trials.csv: stability, stability_reason)."]
+    lines += [""]
     failed = trials[trials["status"] == "error"]
     for _, r in failed.head(10).iterrows():
         lines += [f"- {r['trial_dir']}: {r['error'] or 'failed before reporting any result'}"]
@@ -280,7 +289,9 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     lines += ["", "## Method", "",
               f"- Statistics use each trial's last evaluation, over the trials with status {', '.join(MEASURED)} "
               f"(stopped: cut early by a scheduler); non-finite values are left out. Stability counts the "
-              f"trials with status {' or '.join(FINISHED)}. Seeds are pooled per configuration.",
+              f"trials with trainer status {' or '.join(FINISHED)}, by their stability status "
+              f"({' | '.join(STABILITY_STATUSES)}; gan_core.metrics.assess_stability on each trial's history, "
+              f"thresholds in the README, section \"Metrics\"). Seeds are pooled per configuration.",
               f"- 95% CIs: percentile bootstrap (scipy.stats.bootstrap, {results.n_resamples} resamples, seed "
               f"{stats.SEED}); for a difference, seeds are resampled within each group. Fewer than 2 values: no CI.",
               "- p-values: two-sided permutation test of the difference of means (scipy.stats.permutation_test; exact "

@@ -4,8 +4,11 @@ What is summarised, and why: a trial's *final* metric values (its answer at the 
 evaluation), over the trials whose values were measured (status ok, diverged, or stopped early by a scheduler: see
 ``analysis.load``; errored, pending and still-running trials are counted but not summarised). Non-finite values
 are left out and ``<metric>_n`` says how many values a mean rests on. The stability rate is the share of the
-finished seeds (ok or diverged) that ended "ok", with a Wilson interval. One seed gives no spread: its CI is NaN,
-noted in ``ci_note``.
+finished seeds (trainer status ok or diverged) whose stability status (``analysis.load``: ok, diverged, collapsed,
+d_dominates) is ok, with a Wilson interval; ``n_ok``, ``n_diverged``, ``n_collapsed`` and ``n_d_dominates`` count
+the finished seeds by stability status (they add up to ``n_finished``). ``steps_to_90pct_mean`` and
+``oscillation_mean`` are plain means over the finished seeds' finite values (``_n``: how many). One seed gives no
+spread: its CI is NaN, noted in ``ci_note``.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import pandas as pd
 
 from analysis import stats
 from analysis.design import Design
-from analysis.load import FINISHED, MEASURED
+from analysis.load import FINISHED, MEASURED, stability_labels
 
 
 def finished(trials: pd.DataFrame) -> pd.DataFrame:
@@ -41,7 +44,8 @@ def summarize(trials: pd.DataFrame, design: Design, metrics: list[str],
     for label in configuration_order(trials, design):
         group = trials[trials["configuration"] == label]
         done = finished(group)
-        n_ok = int((done["status"] == "ok").sum())
+        labels = stability_labels(done)
+        n_ok = int((labels == "ok").sum())
         lo, hi = stats.wilson_interval(n_ok, len(done))
         row = {"configuration": label}
         for f in design.factors:
@@ -50,10 +54,15 @@ def summarize(trials: pd.DataFrame, design: Design, metrics: list[str],
             row["changes"] = design.changes.get(label, "")
         n_stopped = int((group["status"] == "stopped").sum())
         row.update({"n_trials": len(group), "n_finished": len(done), "n_ok": n_ok,
-                    "n_diverged": int((done["status"] == "diverged").sum()), "n_stopped": n_stopped,
+                    "n_diverged": int((labels == "diverged").sum()),
+                    "n_collapsed": int((labels == "collapsed").sum()),
+                    "n_d_dominates": int((labels == "d_dominates").sum()), "n_stopped": n_stopped,
                     "n_other": len(group) - len(done) - n_stopped,
                     "stability": n_ok / len(done) if len(done) else np.nan,
                     "stability_ci_low": lo, "stability_ci_high": hi})
+        for col in ("steps_to_90pct", "oscillation"):
+            x = stats.finite(done[col]) if col in done.columns else np.array([])
+            row.update({f"{col}_mean": x.mean() if len(x) else np.nan, f"{col}_n": len(x)})
         few = []
         for m in metrics:
             x = stats.finite(measured(group)[f"final_{m}"])

@@ -12,8 +12,34 @@ from analysis.effects import STABILITY
 from analysis.markdown import better_text, ci, num, pct, pvalue
 
 
+UNSTABLE = ("diverged", "collapsed", "d_dominates")  # the stability statuses other than ok, in the order checked
+STABILITY_RATE = "stability = share of finished seeds (trainer status ok or diverged) whose stability status is ok"
+STABILITY_STATUSES_TEXT = (
+    "A seed's stability status is ok, diverged (non-finite losses, samples or final metric), collapsed (G covers at "
+    "most one class or mode, or its samples have almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 "
+    "over the last quarter of training), as gan_core.metrics.assess_stability labels it; thresholds: README, "
+    "section \"Metrics\".")
+
+
 def _seeds(n: int) -> str:
     return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
+def unstable_phrase(n_finished: int, counts: dict[str, int]) -> str:
+    """Every stability status other than ok with its count: "3 of 3 seeds collapsed", "1 of 3 seeds diverged,
+    2 collapsed", "D dominated in 1 of 3 seeds"; "all seeds stable" when there is none."""
+    parts = []
+    for status in UNSTABLE:
+        k = int(counts.get(status, 0) or 0)
+        if not k:
+            continue
+        of = f"{k} of {_seeds(n_finished)}" if not parts else str(k)
+        parts.append(f"D dominated in {of}" if status == "d_dominates" else f"{of} {status}")
+    return ", ".join(parts) if parts else "all seeds stable"
+
+
+def _counts(row: pd.Series, suffix: str = "") -> dict[str, int]:
+    return {s: int(row.get(f"n_{s}{suffix}", 0) or 0) for s in UNSTABLE}
 
 
 def metric_phrase(row: pd.Series, metric: str) -> str:
@@ -33,6 +59,8 @@ def stability_phrase(row: pd.Series) -> str:
         return "no seed finished"
     text = (f"stable in {k} of {n} finished seeds ({pct(row['stability'])} "
             f"[{pct(row['stability_ci_low'])}, {pct(row['stability_ci_high'])}])")
+    if k < n:
+        text += f": {unstable_phrase(n, _counts(row))}"
     if int(row.get("n_stopped", 0)):
         text += f"; {int(row['n_stopped'])} stopped early by the scheduler (last values used for the metrics)"
     if int(row["n_other"]):
@@ -52,7 +80,7 @@ def effect_sentence(rows: pd.DataFrame, metric: str) -> str:
     if r["n_level"] == 0 or r["n_baseline"] == 0:
         head = f"{r['comparison']}{changes}: no finite {metric} to compare"
     else:
-        unit = " (share of seeds ok)" if metric == STABILITY else ""
+        unit = " (share of seeds with stability ok)" if metric == STABILITY else ""
         interval = "" if r["direction"] == "no CI" else " " + ci(r["ci_low"], r["ci_high"], signed=True)
         head = (f"{r['comparison']}{changes}: {metric}{unit} {num(r['effect'], signed=True)}{interval} "
                 f"against {r['baseline']}")
@@ -63,8 +91,11 @@ def effect_sentence(rows: pd.DataFrame, metric: str) -> str:
             head += f" (CI covers 0: no clear effect; p = {pvalue(r['p_value'])}, {counts})"
         else:
             head += f" ({r['direction']}; p = {pvalue(r['p_value'])}, {counts})"
-    n_div, n_all = int(r["n_diverged_level"]), int(r["n_trials_level"])
-    return f"{head}; {n_div} of {n_all} seeds diverged."
+    n_fin, n_all = int(r["n_finished_level"]), int(r["n_trials_level"])
+    tail = unstable_phrase(n_fin, _counts(r, "_level")) if n_fin else "no seed finished"
+    if n_all > n_fin:
+        tail += f" ({n_all - n_fin} of {_seeds(n_all)} did not run to the end)"
+    return f"{head}; {tail}."
 
 
 def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, primary: str, mode: str,
@@ -119,19 +150,20 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
     lo = summary.loc[summary["stability"].idxmin()] if summary["stability"].notna().any() else None
     hi = summary.loc[summary["stability"].idxmax()] if summary["stability"].notna().any() else None
     if lo is not None:
+        what = "Stability (share of finished seeds whose stability status is ok: not diverged, collapsed or " \
+               "D-dominated)"
         if lo["stability"] == hi["stability"]:
-            spread = f"Stability (share of finished seeds that did not diverge) is {pct(lo['stability'])} in every " \
-                     f"configuration"
+            spread = f"{what} is {pct(lo['stability'])} in every configuration"
         else:
-            spread = (f"Stability (share of finished seeds that did not diverge) ranges from "
-                      f"{pct(lo['stability'])} ({lo['configuration']}) to {pct(hi['stability'])} "
-                      f"({hi['configuration']})")
+            spread = (f"{what} ranges from {pct(lo['stability'])} ({lo['configuration']}) to "
+                      f"{pct(hi['stability'])} ({hi['configuration']})")
         if len(clear):
             out.append(spread + "; clearly different from the baseline (95% CI excludes 0):")
             for comp in clear["comparison"]:
                 out.append("  - " + effect_sentence(effects[effects["comparison"] == comp], STABILITY))
         else:
             out.append(spread + "; no difference from the baseline is clear at 95%.")
+        out += _unstable_lines(summary)
     n_stopped = int(counts.get("stopped", 0))
     if n_stopped:
         out.append(f"{n_stopped} of {n_trials} trials were stopped early by the scheduler: their last values enter "
@@ -140,3 +172,18 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
     if n_other:
         out.append(f"{n_other} of {n_trials} trials did not finish (see Trials) and are left out of the statistics.")
     return out
+
+
+MAX_UNSTABLE_LISTED = 12
+
+
+def _unstable_lines(summary: pd.DataFrame) -> list[str]:
+    """The configurations with a seed that did not train stably, each with its stability statuses."""
+    bad = summary[(summary["n_finished"] > 0) & (summary["n_ok"] < summary["n_finished"])]
+    if bad.empty:
+        return []
+    parts = [f"**{r['configuration']}** {unstable_phrase(int(r['n_finished']), _counts(r))}"
+             for _, r in bad.head(MAX_UNSTABLE_LISTED).iterrows()]
+    more = f"; and {len(bad) - MAX_UNSTABLE_LISTED} more configurations (summary.csv)" \
+        if len(bad) > MAX_UNSTABLE_LISTED else ""
+    return ["Seeds that did not train stably: " + "; ".join(parts) + more + "."]

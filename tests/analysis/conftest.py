@@ -156,6 +156,34 @@ def ablation_dir(tmp_path: Path) -> Path:
     return write_experiment(tmp_path, "ablation", trials, ABLATION_STUDY)
 
 
+UNSTABLE_STUDY = {"study": "unstable", "primary_metric": "fd", "mode": "min", "baseline_variant": "baseline",
+                  "variants": {"baseline": {}, "collapsed": {"g_output": "sigmoid"}, "d_wins": {"batchnorm_d": False}},
+                  "command": ["python", "-m", "studies.ablation"]}
+
+
+def unstable_trials(seeds: int = 3) -> list[dict[str, Any]]:
+    """Trainer status "ok" in every trial, yet: "collapsed" ends with classes_covered 1 (its fd finite, 40 + 30 +
+    NOISE[seed]), "d_wins" has D(G(z)) = 0.01 and D(x) = 0.99 over its last quarter (g_steps 150 and 200 of 200; fd
+    40 + 5 + NOISE[seed]); the baseline (fd 40 + NOISE[seed], classes_covered 10) trains stably."""
+    trials = ablation_trials({"baseline": 0.0, "collapsed": 30.0, "d_wins": 5.0}, seeds=seeds,
+                             changes={"collapsed": {"g_output": "sigmoid"}, "d_wins": {"batchnorm_d": False}},
+                             metrics=("fd", "classes_covered"))
+    for t in trials:
+        variant = t["params"]["variant"]
+        for row in t["rows"]:
+            if variant == "collapsed" and row["status"] == "ok":
+                row["classes_covered"] = 1.0
+            if variant == "d_wins" and row["g_steps"] >= 150:
+                row["d_fake"], row["d_real"] = 0.01, 0.99
+    return trials
+
+
+@pytest.fixture
+def unstable_dir(tmp_path: Path) -> Path:
+    """3 seeds each of baseline (stable), collapsed and d_wins (see ``unstable_trials``): all trainer status ok."""
+    return write_experiment(tmp_path, "unstable", unstable_trials(), UNSTABLE_STUDY)
+
+
 @pytest.fixture
 def ksweep_dir(tmp_path: Path) -> Path:
     """k in {1, 2, 5} x g_loss in {non_saturating, minimax}, 4 seeds: fd = 30 + 4 (k - 1) + 10 [minimax]."""

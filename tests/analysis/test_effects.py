@@ -32,6 +32,8 @@ def test_planted_ablation_effect_and_null_variant(ablation_dir, synth):
         stats.bootstrap_diff_ci(52 + synth.noise[2:6], 40 + synth.noise[:6]))
     assert bad["p_value"] == pytest.approx(stats.permutation_pvalue(52 + synth.noise[2:6], 40 + synth.noise[:6]))
     assert (bad["n_level"], bad["n_baseline"], bad["n_diverged_level"], bad["n_trials_level"]) == (4, 6, 2, 6)
+    assert (bad["n_finished_level"], bad["n_unstable_level"], bad["n_collapsed_level"],
+            bad["n_d_dominates_level"]) == (6, 2, 0, 0)
     assert (bad["baseline"], bad["changes"], bad["mode"]) == ("baseline", "batchnorm_d=False", "min")
     null = row(e, "g_output_off", "fd")
     assert null["effect"] == pytest.approx(0.0)
@@ -78,3 +80,16 @@ def test_all_diverged_gives_no_quality_effect_but_a_stability_row(synth):
     assert (fd["n_level"], fd["n_baseline"], fd["direction"]) == (0, 0, "no CI")
     st = row(e, "other", "stability")
     assert (st["effect"], st["ci_low"], st["ci_high"]) == (0.0, 0.0, 0.0)
+
+
+def test_stability_effect_counts_collapse_and_d_domination(unstable_dir):
+    e = effects_of(unstable_dir, n_resamples=999)
+    for comp, counts in (("collapsed", (3, 0, 3, 0)), ("d_wins", (3, 0, 0, 3))):
+        st = row(e, comp, "stability")
+        assert (st["mean_level"], st["mean_baseline"], st["effect"], st["ci_low"], st["ci_high"]) == \
+            (0.0, 1.0, -1.0, -1.0, -1.0)
+        assert st["direction"] == "worse"
+        assert st["p_value"] == pytest.approx(0.1)  # exact: 2 of the 20 relabellings of 3 vs 3 are as extreme
+        assert (st["n_unstable_level"], st["n_diverged_level"], st["n_collapsed_level"],
+                st["n_d_dominates_level"]) == counts
+    assert "diversity" not in set(e["metric"])

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from analysis.fsio import ResultsError
-from analysis.load import read_study
+from analysis.load import METRIC_MODES, NUMERIC_KEYS, read_study, stability_labels
 
 
 def test_ablation_trials_and_history(ablation_dir, synth):
@@ -31,6 +31,15 @@ def test_ablation_trials_and_history(ablation_dir, synth):
     assert base0["batchnorm_d"] is True or base0["batchnorm_d"] == True  # noqa: E712 (numpy bool)
     bad = t[(t["variant"] == "batchnorm_d_off") & (t["seed"] == 0)].iloc[0]
     assert bad["status"] == "diverged" and math.isnan(bad["final_fd"])
+    assert (bad["stability"], bad["stability_reason"]) == (
+        "diverged", "trainer status 'diverged' at g_steps=150; final fd is nan")
+    assert t["stability"].value_counts().to_dict() == {"ok": 16, "diverged": 2}
+    # fd falls linearly 1.75 v, 1.5 v, 1.25 v, v at g_steps 50..200: 90% of the way (1.075 v) is first reached at
+    # 200; the last quarter (g_steps >= 150) holds 1.25 v and v, population std 0.125 v
+    v = 40 + synth.noise[0]
+    assert (base0["stability"], base0["stability_reason"]) == ("ok", "no failure found")
+    assert (base0["steps_to_90pct"], base0["oscillation"], base0["final_best_gap"]) == pytest.approx(
+        (200.0, 0.125 * v, 0.0))
     assert bad["best_fd"] == pytest.approx((40 + 12 + synth.noise[0]) * (2 - 2 / 4))  # best finite: 2nd eval
     assert not bad["batchnorm_d"]
 
@@ -74,6 +83,42 @@ def test_reports_without_a_status_key_end_ok(synth):
     assert data.trials["status"].tolist() == ["ok"]
     assert data.metrics == ["max_abs_d_error", "jsd"]
     assert data.trials["final_max_abs_d_error"].tolist() == [0.02]
+    # not a GAN's reports (no g_steps): no stability status of its own; a finished one counts as stable
+    assert (data.trials["stability"].tolist(), data.trials["stability_reason"].tolist()) == ([""], [""])
+    assert math.isnan(data.trials["steps_to_90pct"].iloc[0])
+    assert stability_labels(data.trials).tolist() == ["ok"]
+
+
+def test_trainer_ok_yet_collapsed_or_d_dominated(unstable_dir):
+    t = read_study(str(unstable_dir)).trials
+    assert t["status"].tolist() == ["ok"] * 9
+    assert list(zip(t["variant"], t["seed"], t["stability"])) == [
+        ("baseline", 0, "ok"), ("baseline", 1, "ok"), ("baseline", 2, "ok"),
+        ("collapsed", 0, "collapsed"), ("collapsed", 1, "collapsed"), ("collapsed", 2, "collapsed"),
+        ("d_wins", 0, "d_dominates"), ("d_wins", 1, "d_dominates"), ("d_wins", 2, "d_dominates")]
+    assert t.loc[3, "stability_reason"] == "classes_covered = 1 <= 1"
+    assert t.loc[6, "stability_reason"] == \
+        "last-quarter mean D(G(z)) = 0.01 < 0.1 with mean D(x) = 0.99 > 0.9"
+    assert t.loc[3, "final_fd"] == pytest.approx(70 - 1.5)  # collapsed, with a finite fd
+    assert stability_labels(t).tolist() == t["stability"].tolist()
+
+
+def test_stopped_and_unfinished_trials_get_a_label_from_what_they_reported(synth):
+    p = synth.base_params
+    rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    exp = synth.write("partial", [{"params": p(seed=0), "rows": rows[:2], "ray_status": "TERMINATED"},
+                                  {"params": p(seed=1), "rows": [], "ray_status": "PENDING"}],
+                      {"study": "partial", "primary_metric": "fd", "mode": "min"})
+    t = read_study(str(exp)).trials
+    assert t["status"].tolist() == ["stopped", "pending"]
+    assert t["stability"].tolist() == ["ok", ""]
+    assert stability_labels(t).tolist() == ["ok", ""]
+
+
+def test_gauss1d_keys():
+    assert METRIC_MODES["jsd_estimate"] == "min"
+    assert "diversity" not in METRIC_MODES  # a diagnostic (target 1), not a ranked quality metric
+    assert {"diversity", "g_mu", "g_sigma", "jsd", "jsd_estimate"} <= NUMERIC_KEYS
 
 
 def test_steps_reported_again_after_a_restore_count_once(synth):

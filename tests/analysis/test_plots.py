@@ -44,3 +44,20 @@ def test_nothing_to_draw_gives_none(ablation_dir, tmp_path):
     assert plots.plot_curves(r.history, "jsd", "min", r.configurations, tmp_path / "x.png", "x") is None
     assert plots.plot_effects(r.effects, "jsd", tmp_path / "y.png", "y") is None
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "y.png").exists()
+
+
+def test_stability_heatmap_colours_the_share_with_stability_ok(unstable_dir, tmp_path, monkeypatch):
+    r = load_results(str(unstable_dir), n_resamples=99)
+    seen = {}
+    save = plots.save_figure
+
+    def spy(fig, path, title):
+        ax = fig.axes[0]
+        seen["cells"] = [t.get_text() for t in ax.texts]
+        seen["rate"] = ax.images[0].get_array().filled(-1).ravel().tolist()
+        return save(fig, path, title)
+
+    monkeypatch.setattr(plots, "save_figure", spy)
+    assert_png(plots.plot_stability(r.trials, r.design, tmp_path / "u.png", "unstable"), "unstable")
+    # trainer status ok in all 9 trials; the collapsed and D-dominated seeds are not stable
+    assert seen == {"cells": ["3/3", "0/3", "0/3"], "rate": [1.0, 0.0, 0.0]}

@@ -72,6 +72,27 @@ def test_every_file_and_figure_is_written(synth, dcgan_checkpoint):
     want = (52 + synth.noise[1:3]).mean() - (40 + synth.noise[:3]).mean()  # seed 0 of the variant diverged
     assert f"- batchnorm_d_off (batchnorm_d=False): fd {num(want, signed=True)} [" in md
     assert "1 of 3 seeds diverged." in md
+    assert trials_csv["stability"].tolist() == ["ok"] * 3 + ["diverged", "ok", "ok"] + ["ok"] * 3
+
+
+def test_report_of_seeds_that_collapsed_or_whose_d_dominated(unstable_dir):
+    out = write_report(str(unstable_dir), sample_figures=False, n_resamples=99)
+    md = (out / "report.md").read_text()
+    answer = md[md.index("## Answer"):md.index("## Configurations")]
+    assert ("- Seeds that did not train stably: **collapsed** 3 of 3 seeds collapsed; **d_wins** D dominated in 3 "
+            "of 3 seeds.") in answer
+    assert ("stability = share of finished seeds (trainer status ok or diverged) whose stability status is ok "
+            "[95% Wilson interval]; seeds = finished/all. A seed's stability status is ok, diverged (") in md
+    assert 'assess_stability labels it; thresholds: README, section "Metrics".' in md
+    assert "- **collapsed** (g_output=sigmoid): fd 70.0 [" in md
+    assert "stable in 0 of 3 finished seeds (0% [0%, 56%]): 3 of 3 seeds collapsed." in md
+    assert "9 trials: 9 ok (trainer status).\nStability status of the 9 finished: 3 ok, 3 d_dominates, " \
+           "3 collapsed (trials.csv: stability, stability_reason)." in md
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["stability"].tolist() == [1.0, 0.0, 0.0]
+    assert summary["n_collapsed"].tolist() == [0, 3, 0] and summary["n_d_dominates"].tolist() == [0, 0, 3]
+    trials = pd.read_csv(out / "trials.csv", keep_default_na=False)
+    assert trials["stability"].tolist() == ["ok"] * 3 + ["collapsed"] * 3 + ["d_dominates"] * 3
 
 
 def test_csv_files_hold_what_load_results_returns(synth):
@@ -141,7 +162,8 @@ def test_all_diverged_study_gets_a_report_that_says_so(synth):
     md = (out / "report.md").read_text()
     assert ("- All 6 finished trials diverged: no configuration trained stably, so there are no fd values to "
             "compare; only stability is reported.") in md
-    assert "6 trials: 6 diverged." in md
+    assert "6 trials: 6 diverged (trainer status).\nStability status of the 6 finished: 6 diverged " \
+           "(trials.csv: stability, stability_reason)." in md
 
 
 def test_failed_trials_are_listed_with_their_error(synth):

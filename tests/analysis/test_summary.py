@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest
 
 from analysis import stats
 from analysis.design import infer_design
@@ -30,7 +31,8 @@ def test_ablation_summary(ablation_dir, synth):
     # seeds 0 and 1 diverged: their fd is NaN and drops out of the mean; 4 of 6 stable
     assert bad["fd_n"] == 4
     assert bad["fd_mean"] == pytest.approx((52 + synth.noise[2:6]).mean())
-    assert (bad["n_ok"], bad["n_diverged"], bad["n_other"]) == (4, 2, 0)
+    assert (bad["n_ok"], bad["n_diverged"], bad["n_collapsed"], bad["n_d_dominates"], bad["n_other"]) == \
+        (4, 2, 0, 0, 0)
     assert bad["stability"] == pytest.approx(4 / 6)
     assert (bad["stability_ci_low"], bad["stability_ci_high"]) == pytest.approx(stats.wilson_interval(4, 6))
     assert base["ci_note"] == ""
@@ -59,3 +61,24 @@ def test_stopped_trials_enter_the_metrics_and_failed_ones_only_the_counts(synth)
     assert row["fd_mean"] == pytest.approx(np.mean([10.0, 20.0, 15.0]))
     assert row["fd_std"] == pytest.approx(np.std([10.0, 20.0, 15.0], ddof=1))
     assert (row["n_ok"], row["stability"]) == (2, 1.0)
+
+
+def test_stability_counts_the_stability_status_not_the_trainer_status(unstable_dir, synth):
+    s = summary_of(unstable_dir).set_index("configuration")
+    assert s.index.tolist() == ["baseline", "collapsed", "d_wins"]
+    cols = ["n_finished", "n_ok", "n_diverged", "n_collapsed", "n_d_dominates", "stability"]
+    assert s[cols].to_dict("index") == {
+        "baseline": dict(zip(cols, (3, 3, 0, 0, 0, 1.0))),
+        "collapsed": dict(zip(cols, (3, 0, 0, 3, 0, 0.0))),
+        "d_wins": dict(zip(cols, (3, 0, 0, 0, 3, 0.0)))}
+    for label, k in (("baseline", 3), ("collapsed", 0), ("d_wins", 0)):
+        want = binomtest(k, 3).proportion_ci(confidence_level=0.95, method="wilson")
+        assert (s.loc[label, "stability_ci_low"], s.loc[label, "stability_ci_high"]) == \
+            pytest.approx((want.low, want.high))
+    # fd = v (2 - g_steps / 200), v = 40 + effect + noise: 90% of the way at 200; last-quarter std 0.125 v
+    for label, effect in (("baseline", 0.0), ("collapsed", 30.0), ("d_wins", 5.0)):
+        v = 40 + effect + synth.noise[:3]
+        assert (s.loc[label, "steps_to_90pct_mean"], s.loc[label, "steps_to_90pct_n"]) == (200.0, 3)
+        assert s.loc[label, "oscillation_mean"] == pytest.approx(0.125 * v.mean())
+        assert s.loc[label, "oscillation_n"] == 3
+    assert s.loc["collapsed", "fd_mean"] == pytest.approx(70.0)  # collapsed seeds still have a finite fd
