@@ -1,0 +1,84 @@
+"""Which DCGAN guidelines matter? The baseline with every guideline on, each switched off alone, and all off.
+
+9 variants ("baseline", "<key>_off" for each of the 7 guideline switches in GUIDELINES, "all_off") x seeds,
+on mnist5k by default. The defaults finish within about 30 minutes on a 2-core CPU machine (2 trials at a time);
+``--full`` is the cluster preset. Run from the repository root:
+
+    python studies/arch_ablation.py                      # laptop preset
+    python studies/arch_ablation.py --smoke-test         # ~1 minute, same code path
+    python studies/arch_ablation.py --full --gpus-per-trial 0.25 --storage-path s3://bucket/gan-study
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from gan_core.config import GUIDELINE_OFF, GUIDELINES  # noqa: E402
+from studies import cli  # noqa: E402
+from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
+
+STUDY = "arch_ablation"
+DATASETS = ("mnist5k", "mnist", "fashion_mnist", "cifar10")
+
+# The one place the presets live. Options given on the command line override the chosen preset.
+PRESETS = {
+    "default": {"dataset": "mnist5k", "steps": 600, "ngf": 32, "ndf": 32, "batch_size": 64, "eval_every": 200,
+                "seeds": 3, "image_size": 32, "eval_samples": 1000},
+    "smoke": {"dataset": "mnist5k", "steps": 4, "ngf": 8, "ndf": 8, "batch_size": 16, "eval_every": 2,
+              "seeds": 1, "image_size": 32, "eval_samples": 100},
+    "full": {"dataset": "mnist5k", "steps": 5000, "ngf": 64, "ndf": 64, "batch_size": 64, "eval_every": 500,
+             "seeds": 5, "image_size": 64, "eval_samples": 2000},
+}
+
+
+def variants() -> dict[str, dict]:
+    """baseline (all guidelines on), each guideline off alone, all off: label -> changed keys."""
+    out: dict[str, dict] = {"baseline": {}}
+    for key in GUIDELINES:
+        out[f"{key}_off"] = {key: GUIDELINE_OFF[key]}
+    out["all_off"] = dict(GUIDELINE_OFF)
+    return out
+
+
+def build_parser() -> cli.StudyParser:
+    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
+    g = p.add_argument_group("study")
+    g.add_argument("--dataset", choices=DATASETS, default=None, help="image dataset (preset: mnist5k)")
+    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial")
+    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
+    g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per variant (0..N-1)")
+    g.add_argument("--ngf", type=cli.positive_int, default=None, help="generator width")
+    g.add_argument("--ndf", type=cli.positive_int, default=None, help="discriminator width")
+    g.add_argument("--batch-size", type=cli.positive_int, default=None, help="minibatch size m")
+    g.add_argument("--image-size", type=int, default=None, help="32 or 64 pixels")
+    g.add_argument("--eval-samples", type=cli.positive_int, default=None, help="generated samples per evaluation")
+    return p
+
+
+def build_spec(args) -> StudySpec:
+    preset = cli.choose_preset(args, PRESETS)
+    evaluator_config, base = resolve_base({
+        **GUIDELINES,
+        "dataset": preset["dataset"], "arch": "dcgan", "image_size": preset["image_size"],
+        "steps": preset["steps"], "eval_every": preset["eval_every"], "eval_samples": preset["eval_samples"],
+        "ngf": preset["ngf"], "ndf": preset["ndf"], "batch_size": preset["batch_size"],
+        "threads": args.cpus_per_trial,
+        **cli.parse_overrides(args.overrides),
+    })
+    return StudySpec(
+        study=STUDY, base=base, variants=variants(), seeds=tuple(range(preset["seeds"])),
+        baseline_variant="baseline", factors=["variant"], evaluator_config=evaluator_config,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return cli.run_main(STUDY, lambda: run_study(build_spec(args), args,
+                                                 command=cli.command_line(STUDY, argv)).exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The command line every study shares: one parser class, the common options, presets and the exit-2 rule.
+
+Why a custom parser: argparse answers bad input with the whole usage block plus an error line. A study is often
+run from scripts and cluster jobs, where the one thing that matters is one clear line on stderr and exit code 2,
+before any Ray process starts. ``StudyInputError`` carries the same contract for errors found after parsing (an
+invalid value in the search space, an unreachable cluster, an unwritable results directory).
+
+Presets: every study keeps its defaults in ONE dict at the top of its script (``PRESETS["default"]``, ``"smoke"``,
+``"full"``); options left out on the command line take the chosen preset's value, options given always win.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Callable, Mapping, NoReturn, Sequence
+
+from gan_core.config import parse_cli_value
+
+EXIT_USAGE = 2
+
+
+class StudyInputError(Exception):
+    """Bad input found after parsing; ``main`` prints it as one line and exits with code 2."""
+
+
+class StudyParser(argparse.ArgumentParser):
+    """argparse, but an error is one line on stderr and exit code 2 (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(self.prog, message)
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    """Print ``prog: error: message`` as one line on stderr and exit 2."""
+    one_line = " ".join(str(message).split())
+    sys.stderr.write(f"{prog}: error: {one_line}\n")
+    sys.stderr.flush()
+    raise SystemExit(EXIT_USAGE)
+
+
+def run_main(prog: str, body: Callable[[], int]) -> int:
+    """Run a study's body; a StudyInputError becomes the one-line exit 2."""
+    try:
+        return body()
+    except StudyInputError as e:
+        fail(prog, str(e))
+
+
+def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str, Any]]) -> StudyParser:
+    """The parser with the options every study has; the study adds its own afterwards."""
+    p = StudyParser(prog=study, description=description,
+                    epilog=f"Study options left out take the chosen preset's values; the default preset: "
+                           f"{dict(presets['default'])}.")
+    g = p.add_argument_group("preset")
+    mode = g.add_mutually_exclusive_group()
+    mode.add_argument("--smoke-test", action="store_true",
+                      help="the same code path in about a minute on 2 CPU cores (tiny nets, few steps, 1 seed): "
+                           f"preset {dict(presets['smoke'])}")
+    if "full" in presets:
+        mode.add_argument("--full", action="store_true",
+                          help=f"the cluster preset: {dict(presets['full'])}")
+    g.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any GANConfig key for every trial (repeatable), e.g. --set batch_size=32; "
+                        "keys the study varies are set by the study")
+
+    r = p.add_argument_group("Ray")
+    r.add_argument("--storage-path", default="./results",
+                   help="where the experiment directory goes: a local or shared path (made absolute) or "
+                        "s3://... (default: ./results)")
+    r.add_argument("--name", default=None,
+                   help=f"experiment directory name (default: '{study}', or '{study}_smoke' with --smoke-test); "
+                        "a stable name is what lets --resume find the study")
+    r.add_argument("--resume", action="store_true",
+                   help="continue the interrupted study <storage-path>/<name>: unfinished and errored trials resume "
+                        "from their last checkpoint, finished trials are not run again")
+    r.add_argument("--address", default=None,
+                   help="Ray cluster to join (host:port or 'auto'); default: $RAY_ADDRESS if set, else a local Ray "
+                        "with this machine's CPUs")
+    r.add_argument("--cpus-per-trial", type=positive_int, default=1,
+                   help="CPUs per trial; torch threads follow it (config key 'threads') (default: 1)")
+    r.add_argument("--gpus-per-trial", type=non_negative_float, default=None,
+                   help="GPUs per trial, fractions pack trials onto one GPU (default: 0.25 when the cluster has "
+                        "GPUs now, else 0; pass it explicitly on an autoscaling cluster whose GPU workers start "
+                        "at zero)")
+    r.add_argument("--max-failures", type=non_negative_int, default=2,
+                   help="restarts of a crashed trial, each from its last checkpoint (default: 2)")
+    r.add_argument("--worker-logs", action="store_true",
+                   help="forward the trials' stdout/stderr to this terminal (off: only Ray's progress table)")
+    return p
+
+
+def choose_preset(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The preset the flags select, with every option the user gave on top (options left out are None)."""
+    if args.smoke_test:
+        key = "smoke"
+    elif "full" in presets and args.full:
+        key = "full"
+    else:
+        key = "default"
+    chosen = dict(presets[key])
+    for option in chosen:
+        given = getattr(args, option)
+        if given is not None:
+            chosen[option] = given
+    return chosen
+
+
+def default_name(study: str, args: argparse.Namespace) -> str:
+    return args.name if args.name is not None else (f"{study}_smoke" if args.smoke_test else study)
+
+
+def command_line(study: str, argv: Sequence[str] | None) -> list[str]:
+    """The command as the user typed it (for study.json); ``main(argv)`` called in-process gets a stand-in."""
+    return list(sys.argv) if argv is None else [f"studies/{study}.py", *argv]
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["k=2", "g_loss=minimax"]`` -> ``{"k": 2, "g_loss": "minimax"}``; values typed by ``parse_cli_value``."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise StudyInputError(f"--set {item!r}: expected KEY=VALUE")
+        out[key.strip()] = parse_cli_value(text)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- value types
+def positive_int(text: str) -> int:
+    v = _int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: an integer >= 1")
+    return v
+
+
+def non_negative_int(text: str) -> int:
+    v = _int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: an integer >= 0")
+    return v
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a number >= 0")
+    return v
+
+
+def int_list(text: str) -> list[int]:
+    """``"1,2,3,5"`` -> ``[1, 2, 3, 5]``; the values are checked later, by the config, like every other value."""
+    items = [t.strip() for t in text.split(",")]
+    if not items or any(not t for t in items):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers, e.g. 1,2,3")
+    return [_int(t) for t in items]
+
+
+def str_list(text: str) -> list[str]:
+    items = [t.strip() for t in text.split(",")]
+    if not items or any(not t for t in items):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated names")
+    return items
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None

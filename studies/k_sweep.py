@@ -1,0 +1,83 @@
+"""How many discriminator steps k per generator step, and which generator loss?
+
+k in {1, 2, 3, 5} x g_loss in {non_saturating, minimax} x seeds, on the 8-Gaussian ring by default (a trial
+takes seconds on a CPU), on grid25 or an image dataset with --dataset. Run from the repository root:
+
+    python studies/k_sweep.py                       # ring8, 3 seeds
+    python studies/k_sweep.py --smoke-test
+    python studies/k_sweep.py --dataset mnist5k --k 1,5 --seeds 5
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from gan_core.config import IMAGE_DATASETS  # noqa: E402
+from studies import cli  # noqa: E402
+from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
+
+STUDY = "k_sweep"
+DATASETS = ("ring8", "grid25", *IMAGE_DATASETS)
+BASELINE = {"k": 1, "g_loss": "non_saturating"}
+
+# The presets (options given on the command line win); IMAGE_PRESETS add to them for image datasets.
+PRESETS = {
+    "default": {"dataset": "ring8", "k": [1, 2, 3, 5], "g_loss": ["non_saturating", "minimax"], "steps": 2000,
+                "eval_every": 250, "seeds": 3},
+    "smoke": {"dataset": "ring8", "k": [1, 2, 3, 5], "g_loss": ["non_saturating", "minimax"], "steps": 40,
+              "eval_every": 20, "seeds": 1},
+    "full": {"dataset": "ring8", "k": [1, 2, 3, 5], "g_loss": ["non_saturating", "minimax"], "steps": 10000,
+             "eval_every": 500, "seeds": 5},
+}
+IMAGE_PRESETS = {
+    "default": {"ngf": 32, "ndf": 32, "eval_samples": 1000},
+    "smoke": {"ngf": 8, "ndf": 8, "batch_size": 16, "eval_samples": 100},
+    "full": {"image_size": 64},
+}
+
+
+def variant_label(k: int, g_loss: str) -> str:
+    return f"k{k}_{g_loss}"
+
+
+def build_parser() -> cli.StudyParser:
+    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
+    g = p.add_argument_group("study")
+    g.add_argument("--dataset", choices=DATASETS, default=None, help="dataset (preset: ring8)")
+    g.add_argument("--k", type=cli.int_list, default=None, help="discriminator steps per generator step, e.g. 1,2,3,5")
+    g.add_argument("--g-loss", type=cli.str_list, default=None, help="generator losses, e.g. non_saturating,minimax")
+    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial")
+    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
+    g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per (k, g_loss) (0..N-1)")
+    return p
+
+
+def build_spec(args) -> StudySpec:
+    preset = cli.choose_preset(args, PRESETS)
+    preset_name = "smoke" if args.smoke_test else "full" if args.full else "default"
+    extra = IMAGE_PRESETS[preset_name] if preset["dataset"] in IMAGE_DATASETS else {}
+    evaluator_config, base = resolve_base({
+        "dataset": preset["dataset"], **extra, "steps": preset["steps"], "eval_every": preset["eval_every"],
+        "threads": args.cpus_per_trial, **cli.parse_overrides(args.overrides)})
+    variants = {variant_label(k, g): {"k": k, "g_loss": g} for k in preset["k"] for g in preset["g_loss"]}
+    if len(variants) != len(preset["k"]) * len(preset["g_loss"]):
+        raise cli.StudyInputError(f"--k {preset['k']} / --g-loss {preset['g_loss']}: values repeat")
+    baseline = variant_label(BASELINE["k"], BASELINE["g_loss"])
+    return StudySpec(
+        study=STUDY, base=base, variants=variants, seeds=tuple(range(preset["seeds"])),
+        baseline_variant=baseline if baseline in variants else None, factors=["k", "g_loss"],
+        baseline=dict(BASELINE), evaluator_config=evaluator_config,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return cli.run_main(STUDY, lambda: run_study(build_spec(args), args,
+                                                 command=cli.command_line(STUDY, argv)).exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Which learning rates for D and G, and which Adam beta1? Optuna's TPE through Ray Tune, with ASHA early stopping.
+
+lr_d and lr_g log-uniform in [1e-5, 1e-2], beta1 uniform in [0, 0.9]; the first trial is the dataset's default
+setting (a warm start that anchors the search). ASHA stops trials whose primary metric trails at g_steps
+milestones. The Optuna study lives in SQLite, ``<experiment>/optuna.db``, study name = the experiment name:
+
+    optuna.load_study(study_name="lr_search", storage="sqlite:///results/lr_search/optuna.db")
+
+(with an s3:// storage path the database is kept at ``./optuna/<name>/optuna.db`` on the driver, since SQLite
+needs a local file, and copied into the experiment directory when the study ends). Run from the repository root:
+
+    python studies/lr_search.py                     # ring8, 20 trials
+    python studies/lr_search.py --smoke-test
+    python studies/lr_search.py --dataset mnist5k --num-samples 50
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from ray import tune  # noqa: E402
+
+from gan_core.config import IMAGE_DATASETS  # noqa: E402
+from studies import cli  # noqa: E402
+from studies.results import Location  # noqa: E402
+from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
+
+STUDY = "lr_search"
+DATASETS = ("ring8", "grid25", *IMAGE_DATASETS)
+SPACE = {
+    "lr_d": tune.loguniform(1e-5, 1e-2),
+    "lr_g": tune.loguniform(1e-5, 1e-2),
+    "beta1": tune.uniform(0.0, 0.9),
+}
+VARIANT = "tpe"
+ASHA_REDUCTION_FACTOR = 3
+ASHA_GRACE_EVALS = 2  # a trial runs at least this many evaluation intervals before ASHA may stop it
+
+# The presets (options given on the command line win); IMAGE_PRESETS add to them for image datasets.
+PRESETS = {
+    "default": {"dataset": "ring8", "steps": 2000, "eval_every": 250, "num_samples": 20, "search_seed": 0},
+    "smoke": {"dataset": "ring8", "steps": 40, "eval_every": 10, "num_samples": 4, "search_seed": 0},
+    "full": {"dataset": "ring8", "steps": 5000, "eval_every": 250, "num_samples": 100, "search_seed": 0},
+}
+IMAGE_PRESETS = {
+    "default": {"ngf": 32, "ndf": 32, "eval_samples": 1000},
+    "smoke": {"ngf": 8, "ndf": 8, "batch_size": 16, "eval_samples": 100},
+    "full": {"image_size": 64},
+}
+
+
+def optuna_db_path(loc: Location) -> Path:
+    """Where the SQLite database lives while the study runs (a local file, see the module docstring)."""
+    name = loc.experiment_path.rstrip("/").rsplit("/", 1)[1]
+    folder = Path(loc.experiment_path) if loc.is_local else Path("optuna", name).resolve()
+    return folder / "optuna.db"
+
+
+def make_searcher_factory(search_seed: int, first_point: dict):
+    def make_searcher(loc: Location):
+        import optuna
+        from ray.tune.search.optuna import OptunaSearch
+
+        db = optuna_db_path(loc)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        name = loc.experiment_path.rstrip("/").rsplit("/", 1)[1]
+        return OptunaSearch(
+            sampler=optuna.samplers.TPESampler(seed=search_seed),
+            study_name=name,
+            storage=optuna.storages.RDBStorage(f"sqlite:///{db}"),
+            points_to_evaluate=[first_point],
+        )
+    return make_searcher
+
+
+def make_scheduler_factory(steps: int, eval_every: int):
+    def make_scheduler():
+        return tune.schedulers.ASHAScheduler(
+            time_attr="g_steps", max_t=steps, grace_period=min(steps, ASHA_GRACE_EVALS * eval_every),
+            reduction_factor=ASHA_REDUCTION_FACTOR)
+    return make_scheduler
+
+
+def build_parser() -> cli.StudyParser:
+    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
+    g = p.add_argument_group("study")
+    g.add_argument("--dataset", choices=DATASETS, default=None, help="dataset (preset: ring8)")
+    g.add_argument("--num-samples", type=cli.positive_int, default=None, help="trials the search runs")
+    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial (ASHA max_t)")
+    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
+    g.add_argument("--search-seed", type=cli.non_negative_int, default=None, help="seed of the TPE sampler")
+    return p
+
+
+def build_spec(args) -> StudySpec:
+    preset = cli.choose_preset(args, PRESETS)
+    preset_name = "smoke" if args.smoke_test else "full" if args.full else "default"
+    extra = IMAGE_PRESETS[preset_name] if preset["dataset"] in IMAGE_DATASETS else {}
+    _, base = resolve_base({
+        "dataset": preset["dataset"], **extra, "steps": preset["steps"], "eval_every": preset["eval_every"],
+        "threads": args.cpus_per_trial, **cli.parse_overrides(args.overrides)})
+    evaluator_config, _ = resolve_base(base)
+    first_point = {key: base[key] for key in SPACE}
+    return StudySpec(
+        study=STUDY, base=base, variants={VARIANT: {}}, seeds=(), baseline_variant=None,
+        factors=list(SPACE), baseline=first_point, evaluator_config=evaluator_config,
+        searched=dict(SPACE), num_samples=preset["num_samples"],
+        make_searcher=make_searcher_factory(preset["search_seed"], first_point),
+        make_scheduler=make_scheduler_factory(base["steps"], base["eval_every"]),
+    )
+
+
+def publish_optuna_db(loc: Location) -> str:
+    """With a remote storage path, copy the local SQLite database into the experiment directory."""
+    db = optuna_db_path(loc)
+    if loc.is_local:
+        return str(db)
+    import pyarrow.fs as pafs
+
+    fs, path = pafs.FileSystem.from_uri(loc.join("optuna.db"))
+    with fs.open_output_stream(path) as out:
+        out.write(db.read_bytes())
+    return loc.join("optuna.db")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def body() -> int:
+        run = run_study(build_spec(args), args, command=cli.command_line(STUDY, argv))
+        where = publish_optuna_db(run.location)
+        name = run.location.experiment_path.rstrip("/").rsplit("/", 1)[1]
+        print(f"Optuna:  optuna.load_study(study_name={name!r}, storage='sqlite:///{optuna_db_path(run.location)}')"
+              + ("" if where == str(optuna_db_path(run.location)) else f"  (copied to {where})"))
+        return run.exit_code
+
+    return cli.run_main(STUDY, body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

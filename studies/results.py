@@ -1,0 +1,117 @@
+"""The experiment directory around Ray's own files: where it is, ``study.json``, and the report at the end.
+
+``storage_path`` is a local or shared path (made absolute, checked writable before Ray starts) or a URI such as
+``s3://bucket/prefix`` (written through pyarrow's filesystem, as Ray itself does; its permissions are Ray's to
+check). The experiment directory is ``<storage_path>/<name>``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow.fs as pafs
+
+from studies.cli import StudyInputError
+
+STUDY_FILE = "study.json"
+
+
+@dataclass(frozen=True)
+class Location:
+    storage_path: str      # what Ray gets as RunConfig.storage_path: an absolute path or a URI
+    experiment_path: str   # <storage_path>/<name>
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.storage_path
+
+    def join(self, *parts: str) -> str:
+        return "/".join([self.experiment_path.rstrip("/"), *parts])
+
+
+def locate(storage_path: str, name: str) -> Location:
+    if not name or "/" in name or name in (".", ".."):
+        raise StudyInputError(f"--name {name!r}: allowed: one directory name, no '/'")
+    if "://" in storage_path:
+        return Location(storage_path.rstrip("/"), f"{storage_path.rstrip('/')}/{name}")
+    root = os.path.abspath(os.path.expanduser(storage_path))
+    return Location(root, os.path.join(root, name))
+
+
+def check_writable(loc: Location) -> None:
+    """StudyInputError unless a local storage path can be created and written to (a URI is Ray's to check)."""
+    if not loc.is_local:
+        return
+    try:
+        os.makedirs(loc.storage_path, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=loc.storage_path, prefix=".write-test-"):
+            pass
+    except OSError as e:
+        raise StudyInputError(f"--storage-path {loc.storage_path!r} is not writable: {e.strerror or e}") from None
+
+
+def experiment_exists(loc: Location) -> bool:
+    """True when the directory already holds a Tune experiment (its experiment_state file) or a study.json."""
+    fs, path = _fs(loc.experiment_path)
+    info = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+    return any(i.base_name.startswith("experiment_state-") or i.base_name == STUDY_FILE for i in info)
+
+
+def write_text(loc: Location, relative: str, text: str) -> str:
+    """Write one file into the experiment directory (local or URI); returns its path."""
+    target = loc.join(relative)
+    fs, path = _fs(target)
+    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+    with fs.open_output_stream(path) as f:
+        f.write(text.encode())
+    return target
+
+
+def read_text(loc: Location, relative: str) -> str:
+    fs, path = _fs(loc.join(relative))
+    with fs.open_input_stream(path) as f:
+        return f.read().decode()
+
+
+def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str | None,
+               variants: dict[str, dict[str, Any]], factors: list[str] | None, baseline: dict[str, Any],
+               command: list[str]) -> str:
+    """The study's own description for the analysis: what it compares, against what, by which metric."""
+    return json.dumps({
+        "study": study,
+        "primary_metric": primary_metric,
+        "mode": mode,
+        "baseline_variant": baseline_variant,
+        "variants": variants,
+        "factors": factors,
+        "baseline": baseline,
+        "command": command,
+    }, indent=2, default=str) + "\n"
+
+
+def write_report(loc: Location, result_grid: Any) -> list[str]:
+    """The study's report through ``analysis.report.write_report``; if that is missing or fails, a trials.csv.
+
+    A failing report must not lose a finished study: the results are on disk and the report can be written again
+    later (``python -m analysis.report <experiment>``), so the error is printed and the small fallback written.
+    """
+    try:
+        from analysis.report import write_report as analysis_write_report
+
+        return [str(analysis_write_report(loc.experiment_path))]
+    except Exception as e:  # noqa: BLE001 -- any failure of the report, see the docstring
+        first = (str(e).strip().splitlines() or [""])[0]
+        print(f"The report could not be written ({type(e).__name__}: {first}); writing trials.csv instead.",
+              file=sys.stderr)
+    df = result_grid.get_dataframe()
+    return [write_text(loc, "trials.csv", df.to_csv(index=False))]
+
+
+def _fs(path: str) -> tuple[pafs.FileSystem, str]:
+    if "://" in path:
+        return pafs.FileSystem.from_uri(path)
+    return pafs.LocalFileSystem(), path

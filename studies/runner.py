@@ -1,0 +1,220 @@
+"""The study runner every study shares: a StudySpec in, a finished Ray Tune experiment and its report out.
+
+Order of work, so that bad input costs nothing: validate every trial config of the space (strictly, with
+``GANConfig.from_flat``), check the results directory, probe the cluster address -- each failure one line and
+exit 2 (``StudyInputError``) -- and only then start or join Ray, build the evaluator once in the driver (for
+images it trains or loads the scoring classifier, slow the first time) and ship it to the trials with
+``tune.with_parameters``.
+
+What Tune is told, and why:
+- resources per trial with ``tune.with_resources``: ``cpus_per_trial`` (torch threads follow it through the
+  config key ``threads``, set by each study) and ``gpus_per_trial`` (fractions pack several small trials on one
+  GPU; default 0.25 when the cluster has GPUs now, else 0);
+- ``FailureConfig(max_failures)``: a crashed trial restarts from its latest checkpoint;
+  ``CheckpointConfig(num_to_keep=2)``: the newest two checkpoints of each trial are kept;
+- ``Tuner.restore(..., resume_unfinished=True, resume_errored=True)`` for ``--resume``: finished trials are not
+  run again, the others continue from their checkpoints;
+- ``reuse_actors=True``: a finished trial's worker process takes the next trial (same resources), so torch,
+  the project and the dataset are imported and loaded once per worker, not once per trial -- seconds a trial,
+  which is most of a smoke test and a tenth of the laptop preset. Nothing carries over between trials: the
+  trainer seeds everything it uses and rebuilds data, networks and optimizers from the config;
+- ``RunConfig(verbose=1)``: Ray's progress table (variant, seed and changed keys as columns; the primary
+  metric, g_steps and losses as the first metric columns, see ``trainable.ordered_metrics``); trial output
+  stays out of the terminal unless ``--worker-logs``.
+
+The experiment directory is ``<storage_path>/<name>``; ``name`` defaults to the study name (``<study>_smoke``
+for smoke tests) so that ``--resume`` finds it without a timestamp to remember. Starting a study where one
+already exists is refused (pass ``--resume`` or another ``--name``): two runs in one directory would mix.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import ray
+from ray import tune
+from ray.tune.search.sample import Domain
+
+from gan_core.config import GANConfig
+from studies import space as space_mod
+from studies.cli import StudyInputError, default_name
+from studies.connect import connect
+from studies.results import (Location, check_writable, experiment_exists, locate, study_json, write_report,
+                             write_text)
+from studies.trainable import STUDY_KEYS, train_gan
+
+__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "default_gpus_per_trial",
+           "trial_dirname"]
+
+GPU_FRACTION_DEFAULT = 0.25
+CHECKPOINTS_TO_KEEP = 2
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What a study runs: variants x seeds over a shared base config, optionally with searched keys."""
+
+    study: str                                   # study name: default experiment name, study.json "study"
+    base: dict[str, Any]                         # trial config keys shared by every trial
+    variants: dict[str, dict[str, Any]]          # variant label -> the keys it changes against ``base``
+    seeds: tuple[int, ...]                       # one trial per variant and seed; () = the seed in ``base``
+    baseline_variant: str | None                 # the label every other variant is compared with
+    factors: list[str] | None = None             # config keys the analysis should treat as factors
+    baseline: dict[str, Any] = field(default_factory=dict)  # baseline levels of the factors
+    trainable: Callable[..., None] = train_gan
+    validate: Callable[[dict[str, Any]], Any] = GANConfig.from_flat  # strict check of one config sans study keys
+    evaluator_config: GANConfig | None = None    # build the evaluator from this config; None: no evaluator
+    metric: str | None = None                    # primary metric when there is no evaluator
+    mode: str | None = None
+    searched: dict[str, Domain] = field(default_factory=dict)  # keys a search algorithm chooses
+    num_samples: int = 1
+    # A searcher/scheduler is built without metric and mode: Tune hands it the study's (TuneConfig).
+    make_searcher: Callable[[Location], Any] | None = None   # experiment location -> Searcher
+    make_scheduler: Callable[[], Any] | None = None          # -> TrialScheduler
+
+    def param_space(self) -> dict[str, Any]:
+        return space_mod.param_space(self.base, self.variants, self.seeds, self.searched)
+
+    def trial_configs(self) -> list[dict[str, Any]]:
+        return space_mod.trial_configs(self.base, self.variants, self.seeds, self.searched)
+
+
+@dataclass
+class StudyRun:
+    """What a finished (or interrupted) study left: where, Ray's ResultGrid, the report files."""
+
+    location: Location
+    result_grid: Any
+    report_paths: list[str]
+    n_errors: int
+    metric: str
+    mode: str
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.n_errors else 0
+
+
+def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tune.Callback] = (),
+              command: Sequence[str] | None = None) -> StudyRun:
+    """Validate, connect, run (or resume) the study with Ray Tune, write study.json and the report."""
+    # Tune forces an experiment snapshot whenever a trial has saved num_to_keep checkpoints since the last one
+    # (that is what makes --resume exact) and warns about it every few seconds: expected here, so not printed.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    loc = locate(args.storage_path, default_name(spec.study, args))
+    try:
+        n = space_mod.validate_all(spec.trial_configs(), STUDY_KEYS, spec.validate)
+    except ValueError as e:
+        raise StudyInputError(str(e)) from None
+    check_writable(loc)
+    exists = experiment_exists(loc)
+    if args.resume and not exists:
+        raise StudyInputError(f"--resume: no study to resume at {loc.experiment_path!r}")
+    if not args.resume and exists:
+        raise StudyInputError(f"a study already exists at {loc.experiment_path!r}: pass --resume to continue it, "
+                              f"or another --name")
+    started_ray = connect(args.address, args.worker_logs)
+    try:
+        evaluator, metric, mode = _evaluator(spec)
+        gpus = args.gpus_per_trial if args.gpus_per_trial is not None else default_gpus_per_trial()
+        trainable = spec.trainable if evaluator is None else tune.with_parameters(spec.trainable,
+                                                                                  evaluator=evaluator)
+        trainable = tune.with_resources(trainable, {"cpu": args.cpus_per_trial, "gpu": gpus})
+        if args.resume:
+            print(f"Resuming {loc.experiment_path} ...", flush=True)
+            tuner = tune.Tuner.restore(loc.experiment_path, trainable=trainable, resume_unfinished=True,
+                                       resume_errored=True)
+        else:
+            print(f"Study {spec.study}: {n if not spec.searched else spec.num_samples} trials, "
+                  f"{args.cpus_per_trial} CPU + {gpus:g} GPU each -> {loc.experiment_path}", flush=True)
+            tuner = _new_tuner(spec, args, loc, trainable, metric, mode, callbacks)
+            write_text(loc, "study.json", study_json(
+                spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
+                list(command if command is not None else sys.argv)))
+        grid = tuner.fit()
+        reports = write_report(loc, grid)
+    finally:
+        if started_ray:
+            ray.shutdown()
+    run = StudyRun(loc, grid, reports, len(grid.errors), metric, mode)
+    print_summary(run)
+    return run
+
+
+def resolve_base(partial: dict[str, Any]) -> tuple[GANConfig, dict[str, Any]]:
+    """The study's base config, strictly built, and its complete flat dict (every key, dataset defaults applied),
+    so that each trial's params.json holds the whole configuration and not only what the study changed."""
+    try:
+        cfg = GANConfig.from_flat(partial)
+    except ValueError as e:
+        raise StudyInputError(f"invalid base config: {e}") from None
+    return cfg, cfg.to_flat()
+
+
+def _evaluator(spec: StudySpec) -> tuple[Any, str, str]:
+    """(evaluator or None, primary metric, mode): built once here, shared by every trial."""
+    if spec.evaluator_config is None:
+        if spec.metric is None or spec.mode is None:
+            raise ValueError(f"study {spec.study!r} has neither an evaluator nor a metric and mode")
+        return None, spec.metric, spec.mode
+    from gan_core.metrics import build_evaluator
+
+    print(f"Preparing the evaluator for {spec.evaluator_config.dataset} (once, in the driver) ...", flush=True)
+    evaluator = build_evaluator(spec.evaluator_config, cache_dir=None, device="cpu")
+    return evaluator, evaluator.primary_metric, evaluator.mode
+
+
+def default_gpus_per_trial() -> float:
+    """0.25 when the cluster has GPUs now, else 0."""
+    has_gpu = ray.cluster_resources().get("GPU", 0) > 0  # a resource count (0 when absent), not a config value
+    return GPU_FRACTION_DEFAULT if has_gpu else 0.0
+
+
+def trial_dirname(trial: Any) -> str:
+    """``<variant>_seed<seed>_<trial_id>``: readable and unique, instead of a long list of resolved values."""
+    cfg = trial.config
+    label = re.sub(r"[^A-Za-z0-9_.=-]+", "-", str(cfg["variant"]))
+    seed = f"_seed{cfg['seed']}" if "seed" in cfg else ""
+    return f"{label}{seed}_{trial.trial_id}"
+
+
+def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: Location, trainable: Any, metric: str, mode: str,
+               callbacks: Sequence[tune.Callback]) -> tune.Tuner:
+    tune_config = tune.TuneConfig(
+        metric=metric,
+        mode=mode,
+        search_alg=spec.make_searcher(loc) if spec.make_searcher is not None else None,
+        scheduler=spec.make_scheduler() if spec.make_scheduler is not None else None,
+        num_samples=spec.num_samples,
+        trial_dirname_creator=trial_dirname,
+        reuse_actors=True,
+    )
+    run_config = tune.RunConfig(
+        name=loc.experiment_path.rstrip("/").rsplit("/", 1)[1],
+        storage_path=loc.storage_path,
+        failure_config=tune.FailureConfig(max_failures=args.max_failures),
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_TO_KEEP),
+        verbose=1,
+        callbacks=list(callbacks) or None,
+    )
+    return tune.Tuner(trainable, param_space=spec.param_space(), tune_config=tune_config, run_config=run_config)
+
+
+def print_summary(run: StudyRun) -> None:
+    grid = run.result_grid
+    statuses: dict[str, int] = {}
+    for result in grid:
+        status = "error" if result.error is not None else str(result.metrics["status"]) if "status" in \
+            result.metrics else "done"
+        statuses[status] = statuses.get(status, 0) + 1
+    print(f"\nTrials: {len(grid)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
+    print(f"Results: {run.location.experiment_path}")
+    for path in run.report_paths:
+        print(f"Report:  {path}")
+    if run.n_errors:
+        print(f"{run.n_errors} trial(s) failed after all restarts; see error.txt in their folders. "
+              f"Continue with --resume.")

@@ -1,0 +1,110 @@
+"""A study's trials as a Ray Tune search space: named variants x seeds, plus optional searched keys.
+
+Why this shape: every study compares named configurations ("variants": a label and the config keys it changes
+against the shared base) over seeds; a variant often changes several keys at once (``all_off`` flips seven
+switches), which a plain product of ``tune.grid_search`` cannot express. So the space is a grid over ``variant``
+and ``seed``, and each key some variant changes is a ``tune.sample_from`` that looks its value up from the
+trial's variant. Every trial's ``params.json`` then holds the complete flat config (the analysis needs nothing
+else), and Ray's progress table shows the variant, the seed and the keys that vary.
+
+``trial_configs`` lists the same trials without Ray, so every one can be validated before Ray starts.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable, Mapping
+
+from ray import tune
+from ray.tune.search.sample import Categorical, Domain, Float, Integer
+
+VARIANT_KEY = "variant"
+
+
+class VariantValue:
+    """The value of one config key for the trial's variant (a picklable ``tune.sample_from`` function)."""
+
+    def __init__(self, key: str, values: Mapping[str, Any]):
+        self.key = key
+        self.values = dict(values)
+
+    def __call__(self, config: Mapping[str, Any]) -> Any:
+        return self.values[config[VARIANT_KEY]]
+
+    def __repr__(self) -> str:
+        return f"VariantValue({self.key!r})"
+
+
+def variant_table(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """key -> {variant label -> value} for every key that some variant changes."""
+    changed = sorted({k for ch in variants.values() for k in ch})
+    table: dict[str, dict[str, Any]] = {}
+    for key in changed:
+        if key in (VARIANT_KEY, "seed"):
+            raise ValueError(f"a variant may not change {key!r}: it is set by the study")
+        if key not in base:
+            raise ValueError(f"variant key {key!r} is not in the base config")
+        table[key] = {label: (ch[key] if key in ch else base[key]) for label, ch in variants.items()}
+    return table
+
+
+def param_space(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int],
+                searched: Mapping[str, Domain] | None = None) -> dict[str, Any]:
+    """The Tune ``param_space``: base keys, a grid over variant (and seed, if any), variant-dependent keys."""
+    space: dict[str, Any] = dict(base)
+    labels = list(variants)
+    space[VARIANT_KEY] = tune.grid_search(labels) if len(labels) > 1 else labels[0]
+    seeds = list(seeds)
+    if len(seeds) > 1:
+        space["seed"] = tune.grid_search(seeds)
+    elif seeds:
+        space["seed"] = seeds[0]
+    for key, values in variant_table(base, variants).items():
+        space[key] = tune.sample_from(VariantValue(key, values))
+    for key, domain in (searched or {}).items():
+        if key not in base:
+            raise ValueError(f"searched key {key!r} is not in the base config")
+        space[key] = domain
+    return space
+
+
+def trial_configs(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int],
+                  searched: Mapping[str, Domain] | None = None) -> list[dict[str, Any]]:
+    """Every trial config the space can produce (for a searched key: its bounds and every category)."""
+    seeds = list(seeds)
+    grid = [{**base, **changes, VARIANT_KEY: label, **({"seed": s} if seeds else {})}
+            for label, changes in variants.items() for s in (seeds or [None])]
+    out = list(grid)
+    for key, domain in (searched or {}).items():
+        for value in domain_probe_values(key, domain):
+            out.extend({**cfg, key: value} for cfg in grid)
+    return out
+
+
+def domain_probe_values(key: str, domain: Domain) -> list[Any]:
+    """Values that stand for a whole search dimension when validating it: both bounds, or every category."""
+    if isinstance(domain, Categorical):
+        return list(domain.categories)
+    if isinstance(domain, Float):
+        lo, hi = domain.lower, domain.upper
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"searched key {key!r} needs finite bounds, got [{lo}, {hi}]")
+        return [float(lo), float(hi)]
+    if isinstance(domain, Integer):
+        return [int(domain.lower), int(domain.upper) - 1]  # Ray's integer upper bound is exclusive
+    raise ValueError(f"searched key {key!r}: cannot validate a {type(domain).__name__} domain before the run")
+
+
+def validate_all(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str],
+                 validate: Callable[[dict[str, Any]], Any]) -> int:
+    """Run ``validate`` on each config without its study keys; ValueError naming the trial on the first bad one."""
+    study_keys = tuple(study_keys)
+    n = 0
+    for cfg in configs:
+        rest = {k: v for k, v in cfg.items() if k not in study_keys}
+        try:
+            validate(rest)
+        except ValueError as e:
+            where = ", ".join(f"{k}={cfg[k]!r}" for k in (*study_keys, "seed") if k in cfg)
+            raise ValueError(f"invalid trial config ({where}): {e}") from None
+        n += 1
+    return n

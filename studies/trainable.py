@@ -1,0 +1,111 @@
+"""The Ray Tune function trainables: a GAN trial (``train_gan``) and a theory-check trial (``check_theory``).
+
+A trial config is a flat GANConfig dict plus the study keys (``STUDY_KEYS``: the variant label). The trainable
+pops the study keys and builds the config strictly, so a trial can only run what its ``params.json`` says.
+
+Every metrics dict the trainer yields is reported with a checkpoint holding the complete training state
+(``state.pt``); a restarted trial (worker crash, node loss, ``--resume``) loads the latest one and continues the
+step counter from there, so no finished step is run twice. A diverged run is a result: its last report has
+status "diverged" and the trainable returns normally.
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import ray
+from ray import tune
+
+from gan_core.checkpoint import STATE_FILE
+from gan_core.config import GANConfig
+from gan_core.trainer import Trainer
+
+STUDY_KEYS = ("variant",)
+
+# Reported first, so that Ray's progress table (which shows the first numeric metrics of a result) shows them.
+_LEADING = ("g_steps", "d_loss", "g_loss")
+
+
+def split_study_keys(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(study values, the rest): the study keys must all be present, like every config key."""
+    missing = [k for k in STUDY_KEYS if k not in config]
+    if missing:
+        raise ValueError(f"trial config lacks study key {missing[0]!r}; allowed study keys: {', '.join(STUDY_KEYS)}")
+    study = {k: config[k] for k in STUDY_KEYS}
+    rest = {k: v for k, v in config.items() if k not in STUDY_KEYS}
+    return study, rest
+
+
+def trial_device() -> str:
+    """'cuda' when Ray gave this trial a GPU and torch can use one; else 'cpu' (a GPU Ray counts but torch cannot
+    see, e.g. a fake GPU in tests or a driver problem, falls back to the CPU instead of failing the trial)."""
+    import torch
+
+    return "cuda" if ray.get_gpu_ids() and torch.cuda.is_available() else "cpu"
+
+
+def where_am_i(device: str) -> dict[str, str]:
+    """The node and the device a report came from: lets a study show where its trials ran."""
+    return {"node_id": ray.get_runtime_context().get_node_id(), "device": device}
+
+
+def ordered_metrics(metrics: Mapping[str, Any], primary: str | None) -> dict[str, Any]:
+    """The primary metric first, then the step counter and losses, then the rest (for Ray's progress table)."""
+    head = ([primary] if primary is not None else []) + [k for k in _LEADING if k != primary]
+    out = {k: metrics[k] for k in head}
+    out.update(metrics)
+    return out
+
+
+def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
+    """One GAN trial: report every metrics dict of ``Trainer.run`` with a checkpoint; resume from the latest."""
+    _, flat = split_study_keys(config)
+    cfg = GANConfig.from_flat(flat)
+    device = trial_device()
+    trainer = Trainer(cfg, evaluator=evaluator, device=device)
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as d:
+            trainer.load(Path(d) / STATE_FILE)
+    primary = evaluator.primary_metric if evaluator is not None else None
+    place = where_am_i(device)
+    for metrics in trainer.run():
+        with tempfile.TemporaryDirectory(prefix="gan-ckpt-") as d:
+            trainer.save(Path(d) / STATE_FILE)
+            tune.report({**ordered_metrics(metrics, primary), **place},
+                        checkpoint=tune.Checkpoint.from_directory(d))
+
+
+# ------------------------------------------------------------------------------------------------ theory check
+THEORY_KEYS = ("mu_g", "sigma_g", "steps", "seed")
+
+
+def theory_config(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Strict check of a theory trial's config: exactly THEORY_KEYS, with valid values; ValueError otherwise."""
+    unknown = sorted(set(flat) - set(THEORY_KEYS))
+    if unknown:
+        raise ValueError(f"unknown theory config key {unknown[0]!r}; allowed keys: {', '.join(THEORY_KEYS)}")
+    missing = [k for k in THEORY_KEYS if k not in flat]
+    if missing:
+        raise ValueError(f"theory config lacks key {missing[0]!r}; required keys: {', '.join(THEORY_KEYS)}")
+    mu, sigma, steps, seed = (flat[k] for k in THEORY_KEYS)
+    if isinstance(mu, bool) or not isinstance(mu, (int, float)) or not math.isfinite(mu):
+        raise ValueError(f"theory config key 'mu_g' = {mu!r} is not allowed; allowed: a finite number")
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not (math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"theory config key 'sigma_g' = {sigma!r} is not allowed; allowed: a finite number > 0")
+    for key, v, low in (("steps", steps, 1), ("seed", seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ValueError(f"theory config key {key!r} = {v!r} is not allowed; allowed: an integer >= {low}")
+    return {"mu_g": float(mu), "sigma_g": float(sigma), "steps": int(steps), "seed": int(seed)}
+
+
+def check_theory(config: dict[str, Any]) -> None:
+    """One theory trial: train D to optimality against a fixed p_g and report how close it is to D*."""
+    from gan_core.metrics.theory import check_optimal_discriminator
+
+    _, flat = split_study_keys(config)
+    kwargs = theory_config(flat)
+    result = check_optimal_discriminator(**kwargs)
+    tune.report({**result, **where_am_i("cpu")})

@@ -1,0 +1,136 @@
+"""Shared fixtures: ONE Ray instance for the whole test run, a two-node cluster with a fake GPU.
+
+Why a ``ray.cluster_utils.Cluster`` and not ``ray.init()``: the studies must show that trials spread over
+nodes and that fractional GPU requests pack trials onto one GPU, and one session-wide instance is all the time
+budget allows. The head node has 2 CPUs; the second node declares 4 CPUs and 1 GPU (torch sees no CUDA here, so
+the trainable must fall back to the CPU although Ray assigned it a GPU).
+
+Token authentication is on, as on a real cluster: the token is a random one in ``RAY_AUTH_TOKEN`` (set before
+Ray is imported, so every Ray process and subprocess of this test run uses it and no token file is written).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+
+if "RAY_AUTH_MODE" not in os.environ:
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+
+import pytest  # noqa: E402
+
+HEAD_CPUS = 2
+GPU_NODE_CPUS = 4
+GPU_NODE_RESOURCE = "fake_gpu_node"  # a custom resource naming the GPU node, to find its node id
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """The session's Ray cluster, connected in this process; yields a dict with its address and node ids."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": HEAD_CPUS})
+    gpu_node = cluster.add_node(num_cpus=GPU_NODE_CPUS, num_gpus=1, resources={GPU_NODE_RESOURCE: 1})
+    ray.init(address=cluster.address, log_to_driver=False)
+    cluster.wait_for_nodes()
+    info = {
+        "address": cluster.address,
+        "head_node_id": cluster.head_node.node_id,
+        "gpu_node_id": gpu_node.node_id,
+    }
+    yield info
+    ray.shutdown()
+    cluster.shutdown()
+
+
+# Keys of a result that Ray adds itself; everything else in result.json is what the trainable reported.
+RAY_RESULT_KEYS = frozenset({
+    "timestamp", "checkpoint_dir_name", "should_checkpoint", "done", "training_iteration", "trial_id", "date",
+    "time_this_iter_s", "time_total_s", "pid", "hostname", "node_ip", "config", "time_since_restore",
+    "iterations_since_restore", "experiment_tag",
+})
+
+
+class TrialRecord:
+    """One trial of a finished experiment as Ray's ExperimentAnalysis sees it, plus its result.json rows."""
+
+    def __init__(self, trial):
+        import json
+        from pathlib import Path
+
+        self.trial_id = trial.trial_id
+        self.status = trial.status
+        self.num_failures = trial.num_failures
+        self.config = dict(trial.config)
+        self.path = Path(trial.path)
+        self.rows = [json.loads(line) for line in (self.path / "result.json").read_text().splitlines() if line]
+
+    def reported(self, key):
+        """The values of one reported key, report by report."""
+        return [row[key] for row in self.rows]
+
+    def user_keys(self):
+        """The keys the trainable reported (the same in every report, else the test fails)."""
+        keys = {frozenset(set(row) - RAY_RESULT_KEYS) for row in self.rows}
+        assert len(keys) == 1, keys
+        return set(next(iter(keys)))
+
+
+def read_experiment(path):
+    """Every trial of an experiment directory, read with Ray's own ExperimentAnalysis, ordered by trial id."""
+    from ray.tune import ExperimentAnalysis
+
+    analysis = ExperimentAnalysis(str(path))
+    return sorted((TrialRecord(t) for t in analysis.trials), key=lambda r: r.trial_id)
+
+
+@pytest.fixture(scope="session")
+def experiment_reader():
+    return read_experiment
+
+
+TRAINER_KEYS = frozenset({"g_steps", "d_steps", "status", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value",
+                          "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s"})
+PLACE_KEYS = frozenset({"node_id", "device"})  # where the trial ran, added by the studies' trainable
+
+
+def gan_metric_keys(flat_config):
+    """The exact keys a GAN trial reports: the trainer's, its evaluator's (asked of the real evaluator) and where
+    it ran."""
+    from gan_core.config import GANConfig
+    from gan_core.metrics import build_evaluator
+    from gan_core.trainer import Trainer
+
+    cfg = GANConfig.from_flat(flat_config)
+    evaluator = build_evaluator(cfg, device="cpu")
+    trainer = Trainer(cfg, evaluator=None, device="cpu")
+    return set(TRAINER_KEYS | PLACE_KEYS | set(evaluator.evaluate(trainer.G, trainer.eval_noise(
+        evaluator.n_samples))))
+
+
+@pytest.fixture(scope="session")
+def metric_keys():
+    return gan_metric_keys
+
+
+def run_study_main(module, argv):
+    """Run a study's ``main(argv)`` in-process; returns (exit code, {label: [paths]}) for the "Results:",
+    "Report:" and "Table:" lines it printed."""
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = module.main(argv)
+    printed = {}
+    for line in buf.getvalue().splitlines():
+        for label in ("Results:", "Report:", "Table:"):
+            if line.startswith(label):
+                printed.setdefault(label.rstrip(":"), []).append(line[len(label):].strip())
+    return code, printed
+
+
+@pytest.fixture(scope="session")
+def study_main():
+    return run_study_main

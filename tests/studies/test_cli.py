@@ -1,0 +1,138 @@
+"""The shared command line: presets, overrides, and bad input -> one line on stderr, exit 2, no trial started."""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studies import arch_ablation, cli, k_sweep, lr_search, theory_check
+
+REPO = Path(__file__).resolve().parents[2]
+STUDIES = {"arch_ablation": arch_ablation, "k_sweep": k_sweep, "lr_search": lr_search,
+           "theory_check": theory_check}
+
+
+# ----------------------------------------------------------------------------------------------------- presets
+def test_default_preset_is_the_laptop_preset():
+    args = arch_ablation.build_parser().parse_args([])
+    assert cli.choose_preset(args, arch_ablation.PRESETS) == arch_ablation.PRESETS["default"]
+    assert arch_ablation.PRESETS["default"] == {"dataset": "mnist5k", "steps": 600, "ngf": 32, "ndf": 32,
+                                                "batch_size": 64, "eval_every": 200, "seeds": 3,
+                                                "image_size": 32, "eval_samples": 1000}
+
+
+def test_given_options_override_the_chosen_preset():
+    args = arch_ablation.build_parser().parse_args(["--full", "--steps", "77", "--ngf", "16"])
+    assert cli.choose_preset(args, arch_ablation.PRESETS) == {**arch_ablation.PRESETS["full"], "steps": 77,
+                                                              "ngf": 16}
+
+
+def test_smoke_preset_builds_nine_variants_times_one_seed():
+    spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args(["--smoke-test"]))
+    assert (len(spec.variants), spec.seeds) == (9, (0,))
+    assert len(spec.trial_configs()) == 9
+
+
+def test_set_overrides_reach_the_base_config():
+    args = k_sweep.build_parser().parse_args(["--set", "batch_size=32", "--set", "lr_d=0.005"])
+    spec = k_sweep.build_spec(args)
+    assert (spec.base["batch_size"], spec.base["lr_d"]) == (32, 0.005)
+
+
+def test_parse_overrides_types_values():
+    assert cli.parse_overrides(["k=2", "g_loss=minimax", "fc_hidden=true", "lr_g=1e-3"]) == \
+        {"k": 2, "g_loss": "minimax", "fc_hidden": True, "lr_g": 0.001}
+    with pytest.raises(cli.StudyInputError, match="expected KEY=VALUE"):
+        cli.parse_overrides(["k"])
+
+
+def test_value_types():
+    assert cli.int_list("1, 2,5") == [1, 2, 5]
+    assert cli.str_list("a,b") == ["a", "b"]
+    for fn, text in ((cli.int_list, "1,,2"), (cli.int_list, "1,x"), (cli.positive_int, "0"),
+                     (cli.non_negative_float, "-0.5"), (cli.non_negative_int, "-1")):
+        with pytest.raises(argparse.ArgumentTypeError):
+            fn(text)
+
+
+def test_default_name_is_stable():
+    p = k_sweep.build_parser()
+    assert cli.default_name("k_sweep", p.parse_args([])) == "k_sweep"
+    assert cli.default_name("k_sweep", p.parse_args(["--smoke-test"])) == "k_sweep_smoke"
+    assert cli.default_name("k_sweep", p.parse_args(["--name", "mine"])) == "mine"
+
+
+@pytest.mark.parametrize("study", sorted(STUDIES))
+def test_help(study, capsys):
+    with pytest.raises(SystemExit) as e:
+        STUDIES[study].main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: {study} ")
+    for option in ("--smoke-test", "--storage-path", "--name", "--resume", "--address", "--cpus-per-trial",
+                   "--gpus-per-trial", "--max-failures"):
+        assert option in out
+
+
+# ------------------------------------------------------------------------------------------------- bad input
+def _not_a_dir(tmp_path: Path) -> str:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    return str(blocker / "results")  # as root, permissions do not stop writes; a file in the path does
+
+
+BAD_INPUT = {
+    "unknown option": (k_sweep, ["--bogus"], "k_sweep: error: unrecognized arguments: --bogus"),
+    "invalid k in the space": (k_sweep, ["--k", "0,1"],
+                               "k_sweep: error: invalid trial config (variant='k0_non_saturating', seed=0): "
+                               "config key 'k' = 0 is out of range; allowed: >= 1"),
+    "invalid image size": (arch_ablation, ["--image-size", "48"],
+                           "arch_ablation: error: invalid base config: config key 'image_size' = 48 is not "
+                           "allowed; allowed: 32 | 64"),
+    "unknown --set key": (lr_search, ["--set", "lr_dd=0.1"],
+                          "lr_search: error: invalid base config: unknown config key 'lr_dd' (did you mean "
+                          "'lr_d'?); allowed keys: arch, batch_size, "),
+    "invalid theory steps": (theory_check, ["--steps", "0"],
+                             "theory_check: error: invalid trial config (variant='mu0_sd1', seed=0): theory config "
+                             "key 'steps' = 0 is not allowed; allowed: an integer >= 1"),
+    "unreachable address": (k_sweep, ["--address", "127.0.0.1:1"],
+                            "k_sweep: error: cannot reach the Ray cluster at '127.0.0.1:1': Connection refused"),
+    "malformed address": (k_sweep, ["--address", "nowhere"],
+                          "k_sweep: error: --address 'nowhere': allowed forms: host:port, auto, ray://host:port"),
+    "unwritable storage path": (k_sweep, None, "k_sweep: error: --storage-path "),
+    "resume without a study": (k_sweep, ["--resume"], "k_sweep: error: --resume: no study to resume at "),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys):
+    module, argv, expected = BAD_INPUT[case]
+    storage = tmp_path / "results"
+    if argv is None:
+        storage = Path(_not_a_dir(tmp_path))
+        argv = []
+    with pytest.raises(SystemExit) as e:
+        module.main(["--smoke-test", "--storage-path", str(storage), *argv])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("\n")
+    assert err.startswith(expected)
+    if case == "unwritable storage path":
+        assert err == f"k_sweep: error: --storage-path '{storage}' is not writable: Not a directory\n"
+    # nothing ran: no experiment directory was made
+    assert not storage.exists() or list(storage.iterdir()) == []
+
+
+def test_script_exits_2_with_one_line(tmp_path):
+    """The real process: run as a script from the repository root, bad value -> one stderr line, exit code 2."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run([sys.executable, "studies/k_sweep.py", "--k", "1,-2", "--storage-path",
+                           str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == ("k_sweep: error: invalid trial config (variant='k-2_non_saturating', seed=0): "
+                           "config key 'k' = -2 is out of range; allowed: >= 1\n")
+    assert list(tmp_path.iterdir()) == []

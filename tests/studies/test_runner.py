@@ -1,0 +1,213 @@
+"""The runner: the search space, resources over two nodes and a fractional GPU, storage, and resume after the
+driver is killed."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from ray import tune
+from ray.tune.search.variant_generator import generate_variants
+
+from studies import arch_ablation, k_sweep, space
+from studies.runner import STUDY_KEYS, default_gpus_per_trial, run_study, trial_dirname
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+# ------------------------------------------------------------------------------------------------------- space
+def test_study_keys():
+    assert STUDY_KEYS == ("variant",)
+
+
+def test_param_space_resolves_exactly_to_the_trial_configs():
+    """What Ray generates from the space is what was validated before Ray started, trial for trial."""
+    spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args(["--seeds", "2"]))
+    resolved = [cfg for _, cfg in generate_variants(spec.param_space())]
+    key = lambda c: (c["variant"], c["seed"])  # noqa: E731
+    assert sorted(resolved, key=key) == sorted(spec.trial_configs(), key=key)
+    assert len(resolved) == 18
+
+
+def test_param_space_shows_only_what_varies():
+    spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args([]))
+    ps = spec.param_space()
+    varying = sorted(k for k, v in ps.items() if isinstance(v, (dict, tune.search.sample.Domain)))
+    assert varying == sorted(["variant", "seed", "strided_conv", "batchnorm_g", "batchnorm_d", "fc_hidden",
+                              "g_activation", "g_output", "d_activation"])
+    assert ps["variant"] == {"grid_search": list(arch_ablation.variants())}
+    assert ps["seed"] == {"grid_search": [0, 1, 2]}
+
+
+def test_searched_domains_are_validated_at_their_bounds():
+    base = {"lr_d": 1e-3, "beta1": 0.5}
+    searched = {"lr_d": tune.loguniform(1e-5, 1e-2), "beta1": tune.uniform(0.0, 0.9)}
+    configs = space.trial_configs(base, {"tpe": {}}, (), searched)
+    assert configs == [{"lr_d": 1e-3, "beta1": 0.5, "variant": "tpe"},
+                       {"lr_d": 1e-5, "beta1": 0.5, "variant": "tpe"}, {"lr_d": 1e-2, "beta1": 0.5, "variant": "tpe"},
+                       {"lr_d": 1e-3, "beta1": 0.0, "variant": "tpe"}, {"lr_d": 1e-3, "beta1": 0.9, "variant": "tpe"}]
+
+
+def test_validate_all_names_the_bad_trial():
+    def validate(flat):
+        if flat["k"] < 1:
+            raise ValueError("k too small")
+
+    configs = [{"k": 1, "variant": "a", "seed": 0}, {"k": 0, "variant": "b", "seed": 3}]
+    with pytest.raises(ValueError) as e:
+        space.validate_all(configs, STUDY_KEYS, validate)
+    assert str(e.value) == "invalid trial config (variant='b', seed=3): k too small"
+    assert space.validate_all(configs[:1], STUDY_KEYS, validate) == 1
+
+
+def test_a_variant_may_not_change_the_seed():
+    with pytest.raises(ValueError, match="may not change 'seed'"):
+        space.variant_table({"seed": 0}, {"a": {"seed": 1}})
+
+
+def test_trial_dirname():
+    trial = SimpleNamespace(config={"variant": "all_off", "seed": 2}, trial_id="ab12_00003")
+    assert trial_dirname(trial) == "all_off_seed2_ab12_00003"
+    trial = SimpleNamespace(config={"variant": "a/b c"}, trial_id="x")
+    assert trial_dirname(trial) == "a-b-c_x"
+
+
+def test_existing_study_is_refused_without_resume(tmp_path, capsys):
+    (tmp_path / "k_sweep_smoke").mkdir()
+    (tmp_path / "k_sweep_smoke" / "experiment_state-2026-01-01_00-00-00.json").write_text("{}")
+    with pytest.raises(SystemExit) as e:
+        k_sweep.main(["--smoke-test", "--storage-path", str(tmp_path)])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == (
+        f"k_sweep: error: a study already exists at '{tmp_path / 'k_sweep_smoke'}': pass --resume to continue it, "
+        f"or another --name\n")
+
+
+# --------------------------------------------------------------------------------------- resources, two nodes
+def test_default_gpus_follow_the_cluster(ray_cluster):
+    assert default_gpus_per_trial() == 0.25  # the test cluster has one (fake) GPU
+
+
+class RunningCount(tune.Callback):
+    """Largest number of trials RUNNING at once, seen at each result (in the driver)."""
+
+    def __init__(self):
+        self.max_running = 0
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        self.max_running = max(self.max_running, sum(t.status == "RUNNING" for t in trials))
+
+
+def _k_sweep_run(tmp_path, name, extra, callbacks=()):
+    argv = ["--smoke-test", "--k", "1", "--g-loss", "non_saturating", "--storage-path", str(tmp_path),
+            "--name", name, *extra]
+    args = k_sweep.build_parser().parse_args(argv)
+    run = run_study(k_sweep.build_spec(args), args, callbacks=callbacks, command=argv)
+    return run, run.location.experiment_path
+
+
+def test_fractional_gpus_pack_four_trials_on_one_gpu(ray_cluster, tmp_path, experiment_reader):
+    counter = RunningCount()
+    run, path = _k_sweep_run(tmp_path, "packed", ["--seeds", "4", "--gpus-per-trial", "0.25", "--steps", "300",
+                                                     "--eval-every", "100"], [counter])
+    assert run.exit_code == 0
+    trials = experiment_reader(path)
+    assert [t.status for t in trials] == ["TERMINATED"] * 4
+    # only the GPU node has a GPU: all four trials ran there, all at once (4 x 0.25 = its one GPU)
+    assert {n for t in trials for n in t.reported("node_id")} == {ray_cluster["gpu_node_id"]}
+    assert counter.max_running == 4
+    assert {d for t in trials for d in t.reported("device")} == {"cpu"}  # no CUDA here: CPU fallback
+
+
+def test_trials_spread_over_both_nodes(ray_cluster, tmp_path, experiment_reader):
+    # 3 trials x 2 CPUs: the head (2 CPUs) takes one, the GPU node (4 CPUs) two
+    run, path = _k_sweep_run(tmp_path, "spread", ["--seeds", "3", "--cpus-per-trial", "2", "--gpus-per-trial", "0",
+                                                     "--steps", "40", "--eval-every", "20"])
+    assert run.exit_code == 0
+    trials = experiment_reader(path)
+    assert [t.status for t in trials] == ["TERMINATED"] * 3
+    nodes = Counter(t.reported("node_id")[0] for t in trials)
+    assert nodes == Counter({ray_cluster["head_node_id"]: 1, ray_cluster["gpu_node_id"]: 2})
+    assert all(set(t.reported("node_id")) == {t.reported("node_id")[0]} for t in trials)
+    assert [t.config["threads"] for t in trials] == [2, 2, 2]  # torch threads follow --cpus-per-trial
+
+
+# ------------------------------------------------------------------------------------- driver killed, resume
+def _statuses(path: Path) -> dict[str, str] | None:
+    """{trial_id: status} from Ray's latest experiment snapshot; None while there is none (or it is mid-write)."""
+    from ray.tune import ExperimentAnalysis
+
+    if not any(path.glob("experiment_state-*.json")):
+        return None
+    try:
+        return {t.trial_id: t.status for t in ExperimentAnalysis(str(path)).trials}
+    except Exception:  # noqa: BLE001 -- a snapshot being replaced; read it again
+        return None
+
+
+def _result_files(path: Path, trial_ids) -> dict[str, bytes]:
+    return {tid: next(path.glob(f"*_{tid}")).joinpath("result.json").read_bytes() for tid in trial_ids}
+
+
+def _wait_gone(pgid: int, timeout: float) -> None:
+    """Let Ray's processes of the killed driver's session end; kill the stragglers (Ray's node agents outlive
+    their raylet for a while) so that nothing this test started stays behind."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def test_resume_after_the_driver_is_killed(tmp_path, experiment_reader, ray_cluster):
+    """SIGKILL the study driver (with its own local Ray) once some trials finished; --resume completes the study
+    and runs no finished trial again."""
+    path = tmp_path / "killed"
+    argv = [sys.executable, "studies/k_sweep.py", "--storage-path", str(tmp_path), "--name", "killed",
+            "--k", "1,2", "--g-loss", "non_saturating", "--seeds", "2", "--steps", "600", "--eval-every", "100"]
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a local Ray of its own
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        finished: set[str] = set()
+        while time.monotonic() < deadline and proc.poll() is None:
+            statuses = _statuses(path)
+            if statuses is not None and len(statuses) == 4:
+                finished = {tid for tid, s in statuses.items() if s == "TERMINATED"}
+                if 1 <= len(finished) <= 3:
+                    break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the study ended before it could be interrupted"
+        before = _result_files(path, finished)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        _wait_gone(proc.pid, timeout=5)
+    assert 1 <= len(finished) <= 3
+
+    resumed = subprocess.run(argv + ["--resume"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    trials = experiment_reader(path)
+    assert len(trials) == 4
+    assert [t.status for t in trials] == ["TERMINATED"] * 4
+    assert all(t.reported("g_steps")[-1] == 600 and t.reported("status")[-1] == "ok" for t in trials)
+    # the trials that had finished were not run again: their results are byte for byte what they were
+    assert _result_files(path, finished) == before
+    assert json.loads((path / "study.json").read_text())["command"] == argv[1:]

@@ -1,0 +1,111 @@
+"""The function trainable: strict configs, where it runs, and a killed worker continuing from its checkpoint."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+import ray
+from ray import tune
+
+from studies import k_sweep
+from studies.runner import run_study
+from studies.trainable import STUDY_KEYS, ordered_metrics, split_study_keys, trial_device
+
+
+def test_split_study_keys():
+    study, rest = split_study_keys({"variant": "baseline", "k": 2, "seed": 1})
+    assert (study, rest) == ({"variant": "baseline"}, {"k": 2, "seed": 1})
+    with pytest.raises(ValueError, match="lacks study key 'variant'"):
+        split_study_keys({"k": 2})
+    assert STUDY_KEYS == ("variant",)
+
+
+def test_ordered_metrics_puts_the_primary_metric_first():
+    m = {"g_steps": 10, "d_steps": 10, "status": "running", "d_loss": 1.0, "g_loss": 2.0, "fd": 3.0, "x": 4}
+    out = ordered_metrics(m, "fd")
+    assert out == m
+    assert list(out) == ["fd", "g_steps", "d_loss", "g_loss", "d_steps", "status", "x"]
+    assert list(ordered_metrics(m, None))[:3] == ["g_steps", "d_loss", "g_loss"]
+
+
+def test_a_gpu_torch_cannot_see_falls_back_to_cpu(ray_cluster):
+    @ray.remote(num_gpus=0.25, num_cpus=0)
+    def probe():
+        return ray.get_gpu_ids(), trial_device(), ray.get_runtime_context().get_node_id()
+
+    @ray.remote(num_gpus=0, num_cpus=0)
+    def probe_no_gpu():
+        return ray.get_gpu_ids(), trial_device()
+
+    assert ray.get(probe.remote()) == ([0], "cpu", ray_cluster["gpu_node_id"])
+    assert ray.get(probe_no_gpu.remote()) == ([], "cpu")
+
+
+class KillAtFirstCheckpoint(tune.Callback):
+    """SIGKILL the trial's worker process (its pid is in every result) once Tune holds its first checkpoint.
+
+    ``on_checkpoint`` and not ``on_trial_result``: Tune registers a function trainable's checkpoint in a second
+    step after the result; a worker killed in between has no checkpoint yet and rightly restarts from scratch.
+    """
+
+    def __init__(self):
+        self.killed = None
+
+    def on_checkpoint(self, iteration, trials, trial, checkpoint, **info):
+        if self.killed is None:
+            result = trial.last_result
+            self.killed = (result["pid"], result["g_steps"], result["checkpoint_dir_name"])
+            os.kill(result["pid"], signal.SIGKILL)
+
+
+def test_killed_worker_restarts_from_its_checkpoint(ray_cluster, tmp_path, experiment_reader):
+    killer = KillAtFirstCheckpoint()
+    argv = ["--smoke-test", "--k", "1", "--g-loss", "non_saturating", "--steps", "600", "--eval-every", "100",
+            "--max-failures", "1", "--gpus-per-trial", "0", "--storage-path", str(tmp_path), "--name", "killed"]
+    args = k_sweep.build_parser().parse_args(argv)
+    run = run_study(k_sweep.build_spec(args), args, callbacks=[killer], command=argv)
+    assert run.exit_code == 0
+    assert killer.killed[1:] == (100, "checkpoint_000000")
+
+    (trial,) = experiment_reader(run.location.experiment_path)
+    assert (trial.status, trial.num_failures) == ("TERMINATED", 1)
+    rows = [(r["training_iteration"], r["iterations_since_restore"], r["g_steps"], r["pid"]) for r in trial.rows]
+    restarts = [i for i, row in enumerate(rows) if row[1] == 1]
+    assert restarts[0] == 0 and len(restarts) == 2  # the first start and one restart
+    r = restarts[1]
+    iteration, _, g_steps, pid = rows[r]
+    assert pid != killer.killed[0]  # a new worker process
+    # it continued from the checkpoint of the report before it (iteration - 1), not from step 0
+    assert iteration >= 2
+    (before,) = [row for row in rows[:r] if row[0] == iteration - 1]
+    assert g_steps == before[2] + 100
+    assert g_steps == 100 * iteration
+    # and ran to the end, each step counted once after the restart
+    assert [row[2] for row in rows[r:]] == list(range(g_steps, 601, 100))
+    assert trial.reported("status")[-1] == "ok"
+
+
+def test_a_diverged_trial_is_a_result_not_a_failure(ray_cluster, tmp_path, experiment_reader):
+    """Absurd learning rates blow the losses up within a few steps: the trial reports status "diverged" once and
+    ends normally (no error, no restart), at the step the trainer itself stops at."""
+    from gan_core.config import GANConfig
+    from gan_core.trainer import Trainer
+
+    overrides = {"lr_d": 1e6, "lr_g": 1e6, "beta1": 0.0}
+    argv = ["--smoke-test", "--k", "1", "--g-loss", "non_saturating", "--gpus-per-trial", "0",
+            "--storage-path", str(tmp_path), "--name", "diverged",
+            *[a for k, v in overrides.items() for a in ("--set", f"{k}={v}")]]
+    args = k_sweep.build_parser().parse_args(argv)
+    spec = k_sweep.build_spec(args)
+    run = run_study(spec, args, command=argv)
+    assert run.exit_code == 0
+
+    flat = {**spec.base, **spec.variants["k1_non_saturating"], "seed": 0}
+    (direct,) = list(Trainer(GANConfig.from_flat(flat), device="cpu").run())  # one dict: the diverged one
+    assert direct["status"] == "diverged"
+    (trial,) = experiment_reader(run.location.experiment_path)
+    assert (trial.status, trial.num_failures) == ("TERMINATED", 0)
+    assert trial.reported("status") == ["diverged"]
+    assert trial.reported("g_steps") == [direct["g_steps"]]
+    assert trial.config["lr_d"] == 1e6
