@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--trials", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=10000, help="generator steps per trial (~60 s on ring8)")
+    parser.add_argument("--steps", type=int, default=17000, help="generator steps per trial (~60 s on ring8)")
     args = parser.parse_args(argv)
     trials, steps, eval_every, repeats = (2, 20, 10, 1) if args.quick else (args.trials, args.steps, 500,
                                                                              args.repeats)
