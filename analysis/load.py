@@ -383,7 +383,10 @@ def _stability(h: pd.DataFrame | None, meta: StudyMeta) -> dict[str, Any]:
         return out
     from gan_core.metrics.stability import assess_stability  # torch comes with gan_core.metrics: on first use
 
-    rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable").dropna(axis=1, how="all")
+    rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable")
+    # keys no report has are dropped; the primary metric stays even when every value is NaN (a trial that diverged
+    # at its first report): assess_stability then reads it as what it is, a non-finite final metric
+    rows = rows[[c for c in rows.columns if c == meta.primary_metric or rows[c].notna().any()]]
     try:
         got = assess_stability(rows.to_dict("records"), meta.primary_metric, meta.mode)
     except ValueError as e:

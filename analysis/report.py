@@ -53,7 +53,10 @@ def write_report(experiment_path: str, out_dir: str | None = None, *, filesystem
     dest = _out_location(src, out_dir)
     if dest.is_local:
         out = Path(dest.path)
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ResultsError(f"cannot write the report to {dest.uri!r}: {e.strerror or e}") from None
         _write_all(results, out, sample_figures)
         return out
     with staging_dir() as tmp:
@@ -311,10 +314,16 @@ def _mean_ci(row: pd.Series, metric: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------------- CLI
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line on stderr and exit 2, like every other error of this CLI
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.report",
-                                     description="Write a study's report (tables, plots, report.md) from its Ray "
-                                                 "results directory. Exit status 2 on input that is not one.")
+    parser = _OneLineParser(prog="python -m analysis.report",
+                            description="Write a study's report (tables, plots, report.md) from its Ray results "
+                                        "directory. Exit status 2 on input that is not one.")
     parser.add_argument("results_dir", help="a study's Ray results directory: a local path or a URI (s3://...)")
     parser.add_argument("--out", default=None, help="output folder (default: RESULTS_DIR/report); path or URI")
     parser.add_argument("--no-samples", action="store_true", help="skip the figures drawn from checkpoints")

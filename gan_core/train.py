@@ -73,6 +73,15 @@ def save_samples(trainer, path: Path, n: int = 64) -> None:
     plt.close(fig)
 
 
+def _missing_dirs(path: Path) -> list[Path]:
+    """``path`` and those of its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not path.exists() and not path.is_symlink() and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _OneLineParser(
         prog="python -m gan_core.train",
@@ -90,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{parser.prog}: error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    created = _missing_dirs(out)  # removed again if the run cannot start: refused input writes nothing
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -108,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             evaluator = build_evaluator(cfg)
         trainer = Trainer(cfg, evaluator=evaluator)
     except (DatasetUnavailableError, ValueError) as e:
+        for path in created:  # deepest first
+            try:
+                path.rmdir()
+            except OSError:
+                break
         print(f"{parser.prog}: error: {e}", file=sys.stderr)
         return 2
     print(f"training {cfg.arch} GAN on {cfg.dataset} for {cfg.steps} generator steps (k={cfg.k}, "

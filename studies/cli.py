@@ -17,10 +17,16 @@ from typing import Any, Callable, Mapping, NoReturn, Sequence
 from gan_core.config import parse_cli_value
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1  # the study ran but did not finish (as for trials that failed after all restarts)
 
 
 class StudyInputError(Exception):
     """Bad input found after parsing; ``main`` prints it as one line and exits with code 2."""
+
+
+class StudyStorageError(Exception):
+    """The storage path stopped taking data mid-study (full, read-only, gone); ``main`` prints it as one line and
+    exits with code 1: the study is not lost, it continues with --resume once the storage is fixed."""
 
 
 class StudyParser(argparse.ArgumentParser):
@@ -30,20 +36,22 @@ class StudyParser(argparse.ArgumentParser):
         fail(self.prog, message)
 
 
-def fail(prog: str, message: str) -> NoReturn:
-    """Print ``prog: error: message`` as one line on stderr and exit 2."""
+def fail(prog: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``prog: error: message`` as one line on stderr and exit with ``code`` (2: bad input)."""
     one_line = " ".join(str(message).split())
     sys.stderr.write(f"{prog}: error: {one_line}\n")
     sys.stderr.flush()
-    raise SystemExit(EXIT_USAGE)
+    raise SystemExit(code)
 
 
 def run_main(prog: str, body: Callable[[], int]) -> int:
-    """Run a study's body; a StudyInputError becomes the one-line exit 2."""
+    """Run a study's body; a StudyInputError becomes the one-line exit 2, a StudyStorageError the one-line exit 1."""
     try:
         return body()
     except StudyInputError as e:
         fail(prog, str(e))
+    except StudyStorageError as e:
+        fail(prog, str(e), EXIT_FAILED)
 
 
 def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str, Any]]) -> StudyParser:

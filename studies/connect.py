@@ -60,7 +60,17 @@ def probe(address: str) -> None:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT_S):
             pass
     except OSError as e:
-        raise StudyInputError(f"cannot reach the Ray cluster at {address!r}: {e.strerror or e}") from None
+        raise StudyInputError(f"cannot reach the Ray cluster at {address!r}: {e.strerror or e}; allowed: the "
+                              f"host:port of a running Ray head, or no --address for a local Ray") from None
+
+
+def check_address(address: str | None) -> str | None:
+    """The address to join (see ``resolve_address``), probed if explicit; starts nothing. StudyInputError if it
+    is malformed or unreachable."""
+    address = resolve_address(address)
+    if address is not None and address != "auto":
+        probe(address)
+    return address
 
 
 def connect(address: str | None, worker_logs: bool) -> bool:
@@ -69,9 +79,7 @@ def connect(address: str | None, worker_logs: bool) -> bool:
     ``worker_logs``: forward the trials' stdout/stderr to this terminal (off keeps Ray's progress table readable;
     the logs stay in the Ray session directory either way).
     """
-    address = resolve_address(address)
-    if address is not None and address != "auto":
-        probe(address)
+    address = check_address(address)
     if ray.is_initialized():
         return False
     if address is None:

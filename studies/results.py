@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -43,15 +44,75 @@ def locate(storage_path: str, name: str) -> Location:
 
 
 def check_writable(loc: Location) -> None:
-    """StudyInputError unless a local storage path can be created and written to (a URI is Ray's to check)."""
+    """StudyInputError unless a local storage path can be created and written to (a URI is Ray's to check).
+
+    A check only: the folders it had to create are removed again, so input refused later (an existing study, an
+    unreachable cluster) leaves nothing behind; Ray creates the experiment directory when the study starts.
+    """
     if not loc.is_local:
         return
+    created = _missing_dirs(loc.storage_path)
     try:
         os.makedirs(loc.storage_path, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=loc.storage_path, prefix=".write-test-"):
             pass
     except OSError as e:
-        raise StudyInputError(f"--storage-path {loc.storage_path!r} is not writable: {e.strerror or e}") from None
+        raise StudyInputError(f"--storage-path {loc.storage_path!r} is not writable: {e.strerror or e}; allowed: "
+                              f"a writable local directory or a URI such as s3://bucket/prefix") from None
+    finally:
+        for path in created:  # deepest first; one that is not empty (someone else wrote there) stays
+            try:
+                os.rmdir(path)
+            except OSError:
+                break
+
+
+def _missing_dirs(path: str) -> list[str]:
+    """``path`` and those of its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not os.path.lexists(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
+
+
+def storage_problem(loc: Location) -> str | None:
+    """Why a local storage path no longer takes the study's data, in words, or None if it does.
+
+    It does not when a test write fails (full, read-only, removed) or when it has less room left than the largest
+    checkpoint of the study so far (the next checkpoint would not fit). A URI is Ray's to check: None.
+    """
+    if not loc.is_local:
+        return None
+    try:
+        with tempfile.NamedTemporaryFile(dir=loc.storage_path, prefix=".write-test-") as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+            os.fsync(f.fileno())
+        free = shutil.disk_usage(loc.storage_path).free
+    except OSError as e:
+        return f"cannot write to the storage path {loc.storage_path!r}: {e.strerror or e}"
+    largest = max((os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(loc.experiment_path)
+                   for f in files if f.endswith(".pt")), default=0)
+    if free < largest:
+        return (f"the storage path {loc.storage_path!r} is full: {free:,} bytes free, less than one checkpoint "
+                f"({largest:,} bytes)")
+    return None
+
+
+def damaged_state(loc: Location) -> str | None:
+    """Why the newest experiment_state-*.json of an experiment cannot be read (e.g. cut short by a full disk), in
+    words, or None when it can (or there is none)."""
+    fs, path = _fs(loc.experiment_path)
+    states = sorted(i.base_name for i in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+                    if i.base_name.startswith("experiment_state-") and i.base_name.endswith(".json"))
+    if not states:
+        return None
+    try:
+        json.loads(read_text(loc, states[-1]))
+    except (ValueError, UnicodeDecodeError) as e:
+        return f"Ray's experiment state {loc.join(states[-1])!r} is damaged ({str(e).splitlines()[0]})"
+    return None
 
 
 def experiment_exists(loc: Location) -> bool:

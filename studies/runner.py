@@ -1,9 +1,10 @@
 """The study runner every study shares: a StudySpec in, a finished Ray Tune experiment and its report out.
 
 Order of work, so that bad input costs nothing: validate every trial config of the space (strictly, with
-``GANConfig.from_flat``), check the results directory, probe the cluster address -- each failure one line and
-exit 2 (``StudyInputError``) -- and only then start or join Ray, build the evaluator once in the driver (for
-images it trains or loads the scoring classifier, slow the first time) and ship it to the trials with
+``GANConfig.from_flat``), check the results directory, probe the cluster address, build the evaluator once in
+the driver (it loads the dataset, so a torchvision dataset that is neither on disk nor downloadable is refused
+here; for images it trains or loads the scoring classifier, slow the first time) -- each failure one line and
+exit 2 (``StudyInputError``) -- and only then start or join Ray and ship the evaluator to the trials with
 ``tune.with_parameters``.
 
 What Tune is told, and why:
@@ -18,6 +19,9 @@ What Tune is told, and why:
   the project and the dataset are imported and loaded once per worker, not once per trial -- seconds a trial,
   which is most of a smoke test and a tenth of the laptop preset. Nothing carries over between trials: the
   trainer seeds everything it uses and rebuilds data, networks and optimizers from the config;
+- ``StorageGuard`` (a callback): a local storage path running out of room stops the study in time, resumable,
+  with one line and exit 1; a storage path that stops taking writes (read-only, gone) is reported the same way
+  once the trials fail (``StudyStorageError``);
 - ``RunConfig(verbose=1)``: Ray's progress table (variant, seed and changed keys as columns; the primary
   metric, g_steps and losses as the first metric columns, see ``trainable.ordered_metrics``); trial output
   stays out of the terminal unless ``--worker-logs``.
@@ -31,20 +35,23 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
+import signal
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+import pyarrow.fs as pafs
 import ray
 from ray import tune
 from ray.tune.search.sample import Domain
 
 from gan_core.config import GANConfig
 from studies import space as space_mod
-from studies.cli import StudyInputError, default_name
-from studies.connect import connect
-from studies.results import (Location, check_writable, experiment_exists, locate, study_json, write_report,
-                             write_text)
+from studies.cli import StudyInputError, StudyStorageError, default_name
+from studies.connect import check_address, connect
+from studies.results import (Location, check_writable, damaged_state, experiment_exists, locate, storage_problem,
+                             study_json, write_report, write_text)
 from studies.trainable import STUDY_KEYS, train_gan
 
 __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "default_gpus_per_trial",
@@ -52,6 +59,10 @@ __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "
 
 GPU_FRACTION_DEFAULT = 0.25
 CHECKPOINTS_TO_KEEP = 2
+# Room kept free on a local storage path (``StorageGuard``): the next checkpoint of every running trial, one more,
+# and this much for Ray's experiment state and the result files.
+STORAGE_RESERVE_EXTRA = 8 * 2**20
+_STORAGE_PROBLEMS: dict[str, str] = {}  # experiment path -> why a StorageGuard stopped that study (see run_study)
 
 
 @dataclass(frozen=True)
@@ -113,13 +124,19 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     check_writable(loc)
     exists = experiment_exists(loc)
     if args.resume and not exists:
-        raise StudyInputError(f"--resume: no study to resume at {loc.experiment_path!r}")
+        raise StudyInputError(f"--resume: no study to resume at {loc.experiment_path!r}; allowed: the "
+                              f"--storage-path and --name of a study that was started before")
     if not args.resume and exists:
         raise StudyInputError(f"a study already exists at {loc.experiment_path!r}: pass --resume to continue it, "
                               f"or another --name")
+    damaged = damaged_state(loc) if args.resume else None
+    if damaged is not None:
+        raise StudyInputError(f"--resume: {damaged}; allowed: a study whose experiment state is complete (run "
+                              f"this one again under another --name)")
+    check_address(args.address)  # before the evaluator, which may take minutes the first time
+    evaluator, metric, mode = _evaluator(spec)
     started_ray = connect(args.address, args.worker_logs)
     try:
-        evaluator, metric, mode = _evaluator(spec)
         gpus = args.gpus_per_trial if args.gpus_per_trial is not None else default_gpus_per_trial()
         trainable = spec.trainable if evaluator is None else tune.with_parameters(spec.trainable,
                                                                                   evaluator=evaluator)
@@ -131,11 +148,18 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
         else:
             print(f"Study {spec.study}: {n if not spec.searched else spec.num_samples} trials, "
                   f"{args.cpus_per_trial} CPU + {gpus:g} GPU each -> {loc.experiment_path}", flush=True)
-            tuner = _new_tuner(spec, args, loc, trainable, metric, mode, callbacks)
-            write_text(loc, "study.json", study_json(
-                spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
-                list(command if command is not None else sys.argv)))
-        grid = tuner.fit()
+            tuner = _new_tuner(spec, args, loc, trainable, metric, mode, [StorageGuard(), *callbacks])
+        try:
+            if not args.resume:
+                write_text(loc, "study.json", study_json(
+                    spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
+                    list(command if command is not None else sys.argv)))
+            grid = tuner.fit()
+        except Exception:
+            _raise_if_storage_problem(loc)  # Ray fails in its own words (often reading a file it could not write)
+            raise
+        if grid.num_terminated < len(grid) or loc.experiment_path in _STORAGE_PROBLEMS:
+            _raise_if_storage_problem(loc)  # (counted by status: a trial's error file may not have been written)
         reports = write_report(loc, grid)
     finally:
         if started_ray:
@@ -143,6 +167,53 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     run = StudyRun(loc, grid, reports, len(grid.errors), metric, mode)
     print_summary(run)
     return run
+
+
+class StorageGuard(tune.Callback):
+    """Stops the study in time when its local storage path runs out of room, so that it stays resumable.
+
+    Why: Ray writes its experiment state (what --resume reads) over the previous one; if the disk fills up during
+    that write, the state is cut short and the study cannot be resumed. So after every checkpoint the guard
+    compares the free space with the room still needed (``STORAGE_RESERVE_EXTRA`` plus the largest checkpoint
+    so far, once per running trial and once more) and, when it falls short, asks Tune to stop the way Ctrl+C
+    does (SIGUSR1: the state is saved, unfinished trials stay resumable). ``run_study`` then reports it in one
+    line. The guard is part of the experiment (Ray pickles it into tuner.pkl), so a resumed study has it too; it
+    finds the storage from the checkpoints themselves (a study may be resumed from where it was moved to) and
+    passes its finding through ``_STORAGE_PROBLEMS``, keyed by the experiment path. A URI is Ray's to check.
+    """
+
+    def __init__(self):
+        self.largest = 0
+
+    def on_checkpoint(self, iteration, trials, trial, checkpoint, **info):
+        if not isinstance(checkpoint.filesystem, pafs.LocalFileSystem):
+            return
+        experiment = os.path.dirname(os.path.dirname(checkpoint.path))  # <experiment>/<trial>/checkpoint_NNNNNN
+        if experiment in _STORAGE_PROBLEMS:
+            return
+        try:
+            self.largest = max(self.largest, sum(os.path.getsize(os.path.join(d, f))
+                                                 for d, _, files in os.walk(checkpoint.path) for f in files))
+            free = shutil.disk_usage(experiment).free
+        except OSError:  # a storage that is gone: the end of the study reports it
+            return
+        reserve = (sum(t.status == "RUNNING" for t in trials) + 1) * self.largest + STORAGE_RESERVE_EXTRA
+        if free >= reserve:
+            return
+        _STORAGE_PROBLEMS[experiment] = (
+            f"the storage path {os.path.dirname(experiment)!r} is nearly full: {free:,} bytes free, less than the "
+            f"{reserve:,} that the running trials' next checkpoints and the study's state need")
+        if callable(signal.getsignal(signal.SIGUSR1)):  # Tune's handler (only where fit runs in the main thread)
+            os.kill(os.getpid(), signal.SIGUSR1)
+
+
+def _raise_if_storage_problem(loc: Location) -> None:
+    """StudyStorageError, one line, if the storage path stopped taking data: the study is not lost, what was saved
+    stays, and --resume continues it once there is room."""
+    problem = _STORAGE_PROBLEMS.pop(loc.experiment_path, None) or storage_problem(loc)
+    if problem is not None:
+        raise StudyStorageError(f"{problem}; the study stopped, keeping every trial's last saved checkpoint: make "
+                                f"room there (or fix it), then continue with --resume") from None
 
 
 def resolve_base(partial: dict[str, Any]) -> tuple[GANConfig, dict[str, Any]]:
@@ -161,10 +232,14 @@ def _evaluator(spec: StudySpec) -> tuple[Any, str, str]:
         if spec.metric is None or spec.mode is None:
             raise ValueError(f"study {spec.study!r} has neither an evaluator nor a metric and mode")
         return None, spec.metric, spec.mode
+    from gan_core.data import DatasetUnavailableError
     from gan_core.metrics import build_evaluator
 
     print(f"Preparing the evaluator for {spec.evaluator_config.dataset} (once, in the driver) ...", flush=True)
-    evaluator = build_evaluator(spec.evaluator_config, cache_dir=None, device="cpu")
+    try:
+        evaluator = build_evaluator(spec.evaluator_config, cache_dir=None, device="cpu")
+    except DatasetUnavailableError as e:
+        raise StudyInputError(str(e)) from None
     return evaluator, evaluator.primary_metric, evaluator.mode
 
 

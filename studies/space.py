@@ -87,11 +87,13 @@ def domain_probe_values(key: str, domain: Domain) -> list[Any]:
     if isinstance(domain, Float):
         lo, hi = domain.lower, domain.upper
         if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError(f"searched key {key!r} needs finite bounds, got [{lo}, {hi}]")
+            raise ValueError(f"searched key {key!r} needs finite bounds, got [{lo}, {hi}]; allowed: finite lower "
+                             f"and upper bounds")
         return [float(lo), float(hi)]
     if isinstance(domain, Integer):
         return [int(domain.lower), int(domain.upper) - 1]  # Ray's integer upper bound is exclusive
-    raise ValueError(f"searched key {key!r}: cannot validate a {type(domain).__name__} domain before the run")
+    raise ValueError(f"searched key {key!r}: cannot validate a {type(domain).__name__} domain before the run; "
+                     f"allowed: tune.uniform/loguniform/quniform, tune.randint/lograndint, tune.choice")
 
 
 def validate_all(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str],

@@ -6,7 +6,8 @@ pops the study keys and builds the config strictly, so a trial can only run what
 Every metrics dict the trainer yields is reported with a checkpoint holding the complete training state
 (``state.pt``); a restarted trial (worker crash, node loss, ``--resume``) loads the latest one and continues the
 step counter from there, so no finished step is run twice. A diverged run is a result: its last report has
-status "diverged" and the trainable returns normally.
+status "diverged", NaN for every quality metric of the evaluator (``without_diverged_metrics``), and the trainable
+returns normally.
 """
 from __future__ import annotations
 
@@ -59,6 +60,20 @@ def ordered_metrics(metrics: Mapping[str, Any], primary: str | None) -> dict[str
     return out
 
 
+def without_diverged_metrics(metrics: dict[str, Any], evaluator: Any) -> dict[str, Any]:
+    """A report with status "diverged" gets NaN for every quality metric the evaluator measured.
+
+    Why: what the evaluator measures on a network whose training blew up is no result, and it can be a finite,
+    even winning, number (a diverged ring8 generator whose points miss every mode scores reverse_kl = log 8, the
+    same as a short healthy run). NaN keeps every selection from picking a diverged trial: Tune's
+    ``ResultGrid.get_best_result`` (filter_nan_and_inf), the schedulers and searchers, and the analysis, whose
+    statistics leave non-finite values out and whose stability status says "diverged".
+    """
+    if metrics.get("status") != "diverged" or evaluator is None:
+        return metrics
+    return {k: (math.nan if k in evaluator.metric_keys else v) for k, v in metrics.items()}
+
+
 def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
     """One GAN trial: report every metrics dict of ``Trainer.run`` with a checkpoint; resume from the latest."""
     _, flat = split_study_keys(config)
@@ -74,7 +89,7 @@ def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
     for metrics in trainer.run():
         with tempfile.TemporaryDirectory(prefix="gan-ckpt-") as d:
             trainer.save(Path(d) / STATE_FILE)
-            tune.report({**ordered_metrics(metrics, primary), **place},
+            tune.report({**ordered_metrics(without_diverged_metrics(metrics, evaluator), primary), **place},
                         checkpoint=tune.Checkpoint.from_directory(d))
 
 

@@ -122,7 +122,8 @@ def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys):
     assert err.count("\n") == 1 and err.endswith("\n")
     assert err.startswith(expected)
     if case == "unwritable storage path":
-        assert err == f"k_sweep: error: --storage-path '{storage}' is not writable: Not a directory\n"
+        assert err == (f"k_sweep: error: --storage-path '{storage}' is not writable: Not a directory; allowed: a "
+                       f"writable local directory or a URI such as s3://bucket/prefix\n")
     # nothing ran: no experiment directory was made
     assert not storage.exists() or list(storage.iterdir()) == []
 
