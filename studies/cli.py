@@ -97,15 +97,18 @@ def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str,
     return p
 
 
+def preset_name(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]]) -> str:
+    """Which preset the flags select: "smoke", "full" or "default"."""
+    if args.smoke_test:
+        return "smoke"
+    if "full" in presets and args.full:
+        return "full"
+    return "default"
+
+
 def choose_preset(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The preset the flags select, with every option the user gave on top (options left out are None)."""
-    if args.smoke_test:
-        key = "smoke"
-    elif "full" in presets and args.full:
-        key = "full"
-    else:
-        key = "default"
-    chosen = dict(presets[key])
+    chosen = dict(presets[preset_name(args, presets)])
     for option in chosen:
         given = getattr(args, option)
         if given is not None:

@@ -57,8 +57,7 @@ def build_parser() -> cli.StudyParser:
 
 def build_spec(args) -> StudySpec:
     preset = cli.choose_preset(args, PRESETS)
-    preset_name = "smoke" if args.smoke_test else "full" if args.full else "default"
-    extra = IMAGE_PRESETS[preset_name] if preset["dataset"] in IMAGE_DATASETS else {}
+    extra = IMAGE_PRESETS[cli.preset_name(args, PRESETS)] if preset["dataset"] in IMAGE_DATASETS else {}
     evaluator_config, base = resolve_base({
         "dataset": preset["dataset"], **extra, "steps": preset["steps"], "eval_every": preset["eval_every"],
         "threads": args.cpus_per_trial, **cli.parse_overrides(args.overrides)})
