@@ -64,7 +64,8 @@ class TrialRecord:
         self.num_failures = trial.num_failures
         self.config = dict(trial.config)
         self.path = Path(trial.path)
-        self.rows = [json.loads(line) for line in (self.path / "result.json").read_text().splitlines() if line]
+        results = self.path / "result.json"  # absent for a trial that a stopped study never started
+        self.rows = [json.loads(line) for line in results.read_text().splitlines() if line] if results.exists() else []
 
     def reported(self, key):
         """The values of one reported key, report by report."""

@@ -210,7 +210,11 @@ def test_a_storage_path_running_full_stops_the_study_in_time_and_resume_finishes
     path = tmpfs / "storage"
     (state,) = path.glob("experiment_state-*.json")
     json.loads(state.read_text())  # whole: --resume can read it
-    assert all(t.reported("g_steps")[-1] < 200 for t in experiment_reader(path))  # stopped mid-way
+    # Stopped mid-way: the guard acts on a checkpoint, so some trial reported, and none finished. A trial that Ray
+    # started late may not have reported at all yet (seen on a loaded CI machine): it is unfinished too.
+    reported = [t.reported("g_steps") for t in experiment_reader(path)]
+    assert len(reported) == 2 and any(reported)
+    assert [steps[-1] < 200 for steps in reported if steps] == [True] * sum(map(bool, reported))
 
     (tmpfs / "filler").unlink()
     code, _ = _main_exit([*argv, "--resume"], capsys)
