@@ -15,6 +15,7 @@ needs a local file, and copied into the experiment directory when the study ends
 """
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -59,15 +60,38 @@ def optuna_db_path(loc: Location) -> Path:
     return folder / "optuna.db"
 
 
+def _diverged(result: dict | None, metric: str) -> bool:
+    """A diverged trial reports its quality metric as NaN (studies.trainable)."""
+    return result is not None and metric in result and isinstance(result[metric], float) and \
+        math.isnan(result[metric])
+
+
+def _searcher_class():
+    """OptunaSearch that records a diverged trial as FAIL, as ``optuna.Study.optimize`` does with a NaN objective.
+
+    Why: Ray's OptunaSearch tells Optuna the NaN as a COMPLETE value; Optuna refuses it, Ray logs a warning and the
+    trial stays RUNNING in optuna.db for ever, so the database no longer says what happened. (TPE learns from
+    neither state; the diverged trial is in the study's results and report either way.)
+    """
+    from ray.tune.search.optuna import OptunaSearch
+
+    class DivergenceAwareOptunaSearch(OptunaSearch):
+        def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False):
+            if _diverged(result, self.metric):
+                result, error = None, True
+            super().on_trial_complete(trial_id, result, error)
+
+    return DivergenceAwareOptunaSearch
+
+
 def make_searcher_factory(search_seed: int, first_point: dict):
     def make_searcher(loc: Location):
         import optuna
-        from ray.tune.search.optuna import OptunaSearch
 
         db = optuna_db_path(loc)
         db.parent.mkdir(parents=True, exist_ok=True)
         name = loc.experiment_path.rstrip("/").rsplit("/", 1)[1]
-        return OptunaSearch(
+        return _searcher_class()(
             sampler=optuna.samplers.TPESampler(seed=search_seed),
             study_name=name,
             storage=optuna.storages.RDBStorage(f"sqlite:///{db}"),

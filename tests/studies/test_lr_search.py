@@ -23,6 +23,26 @@ def test_space_and_preset():
                                           "num_samples": SAMPLES, "search_seed": 0}
 
 
+def test_a_diverged_trial_is_a_failed_optuna_trial(tmp_path):
+    """A NaN metric (a diverged trial) becomes FAIL in optuna.db, as Optuna's own optimize() records it, instead of
+    a trial left RUNNING; a finite metric is COMPLETE with its value; a crashed trial is FAIL."""
+    from studies.results import locate
+
+    loc = locate(str(tmp_path), "lr")
+    searcher = lr_search.make_searcher_factory(0, {"lr_d": 1e-3, "lr_g": 1e-3, "beta1": 0.5})(loc)
+    assert searcher.set_search_properties("reverse_kl", "min", dict(lr_search.SPACE))
+    for trial_id in ("diverged", "fine", "crashed", "stopped"):
+        assert set(searcher.suggest(trial_id)) == set(lr_search.SPACE)
+    searcher.on_trial_complete("diverged", {"reverse_kl": float("nan"), "g_steps": 10})
+    searcher.on_trial_complete("fine", {"reverse_kl": 0.25, "g_steps": 40})
+    searcher.on_trial_complete("crashed", None, error=True)
+    searcher.on_trial_complete("stopped", None)
+    study = optuna.load_study(study_name="lr", storage=f"sqlite:///{tmp_path / 'lr' / 'optuna.db'}")
+    S = optuna.trial.TrialState
+    assert [(t.state, t.value) for t in study.trials] == [(S.FAIL, None), (S.COMPLETE, 0.25), (S.FAIL, None),
+                                                          (S.PRUNED, None)]
+
+
 @pytest.fixture(scope="module")
 def smoke(ray_cluster, tmp_path_factory, study_main):
     storage = tmp_path_factory.mktemp("lr")
