@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
-from gan_core.config import parse_cli_value
+from gan_core.config import IMAGE_DATASETS, parse_cli_value
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the study ran but did not finish (as for trials that failed after all restarts)
@@ -114,6 +114,20 @@ def choose_preset(args: argparse.Namespace, presets: Mapping[str, Mapping[str, A
         if given is not None:
             chosen[option] = given
     return chosen
+
+
+# What k_sweep and lr_search add to their presets (ring8 by default) when --dataset names an image dataset: DCGAN
+# widths and evaluation sizes that fit the preset's budget (a laptop, a smoke run, the cluster).
+IMAGE_PRESETS: dict[str, dict[str, Any]] = {
+    "default": {"ngf": 32, "ndf": 32, "eval_samples": 1000},
+    "smoke": {"ngf": 8, "ndf": 8, "batch_size": 16, "eval_samples": 100},
+    "full": {"image_size": 64},
+}
+
+
+def image_extras(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]], dataset: str) -> dict[str, Any]:
+    """The IMAGE_PRESETS entry of the selected preset for an image dataset; nothing for a 2D or 1D target."""
+    return dict(IMAGE_PRESETS[preset_name(args, presets)]) if dataset in IMAGE_DATASETS else {}
 
 
 def default_name(study: str, args: argparse.Namespace) -> str:

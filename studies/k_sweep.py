@@ -23,7 +23,7 @@ STUDY = "k_sweep"
 DATASETS = ("ring8", "grid25", *IMAGE_DATASETS)
 BASELINE = {"k": 1, "g_loss": "non_saturating"}
 
-# The presets (options given on the command line win); IMAGE_PRESETS add to them for image datasets.
+# The presets (options given on the command line win); cli.IMAGE_PRESETS add to them for image datasets.
 PRESETS = {
     "default": {"dataset": "ring8", "k": [1, 2, 3, 5], "g_loss": ["non_saturating", "minimax"], "steps": 2000,
                 "eval_every": 250, "seeds": 3},
@@ -31,11 +31,6 @@ PRESETS = {
               "eval_every": 20, "seeds": 1},
     "full": {"dataset": "ring8", "k": [1, 2, 3, 5], "g_loss": ["non_saturating", "minimax"], "steps": 10000,
              "eval_every": 500, "seeds": 5},
-}
-IMAGE_PRESETS = {
-    "default": {"ngf": 32, "ndf": 32, "eval_samples": 1000},
-    "smoke": {"ngf": 8, "ndf": 8, "batch_size": 16, "eval_samples": 100},
-    "full": {"image_size": 64},
 }
 
 
@@ -57,7 +52,7 @@ def build_parser() -> cli.StudyParser:
 
 def build_spec(args) -> StudySpec:
     preset = cli.choose_preset(args, PRESETS)
-    extra = IMAGE_PRESETS[cli.preset_name(args, PRESETS)] if preset["dataset"] in IMAGE_DATASETS else {}
+    extra = cli.image_extras(args, PRESETS, preset["dataset"])
     evaluator_config, base = resolve_base({
         "dataset": preset["dataset"], **extra, "steps": preset["steps"], "eval_every": preset["eval_every"],
         "threads": args.cpus_per_trial, **cli.parse_overrides(args.overrides)})

@@ -40,16 +40,11 @@ VARIANT = "tpe"
 ASHA_REDUCTION_FACTOR = 3
 ASHA_GRACE_EVALS = 2  # a trial runs at least this many evaluation intervals before ASHA may stop it
 
-# The presets (options given on the command line win); IMAGE_PRESETS add to them for image datasets.
+# The presets (options given on the command line win); cli.IMAGE_PRESETS add to them for image datasets.
 PRESETS = {
     "default": {"dataset": "ring8", "steps": 2000, "eval_every": 250, "num_samples": 20, "search_seed": 0},
     "smoke": {"dataset": "ring8", "steps": 40, "eval_every": 10, "num_samples": 4, "search_seed": 0},
     "full": {"dataset": "ring8", "steps": 5000, "eval_every": 250, "num_samples": 100, "search_seed": 0},
-}
-IMAGE_PRESETS = {
-    "default": {"ngf": 32, "ndf": 32, "eval_samples": 1000},
-    "smoke": {"ngf": 8, "ndf": 8, "batch_size": 16, "eval_samples": 100},
-    "full": {"image_size": 64},
 }
 
 
@@ -121,7 +116,7 @@ def build_parser() -> cli.StudyParser:
 
 def build_spec(args) -> StudySpec:
     preset = cli.choose_preset(args, PRESETS)
-    extra = IMAGE_PRESETS[cli.preset_name(args, PRESETS)] if preset["dataset"] in IMAGE_DATASETS else {}
+    extra = cli.image_extras(args, PRESETS, preset["dataset"])
     evaluator_config, base = resolve_base({
         "dataset": preset["dataset"], **extra, "steps": preset["steps"], "eval_every": preset["eval_every"],
         "threads": args.cpus_per_trial, **cli.parse_overrides(args.overrides)})

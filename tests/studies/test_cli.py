@@ -37,6 +37,23 @@ def test_smoke_preset_builds_nine_variants_times_one_seed():
     assert len(spec.trial_configs()) == 9
 
 
+@pytest.mark.parametrize("study", [k_sweep, lr_search])
+def test_image_datasets_add_the_image_preset_of_the_chosen_preset(study):
+    def extras(*argv):
+        args = study.build_parser().parse_args(list(argv))
+        return cli.image_extras(args, study.PRESETS, cli.choose_preset(args, study.PRESETS)["dataset"])
+
+    assert extras() == {}  # ring8
+    assert extras("--dataset", "grid25", "--smoke-test") == {}
+    assert extras("--dataset", "mnist5k") == {"ngf": 32, "ndf": 32, "eval_samples": 1000}
+    assert extras("--dataset", "cifar10", "--smoke-test") == {"ngf": 8, "ndf": 8, "batch_size": 16,
+                                                              "eval_samples": 100}
+    assert extras("--dataset", "fashion_mnist", "--full") == {"image_size": 64}
+    spec = study.build_spec(study.build_parser().parse_args(["--dataset", "mnist5k"]))
+    assert {k: spec.base[k] for k in ("arch", "ngf", "ndf", "eval_samples")} == \
+        {"arch": "dcgan", "ngf": 32, "ndf": 32, "eval_samples": 1000}
+
+
 def test_set_overrides_reach_the_base_config():
     args = k_sweep.build_parser().parse_args(["--set", "batch_size=32", "--set", "lr_d=0.005"])
     spec = k_sweep.build_spec(args)
