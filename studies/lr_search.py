@@ -23,6 +23,7 @@ if __package__ in (None, ""):  # run as a script: import the project from the re
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from ray import tune  # noqa: E402
+from ray.tune.search.optuna import OptunaSearch  # noqa: E402
 
 from gan_core.config import IMAGE_DATASETS  # noqa: E402
 from studies import cli  # noqa: E402
@@ -61,22 +62,18 @@ def _diverged(result: dict | None, metric: str) -> bool:
         math.isnan(result[metric])
 
 
-def _searcher_class():
+class DivergenceAwareOptunaSearch(OptunaSearch):
     """OptunaSearch that records a diverged trial as FAIL, as ``optuna.Study.optimize`` does with a NaN objective.
 
     Why: Ray's OptunaSearch tells Optuna the NaN as a COMPLETE value; Optuna refuses it, Ray logs a warning and the
     trial stays RUNNING in optuna.db for ever, so the database no longer says what happened. (TPE learns from
     neither state; the diverged trial is in the study's results and report either way.)
     """
-    from ray.tune.search.optuna import OptunaSearch
 
-    class DivergenceAwareOptunaSearch(OptunaSearch):
-        def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False):
-            if _diverged(result, self.metric):
-                result, error = None, True
-            super().on_trial_complete(trial_id, result, error)
-
-    return DivergenceAwareOptunaSearch
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False):
+        if _diverged(result, self.metric):
+            result, error = None, True
+        super().on_trial_complete(trial_id, result, error)
 
 
 def make_searcher_factory(search_seed: int, first_point: dict):
@@ -86,7 +83,7 @@ def make_searcher_factory(search_seed: int, first_point: dict):
         db = optuna_db_path(loc)
         db.parent.mkdir(parents=True, exist_ok=True)
         name = loc.experiment_path.rstrip("/").rsplit("/", 1)[1]
-        return _searcher_class()(
+        return DivergenceAwareOptunaSearch(
             sampler=optuna.samplers.TPESampler(seed=search_seed),
             study_name=name,
             storage=optuna.storages.RDBStorage(f"sqlite:///{db}"),
