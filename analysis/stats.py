@@ -82,6 +82,14 @@ def permutation_pvalue(x, y, n_resamples: int = N_RESAMPLES, seed: int = SEED) -
     return float(min(res.pvalue, 1.0))
 
 
+def smallest_pvalue(n_x: int, n_y: int) -> float:
+    """The smallest two-sided p that ``permutation_pvalue`` can return for groups of n_x and n_y values: only the
+    observed split and its mirror are that extreme among the C(n_x + n_y, n_x) relabellings (3 vs 3: 0.1)."""
+    if n_x < 2 or n_y < 2:
+        return math.nan
+    return min(1.0, 2 / math.comb(n_x + n_y, n_x))
+
+
 def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson score interval of a proportion successes / n (no continuity correction); nan when n == 0."""
     if n <= 0:

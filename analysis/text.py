@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis.effects import STABILITY
 from analysis.markdown import better_text, ci, num, pct, pvalue
+from analysis.stats import smallest_pvalue
 
 
 UNSTABLE = ("diverged", "collapsed", "d_dominates")  # the stability statuses other than ok, in the order checked
@@ -141,6 +142,7 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
             out.append(intro + f". No factor is shown to matter for {primary}; the largest estimated effect is "
                        f"{top['comparison']} ({num(top['effect'], signed=True)} "
                        f"{ci(top['ci_low'], top['ci_high'], signed=True)}).")
+        out += _few_seeds_lines(prim)
         best = summary.dropna(subset=[f"{primary}_mean"]) if f"{primary}_mean" in summary else summary.iloc[:0]
         if len(best):
             b = best.loc[best[f"{primary}_mean"].idxmin() if mode == "min" else best[f"{primary}_mean"].idxmax()]
@@ -172,6 +174,33 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
     if n_other:
         out.append(f"{n_other} of {n_trials} trials did not finish (see Trials) and are left out of the statistics.")
     return out
+
+
+SIGNIFICANCE = 0.05
+
+
+def _few_seeds_lines(prim: pd.DataFrame) -> list[str]:
+    """How sure the answer can be at this number of seeds, said plainly when the seeds cannot reach p < 0.05.
+
+    Why: a 95% bootstrap CI that excludes 0 reads as proof, but with 3 seeds a side the permutation test cannot go
+    below p = 0.1, and a percentile bootstrap of 3 values is narrower than its nominal level; the reader should learn
+    that from the report, not from a statistician.
+    """
+    rows = prim[prim["direction"] != "no CI"]
+    if rows.empty:
+        return []
+    floors = [smallest_pvalue(int(r["n_level"]), int(r["n_baseline"])) for _, r in rows.iterrows()]
+    worst = max(range(len(floors)), key=lambda i: floors[i])
+    if not floors[worst] > SIGNIFICANCE:
+        return []
+    r = rows.iloc[worst]
+    holm = f" ({pvalue(min(1.0, len(rows) * floors[worst]))} after Holm over {len(rows)} comparisons)" \
+        if len(rows) > 1 else ""
+    return [f"How sure: with {int(r['n_level'])} vs {int(r['n_baseline'])} seeds the permutation test cannot give "
+            f"p below {pvalue(floors[worst])}{holm}, and a "
+            f"bootstrap CI from so few seeds runs narrower than its nominal 95%: read these effects as indications. "
+            f"With 4 seeds on each side p can reach {pvalue(smallest_pvalue(4, 4))}, with 5 "
+            f"{pvalue(smallest_pvalue(5, 5))}."]
 
 
 MAX_UNSTABLE_LISTED = 12

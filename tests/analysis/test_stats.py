@@ -78,6 +78,15 @@ def test_permutation_pvalue_is_exact_for_small_groups():
     assert math.isnan(stats.permutation_pvalue([], [1.0, 2.0]))
 
 
+@pytest.mark.parametrize("n_x, n_y, want", [(3, 3, 2 / 20), (4, 4, 2 / 70), (5, 5, 2 / 252), (3, 5, 2 / 56),
+                                            (2, 2, 2 / 6)])
+def test_smallest_pvalue_is_what_the_permutation_test_gives_two_fully_separated_groups(n_x, n_y, want):
+    x, y = list(range(n_x)), list(range(100, 100 + n_y))
+    assert stats.smallest_pvalue(n_x, n_y) == pytest.approx(want, rel=1e-12)
+    assert stats.permutation_pvalue(x, y) == pytest.approx(want, rel=1e-12)
+    assert math.isnan(stats.smallest_pvalue(1, 3))
+
+
 def test_holm_adjusts_in_order_and_keeps_nan():
     out = stats.holm([0.01, 0.04, 0.03, math.nan])
     assert out[:3] == pytest.approx([0.03, 0.06, 0.06])
