@@ -186,7 +186,7 @@ def _few_seeds_lines(prim: pd.DataFrame) -> list[str]:
     below p = 0.1, and a percentile bootstrap of 3 values is narrower than its nominal level; the reader should learn
     that from the report, not from a statistician.
     """
-    rows = prim[prim["direction"] != "no CI"]
+    rows = prim[(prim["n_level"] >= 2) & (prim["n_baseline"] >= 2)]  # the comparisons that have a p at all
     if rows.empty:
         return []
     floors = [smallest_pvalue(int(r["n_level"]), int(r["n_baseline"])) for _, r in rows.iterrows()]
@@ -197,10 +197,9 @@ def _few_seeds_lines(prim: pd.DataFrame) -> list[str]:
     holm = f" ({pvalue(min(1.0, len(rows) * floors[worst]))} after Holm over {len(rows)} comparisons)" \
         if len(rows) > 1 else ""
     return [f"How sure: with {int(r['n_level'])} vs {int(r['n_baseline'])} seeds the permutation test cannot give "
-            f"p below {pvalue(floors[worst])}{holm}, and a "
-            f"bootstrap CI from so few seeds runs narrower than its nominal 95%: read these effects as indications. "
-            f"With 4 seeds on each side p can reach {pvalue(smallest_pvalue(4, 4))}, with 5 "
-            f"{pvalue(smallest_pvalue(5, 5))}."]
+            f"p below {pvalue(floors[worst])}{holm}, and a bootstrap CI from so few seeds runs narrower than its "
+            f"nominal 95%: read these effects as indications. With 4 seeds on each side p can reach "
+            f"{pvalue(smallest_pvalue(4, 4))}, with 5 {pvalue(smallest_pvalue(5, 5))}."]
 
 
 MAX_UNSTABLE_LISTED = 12

@@ -72,9 +72,9 @@ def test_answer_lists_the_clear_effects_first():
     assert lines[0] == ("On fd (lower is better), 1 of 1 comparisons against the baseline (baseline) have a 95% CI "
                         "that excludes 0 (3 to 4 seeds per configuration):")
     assert lines[1] == "  - " + effect_sentence(effects, "fd")
-    assert lines[2] == ("How sure: with 3 vs 3 seeds the permutation test cannot give p below 0.10, and a bootstrap CI from so few seeds runs narrower than its nominal "
-                        "95%: read these effects as indications. With 4 seeds on each side p can reach 0.029, with 5 "
-                        "0.0079.")
+    assert lines[2] == ("How sure: with 3 vs 3 seeds the permutation test cannot give p below 0.10, and a bootstrap "
+                        "CI from so few seeds runs narrower than its nominal 95%: read these effects as indications. "
+                        "With 4 seeds on each side p can reach 0.029, with 5 0.0079.")
     assert lines[3] == "Best mean fd: **baseline**, fd 45.2 [40.1, 50.3] over 3 seeds."
     assert lines[4] == ("Stability (share of finished seeds whose stability status is ok: not diverged, collapsed "
                         "or D-dominated) ranges from 75% (batchnorm_d_off) to 100% (baseline); no difference from the "
@@ -93,6 +93,7 @@ def test_answer_says_how_sure_only_when_the_seeds_cannot_reach_p_005():
         return [ln for ln in lines if ln.startswith("How sure")]
 
     assert how_sure((5, 5), (4, 4)) == []  # p can reach 0.0079 and 0.029
+    assert how_sure((5, 5), (1, 5)) == []  # one seed: no p at all (the sentence says "no CI")
     assert how_sure((5, 5), (3, 4)) == [  # 3 vs 4: 2 / C(7, 3) = 0.057, the weakest comparison
         "How sure: with 3 vs 4 seeds the permutation test cannot give p below 0.057 (0.11 after Holm over 2 "
         "comparisons), and a bootstrap CI from so few seeds runs narrower than its nominal 95%: read these effects "
