@@ -130,6 +130,14 @@ def image_extras(args: argparse.Namespace, presets: Mapping[str, Mapping[str, An
     return dict(IMAGE_PRESETS[preset_name(args, presets)]) if dataset in IMAGE_DATASETS else {}
 
 
+def base_flat(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]],
+              preset: Mapping[str, Any]) -> dict[str, Any]:
+    """The partial base config of a study whose preset names dataset, steps and eval_every (k_sweep, lr_search):
+    those, the image preset for an image dataset, one torch thread per trial CPU and the user's --set overrides."""
+    return {"dataset": preset["dataset"], **image_extras(args, presets, preset["dataset"]), "steps": preset["steps"],
+            "eval_every": preset["eval_every"], "threads": args.cpus_per_trial, **parse_overrides(args.overrides)}
+
+
 def default_name(study: str, args: argparse.Namespace) -> str:
     return args.name if args.name is not None else (f"{study}_smoke" if args.smoke_test else study)
 

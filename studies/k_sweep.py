@@ -52,10 +52,7 @@ def build_parser() -> cli.StudyParser:
 
 def build_spec(args) -> StudySpec:
     preset = cli.choose_preset(args, PRESETS)
-    extra = cli.image_extras(args, PRESETS, preset["dataset"])
-    evaluator_config, base = resolve_base({
-        "dataset": preset["dataset"], **extra, "steps": preset["steps"], "eval_every": preset["eval_every"],
-        "threads": args.cpus_per_trial, **cli.parse_overrides(args.overrides)})
+    evaluator_config, base = resolve_base(cli.base_flat(args, PRESETS, preset))
     variants = {variant_label(k, g): {"k": k, "g_loss": g} for k in preset["k"] for g in preset["g_loss"]}
     if len(variants) != len(preset["k"]) * len(preset["g_loss"]):
         raise cli.StudyInputError(f"--k {preset['k']} / --g-loss {preset['g_loss']}: values repeat")

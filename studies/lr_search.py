@@ -113,10 +113,7 @@ def build_parser() -> cli.StudyParser:
 
 def build_spec(args) -> StudySpec:
     preset = cli.choose_preset(args, PRESETS)
-    extra = cli.image_extras(args, PRESETS, preset["dataset"])
-    evaluator_config, base = resolve_base({
-        "dataset": preset["dataset"], **extra, "steps": preset["steps"], "eval_every": preset["eval_every"],
-        "threads": args.cpus_per_trial, **cli.parse_overrides(args.overrides)})
+    evaluator_config, base = resolve_base(cli.base_flat(args, PRESETS, preset))
     first_point = {key: base[key] for key in SPACE}
     return StudySpec(
         study=STUDY, base=base, variants={VARIANT: {}}, seeds=(), baseline_variant=None,
