@@ -143,7 +143,8 @@ class Trainer:
             start = time.perf_counter()
             self.iteration()
             at_eval = self.g_steps % self.cfg.eval_every == 0 or self.g_steps == self.cfg.steps
-            if at_eval and self.status == "running" and not self._sums_finite():
+            checked = self.g_steps % self._check_every == 0  # iteration() has just looked
+            if at_eval and not checked and self.status == "running" and not self._sums_finite():
                 self.status = "diverged"  # the CUDA path checks less often: never miss it at a report
             self.train_time_s += time.perf_counter() - start
             if self.status == "diverged":

@@ -144,6 +144,21 @@ def test_a_non_finite_loss_ends_the_run_as_diverged():
     assert trainer.status == "diverged"
 
 
+def test_checking_less_often_as_on_cuda_still_catches_divergence_at_the_report():
+    """On CUDA the per-iteration check runs every 25 generator steps (it is a sync); a report in between checks too,
+    so a diverged run never reports as running."""
+    trainer = Trainer(GANConfig.from_flat(RING))
+    trainer._check_every = 25
+    sample = trainer.data.sample
+
+    def poisoned(n, gen):
+        batch = sample(n, gen)
+        return batch * float("nan") if trainer.g_steps >= 5 else batch
+    trainer.data.sample = poisoned
+    history = list(trainer.run())
+    assert [(m["status"], m["g_steps"]) for m in history] == [("running", 4), ("diverged", 8)]
+
+
 def test_absurd_learning_rates_diverge_as_a_result_not_an_exception():
     cfg = GANConfig.from_flat({**TINY_DCGAN, "lr_d": 1e12, "lr_g": 1e12, "steps": 40, "eval_every": 20,
                                "batchnorm_d": False, "batchnorm_g": False, "g_output": "linear"})
