@@ -51,8 +51,7 @@ PRESETS = {
 
 def optuna_db_path(loc: Location) -> Path:
     """Where the SQLite database lives while the study runs (a local file, see the module docstring)."""
-    name = loc.experiment_path.rstrip("/").rsplit("/", 1)[1]
-    folder = Path(loc.experiment_path) if loc.is_local else Path("optuna", name).resolve()
+    folder = Path(loc.experiment_path) if loc.is_local else Path("optuna", loc.name).resolve()
     return folder / "optuna.db"
 
 
@@ -82,10 +81,9 @@ def make_searcher_factory(search_seed: int, first_point: dict):
 
         db = optuna_db_path(loc)
         db.parent.mkdir(parents=True, exist_ok=True)
-        name = loc.experiment_path.rstrip("/").rsplit("/", 1)[1]
         return DivergenceAwareOptunaSearch(
             sampler=optuna.samplers.TPESampler(seed=search_seed),
-            study_name=name,
+            study_name=loc.name,
             storage=optuna.storages.RDBStorage(f"sqlite:///{db}"),
             points_to_evaluate=[first_point],
         )
@@ -143,9 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         run = run_study(build_spec(args), args, command=cli.command_line(STUDY, argv))
         where = publish_optuna_db(run.location)
-        name = run.location.experiment_path.rstrip("/").rsplit("/", 1)[1]
-        print(f"Optuna:  optuna.load_study(study_name={name!r}, storage='sqlite:///{optuna_db_path(run.location)}')"
-              + ("" if where == str(optuna_db_path(run.location)) else f"  (copied to {where})"))
+        db = optuna_db_path(run.location)
+        print(f"Optuna:  optuna.load_study(study_name={run.location.name!r}, storage='sqlite:///{db}')"
+              + ("" if where == str(db) else f"  (copied to {where})"))
         return run.exit_code
 
     return cli.run_main(STUDY, body)

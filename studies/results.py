@@ -30,6 +30,11 @@ class Location:
     def is_local(self) -> bool:
         return "://" not in self.storage_path
 
+    @property
+    def name(self) -> str:
+        """The experiment's name (its folder under the storage path)."""
+        return self.experiment_path.rstrip("/").rsplit("/", 1)[1]
+
     def join(self, *parts: str) -> str:
         return "/".join([self.experiment_path.rstrip("/"), *parts])
 

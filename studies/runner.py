@@ -269,7 +269,7 @@ def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: Location, trainab
         reuse_actors=True,
     )
     run_config = tune.RunConfig(
-        name=loc.experiment_path.rstrip("/").rsplit("/", 1)[1],
+        name=loc.name,
         storage_path=loc.storage_path,
         failure_config=tune.FailureConfig(max_failures=args.max_failures),
         checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_TO_KEEP),

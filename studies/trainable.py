@@ -69,7 +69,7 @@ def without_diverged_metrics(metrics: dict[str, Any], evaluator: Any) -> dict[st
     ``ResultGrid.get_best_result`` (filter_nan_and_inf), the schedulers and searchers, and the analysis, whose
     statistics leave non-finite values out and whose stability status says "diverged".
     """
-    if metrics.get("status") != "diverged" or evaluator is None:
+    if metrics["status"] != "diverged" or evaluator is None:
         return metrics
     return {k: (math.nan if k in evaluator.metric_keys else v) for k, v in metrics.items()}
 
