@@ -179,8 +179,7 @@ class Trainer:
         self._reset_sums()
         start = time.perf_counter()
         if self.evaluator is not None:
-            out.update(self.evaluator.evaluate(self.G, self.eval_noise()))
-            self.G.train()
+            out.update(self.evaluator.evaluate(self.G, self.eval_noise()))  # G back in train mode after
         self.eval_time_s += time.perf_counter() - start
         out["train_time_s"] = self.train_time_s
         out["eval_time_s"] = self.eval_time_s
