@@ -129,14 +129,19 @@ def test_checkpoint_of_another_config_is_refused(tmp_path):
     Trainer(GANConfig.from_flat({**RING, "threads": 2})).load(tmp_path / "state.pt")
 
 
-def test_a_non_finite_loss_ends_the_run_as_diverged():
-    trainer = Trainer(GANConfig.from_flat(RING))
+def _poison_data_from(trainer: Trainer, g_steps: int) -> None:
+    """From generator step ``g_steps`` on, every data minibatch is NaN: the losses go non-finite at once."""
     sample = trainer.data.sample
 
     def poisoned(n, gen):
         batch = sample(n, gen)
-        return batch * float("nan") if trainer.g_steps >= 5 else batch
+        return batch * float("nan") if trainer.g_steps >= g_steps else batch
     trainer.data.sample = poisoned
+
+
+def test_a_non_finite_loss_ends_the_run_as_diverged():
+    trainer = Trainer(GANConfig.from_flat(RING))
+    _poison_data_from(trainer, 5)
     history = list(trainer.run())
     assert [m["status"] for m in history] == ["running", "diverged"]
     assert history[-1]["g_steps"] == 6  # found in the iteration that produced it
@@ -149,12 +154,7 @@ def test_checking_less_often_as_on_cuda_still_catches_divergence_at_the_report()
     so a diverged run never reports as running."""
     trainer = Trainer(GANConfig.from_flat(RING))
     trainer._check_every = 25
-    sample = trainer.data.sample
-
-    def poisoned(n, gen):
-        batch = sample(n, gen)
-        return batch * float("nan") if trainer.g_steps >= 5 else batch
-    trainer.data.sample = poisoned
+    _poison_data_from(trainer, 5)
     history = list(trainer.run())
     assert [(m["status"], m["g_steps"]) for m in history] == [("running", 4), ("diverged", 8)]
 
