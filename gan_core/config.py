@@ -28,7 +28,9 @@ DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 
 # The DCGAN guideline switches, with the value that follows the guideline. A study's baseline sets all of them
-# to these values; switching one off means setting it to the other value listed in GUIDELINE_OFF.
+# to these values; switching one off means setting it to the value in GUIDELINE_OFF, which changes that one thing
+# only: g_output off is the unbounded linear output (not sigmoid, whose [0, 1] range cannot reach the data's -1,
+# so it would test a range mismatch as well as the nonlinearity).
 GUIDELINES: dict[str, Any] = {
     "strided_conv": True,
     "batchnorm_g": True,
@@ -44,7 +46,7 @@ GUIDELINE_OFF: dict[str, Any] = {
     "batchnorm_d": False,
     "fc_hidden": True,
     "g_activation": "leaky_relu",
-    "g_output": "sigmoid",
+    "g_output": "linear",
     "d_activation": "relu",
 }
 

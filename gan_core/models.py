@@ -8,16 +8,21 @@ The DCGAN networks follow pytorch/examples ``dcgan/main.py`` (Radford et al. 201
 switch of ``config.GUIDELINES`` is on; each switch changes only the part of the structure it names, so a study
 that turns one guideline off measures that guideline and nothing else:
 
-- ``strided_conv``: strided conv (D) / transposed conv (G), else stride-1 3x3 conv + MaxPool2d(2) (D) and
-  nearest Upsample + stride-1 3x3 conv (G).
+- ``strided_conv``: strided conv (D) / transposed conv (G) for every 2x down- and upsampling, else stride-1 3x3
+  conv + MaxPool2d(2) (D) and nearest Upsample + stride-1 3x3 conv (G). G's projection of z to 4x4 (a dense
+  ConvT(4, 1, 0)) and D's final 4x4 conv to one logit have no stride either way and stay as they are.
 - ``batchnorm_g`` / ``batchnorm_d``: BatchNorm in the hidden layers (never G's output nor D's input layer);
   off means no BatchNorm in that network and a bias on its hidden layers instead.
 - ``fc_hidden``: a 512-unit fully connected hidden layer at G's input and before D's output.
 - ``g_activation`` / ``g_output`` / ``d_activation``: the nonlinearities.
 
 Every network is a plain ``nn.Sequential`` (the affine generator excepted), so the forward is the Sequential
-loop and nothing else, and tests can read the structure off ``.modules()``. Builders apply the DCGAN init with
-the global torch RNG, which the trainer seeds before building.
+loop and nothing else, and tests can read the structure off ``.modules()``. Builders initialise with the global
+torch RNG, which the trainer seeds before building: the DCGAN init for ``dcgan``; for ``mlp``, He (Kaiming) normal
+weights for the ReLU-family hidden layers and LeCun normal weights for the output layer, zero biases, which keep
+the activations' scale from layer to layer, so G's first samples spread like its noise. (The DCGAN init,
+N(0, 0.02) everywhere, shrinks each layer's output by about 50x without BatchNorm to undo it: an MLP generator
+would start as a point mass at the origin.)
 """
 from __future__ import annotations
 
@@ -33,28 +38,30 @@ LEAKY_SLOPE = 0.2  # DCGAN's LeakyReLU slope
 
 
 def build_generator(cfg: GANConfig) -> nn.Module:
-    """The generator of ``cfg.arch``, DCGAN-initialised (the affine one starts at the identity)."""
+    """The generator of ``cfg.arch``, initialised for it (the affine one starts at the identity)."""
     if cfg.arch == "dcgan":
         net: nn.Module = DCGANGenerator(cfg)
+        net.apply(dcgan_init)
     elif cfg.arch == "mlp":
         net = MLPGenerator(cfg)
+        mlp_init(net)
     elif cfg.arch == "affine":
         return AffineGenerator()
     else:
         raise ValueError(f"unknown arch {cfg.arch!r}")
-    net.apply(dcgan_init)
     return net
 
 
 def build_discriminator(cfg: GANConfig) -> nn.Module:
-    """The discriminator of ``cfg.arch`` (the MLP one for ``mlp`` and ``affine``), DCGAN-initialised."""
+    """The discriminator of ``cfg.arch`` (the MLP one for ``mlp`` and ``affine``), initialised for it."""
     if cfg.arch == "dcgan":
         net: nn.Module = DCGANDiscriminator(cfg)
+        net.apply(dcgan_init)
     elif cfg.arch in ("mlp", "affine"):
         net = MLPDiscriminator(cfg)
+        mlp_init(net)
     else:
         raise ValueError(f"unknown arch {cfg.arch!r}")
-    net.apply(dcgan_init)
     return net
 
 
@@ -67,6 +74,28 @@ def dcgan_init(m: nn.Module) -> None:
             nn.init.zeros_(m.bias)
     elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
         nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+@torch.no_grad()
+def mlp_init(net: nn.Sequential) -> None:
+    """Variance-preserving init of an MLP (see the module docstring): each Linear followed by a nonlinearity gets
+    He normal weights with that nonlinearity's gain (ReLU, LeakyReLU(0.2), ELU ~ ReLU, tanh: 5/3), the last Linear
+    LeCun normal (gain 1), biases 0."""
+    layers = list(net)
+    for i, m in enumerate(layers):
+        if not isinstance(m, nn.Linear):
+            continue
+        after = layers[i + 1] if i + 1 < len(layers) else None
+        if isinstance(after, nn.LeakyReLU):
+            gain = nn.init.calculate_gain("leaky_relu", after.negative_slope)
+        elif isinstance(after, (nn.ReLU, nn.ELU)):
+            gain = nn.init.calculate_gain("relu")
+        elif isinstance(after, nn.Tanh) and i + 2 < len(layers):  # a hidden tanh; G's tanh output is an output
+            gain = nn.init.calculate_gain("tanh")
+        else:
+            gain = 1.0
+        nn.init.normal_(m.weight, 0.0, gain / math.sqrt(m.in_features))
         nn.init.zeros_(m.bias)
 
 
@@ -85,8 +114,9 @@ def activation(name: str) -> nn.Module:
 
 
 def output_layer(name: str) -> nn.Module:
-    """G's output nonlinearity. ``sigmoid`` maps to [0, 1] although the data lie in [-1, 1]: that mismatch is
-    what the g_output ablation tests (the DCGAN paper's reason for tanh), so it is kept, not rescaled."""
+    """G's output nonlinearity: ``tanh`` (the guideline, in the data's range [-1, 1]), ``linear`` (unbounded: the
+    guideline's opposite in the ablation) or ``sigmoid``, kept as a user's choice although its [0, 1] cannot
+    reach the data's -1 (MNIST's background): not rescaled, so a study that picks it sees that mismatch."""
     if name == "tanh":
         return nn.Tanh()
     if name == "sigmoid":
@@ -111,11 +141,10 @@ def _g_upsample(c_in: int, c_out: int, strided: bool, bias: bool) -> list[nn.Mod
     return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
 
 
-def _g_project(c_in: int, c_out: int, strided: bool, bias: bool) -> list[nn.Module]:
-    """G's first layer, 1x1 -> 4x4: ConvT(4, 1, 0) (strided) or Upsample(x4) + 3x3 conv."""
-    if strided:
-        return [nn.ConvTranspose2d(c_in, c_out, 4, 1, 0, bias=bias)]
-    return [nn.Upsample(scale_factor=4, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
+def _g_project(c_in: int, c_out: int, bias: bool) -> list[nn.Module]:
+    """G's first layer, 1x1 -> 4x4: ConvT(4, 1, 0), a dense projection of z with no stride (DCGAN keeps it, and
+    so does ``strided_conv=false``)."""
+    return [nn.ConvTranspose2d(c_in, c_out, 4, 1, 0, bias=bias)]
 
 
 def _d_downsample(c_in: int, c_out: int, strided: bool, bias: bool) -> list[nn.Module]:
@@ -140,7 +169,7 @@ class DCGANGenerator(nn.Sequential):
             layers += [activation(cfg.g_activation)]
             c_in = FC_HIDDEN
         layers += [nn.Unflatten(1, (c_in, 1, 1))]  # [B, c_in] -> [B, c_in, 1, 1]
-        layers += _g_project(c_in, width, strided, bias=not bn)  # -> [B, width, 4, 4]
+        layers += _g_project(c_in, width, bias=not bn)  # [B, c_in, 1, 1] -> [B, width, 4, 4]
         layers += [nn.BatchNorm2d(width)] if bn else []
         layers += [activation(cfg.g_activation)]
         for _ in range(n - 1):  # each: [B, c, s, s] -> [B, c / 2, 2s, 2s]

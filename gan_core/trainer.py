@@ -5,6 +5,12 @@ on fresh noise; separate Adam optimizers for D and G. Every ``eval_every`` gener
 metrics dict. All randomness after model initialisation comes from two explicit ``torch.Generator`` streams
 (data and noise) that are part of the saved state, so a run resumed from a checkpoint continues bit for bit as if it
 had never stopped, and evaluation (which uses its own fixed noise) never disturbs training.
+
+How G is sampled for evaluation: in eval mode, after its BatchNorm running statistics are recomputed from fixed
+calibration noise (``calibrate_batchnorm``). Training runs G in train mode in each of the k discriminator steps
+and in the generator step, so the running statistics would otherwise depend on k (k + 1 updates an iteration)
+and on how far back the momentum reaches; recomputed, they depend only on G's weights, so an evaluation compares
+generators, not training schedules.
 """
 from __future__ import annotations
 
@@ -29,7 +35,8 @@ _D_TERMS = ("d_loss", "d_loss_real", "d_loss_fake", "d_real", "d_fake", "grad_no
 _G_TERMS = ("g_loss", "grad_norm_g")
 
 # Offsets that give each random stream of a run its own seed.
-_DATA_STREAM, _NOISE_STREAM, _EVAL_STREAM = 1, 2, 3
+_DATA_STREAM, _NOISE_STREAM, _EVAL_STREAM, _CALIBRATION_STREAM = 1, 2, 3, 4
+CALIBRATION_SAMPLES = 1024  # noise samples whose batch statistics become G's running statistics before evaluation
 
 
 def resolve_device(name: str | torch.device) -> torch.device:
@@ -179,6 +186,7 @@ class Trainer:
         self._reset_sums()
         start = time.perf_counter()
         if self.evaluator is not None:
+            self.calibrate_batchnorm()
             out.update(self.evaluator.evaluate(self.G, self.eval_noise()))  # G back in train mode after
         self.eval_time_s += time.perf_counter() - start
         out["train_time_s"] = self.train_time_s
@@ -193,8 +201,35 @@ class Trainer:
         return torch.randn(n, self.cfg.nz, generator=gen).to(self.device)  # [n, nz]
 
     @torch.no_grad()
+    def calibrate_batchnorm(self) -> None:
+        """Recompute G's BatchNorm running statistics as the average batch statistics of ``CALIBRATION_SAMPLES``
+        fixed noise samples in minibatches of ``batch_size`` (the training batch), G in train mode, momentum off
+        (a cumulative average); every BatchNorm's momentum and G's mode are restored. No BatchNorm: nothing."""
+        norms = [m for m in self.G.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+        if not norms:
+            return
+        momenta = [m.momentum for m in norms]
+        was_training = self.G.training
+        gen = _stream(self.cfg.seed, _CALIBRATION_STREAM, torch.device("cpu"))
+        m = self.cfg.batch_size
+        try:
+            for bn in norms:
+                bn.reset_running_stats()
+                bn.momentum = None
+            self.G.train()
+            with self._amp():
+                for _ in range(math.ceil(CALIBRATION_SAMPLES / m)):
+                    self.G(torch.randn(m, self.cfg.nz, generator=gen).to(self.device))  # [m, nz] -> samples
+        finally:
+            for bn, momentum in zip(norms, momenta):
+                bn.momentum = momentum
+            self.G.train(was_training)
+
+    @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
-        """n samples of G in eval mode from the fixed evaluation noise, on the CPU (for grids and plots)."""
+        """n samples of G in eval mode, BatchNorm recalibrated, from the fixed evaluation noise, on the CPU (for
+        grids and plots)."""
+        self.calibrate_batchnorm()
         was_training = self.G.training
         self.G.eval()
         try:
@@ -236,6 +271,11 @@ class Trainer:
                                   f"{saved.get(key, '<missing>')!r} there and {mine.get(key, '<missing>')!r} here "
                                   f"({len(differing)} key(s) differ); allowed: the same config "
                                   f"(only {', '.join(RESUMABLE_DIFFERENCES)} may change)")
+        saved_on, here = _stream_device(state["rng"]["data"]), _stream_device(self.data_gen.get_state())
+        if saved_on != here:
+            raise CheckpointError(f"checkpoint was saved by a run on {saved_on} and this run is on {here}: its random "
+                                  f"streams are {saved_on} generator states, which a {here} run cannot continue; "
+                                  f"allowed: resume on {saved_on} (config key 'device')")
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -262,6 +302,14 @@ class Trainer:
 
     def load(self, path) -> None:
         self.load_state_dict(load_state(path))
+
+
+_CPU_STATE_BYTES = torch.Generator().get_state().numel()  # a CPU generator's Mersenne Twister state; CUDA's is 16
+
+
+def _stream_device(state: torch.Tensor) -> str:
+    """Which device type a saved ``torch.Generator`` state belongs to, by its size."""
+    return "cpu" if state.numel() == _CPU_STATE_BYTES else "cuda"
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -12,14 +12,16 @@ evaluation pays only for its generated samples.
     evaluator.primary_metric, evaluator.mode, evaluator.n_samples, evaluator.to(device)
 
 Metric keys per dataset kind (all floats, plus ``eval_status``: "ok" | "nonfinite_samples"):
-- images: fd, cis, precision, recall, density, coverage, classes_covered, class_kl, diversity; primary "fd".
-- ring8 / grid25: modes_captured, high_quality_frac, reverse_kl, diversity; primary "reverse_kl".
+- images: fd, cis, precision, recall, density, coverage, classes_covered, class_kl, top_share, diversity; primary
+  "fd".
+- ring8 / grid25: modes_captured, high_quality_frac, reverse_kl, top_share, diversity; primary "reverse_kl".
 - gauss1d, affine generator: jsd (exact), g_mu, g_sigma, diversity; primary "jsd".
 - gauss1d, other generators: jsd_estimate (KDE estimate), diversity; primary "jsd_estimate".
 ``diversity`` is the generated spread over the real spread (sqrt of the ratio of covariance traces, in the
 classifier's feature space for images): 1 when they match, ~0 when G emits a single point; ``assess_stability``
-uses it to flag collapse. If any generated value is NaN or infinite, every metric is NaN and eval_status is
-"nonfinite_samples": a metric of garbage is never a silent number.
+uses it and ``top_share`` (the largest share of samples on one class or mode) to flag collapse. If any generated
+value is NaN or infinite, every metric is NaN and eval_status is "nonfinite_samples": a metric of garbage is never
+a silent number.
 """
 from __future__ import annotations
 
@@ -127,12 +129,12 @@ class _Evaluator:
 
 
 class ImageEvaluator(_Evaluator):
-    """fd, cis, precision, recall, density, coverage, classes_covered, class_kl, diversity of generated images
+    """fd, cis, precision, recall, density, coverage, classes_covered, class_kl, top_share, diversity of images
     against ``n_samples`` held-out reals, in the feature space of the dataset's cached classifier."""
 
     primary_metric = "fd"
     metric_keys = ("fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl",
-                   "diversity")
+                   "top_share", "diversity")
 
     def __init__(self, cfg: GANConfig, data, classifier: LeNet, meta: dict, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
@@ -206,7 +208,7 @@ class MixtureEvaluator(_Evaluator):
     """modes_captured, high_quality_frac, reverse_kl (VEEGAN / PacGAN) and diversity of 2D samples."""
 
     primary_metric = "reverse_kl"
-    metric_keys = ("modes_captured", "high_quality_frac", "reverse_kl", "diversity")
+    metric_keys = ("modes_captured", "high_quality_frac", "reverse_kl", "top_share", "diversity")
 
     def __init__(self, name: str, centres: np.ndarray, std: float, n_samples: int,
                  device: torch.device | str = "cpu"):

@@ -203,7 +203,7 @@ def prdc(real: RealFeatureStats, fake: torch.Tensor, chunk: int = _CHUNK) -> dic
 
 def class_histogram_metrics(logits: torch.Tensor, min_share: float = COVERED_MIN_SHARE,
                             min_confidence: float = COVERED_MIN_CONFIDENCE) -> dict[str, float]:
-    """classes_covered and class_kl from class logits [n, K] of generated samples.
+    """classes_covered, class_kl and top_share from class logits [n, K] of generated samples.
 
     class_kl = KL(q || uniform) = sum_c q_c log(q_c K), q the histogram of the predicted (argmax) classes of all
     n samples, with 0 log 0 = 0 (its limit): empty classes contribute 0, and the uniform reference has no empty
@@ -213,8 +213,13 @@ def class_histogram_metrics(logits: torch.Tensor, min_share: float = COVERED_MIN
     classes_covered = the number of classes c that receive at least min_share * n / K samples classified as c
     with confidence max_y p(y|x) >= min_confidence (see ``COVERED_MIN_SHARE`` / ``COVERED_MIN_CONFIDENCE``): a
     class counts when the generator produces recognisable instances of it, not when the classifier's confusions
-    land there (measured on mnist5k: the classifier's ~2% errors on one digit's real images reach up to 1.5% of
-    them in a single wrong class, but almost none of those errors are confident).
+    land there (the classifier's few errors on one digit's real images can gather in a single wrong class, but
+    almost none of them are confident).
+
+    top_share = max_c q_c, the share of the samples whose predicted class is the most common one: about 1/K for a
+    balanced generator, near 1 for one that emits a single class or a single blob (which the classifier still
+    assigns a class). Unlike classes_covered it does not confuse "unrecognisable yet" (no confident sample, early
+    in training) with "one class only".
     """
     if not torch.is_tensor(logits) or logits.ndim != 2 or logits.shape[0] == 0:
         raise ValueError(f"class logits must be a non-empty 2D tensor [n, n_classes], got "
@@ -229,4 +234,4 @@ def class_histogram_metrics(logits: torch.Tensor, min_share: float = COVERED_MIN
     kl = float((q[nz] * torch.log(q[nz] * k)).sum())
     confident = torch.bincount(pred[conf >= min_confidence], minlength=k)  # [K]
     covered = int((confident >= min_share * n / k).sum())
-    return {"classes_covered": float(covered), "class_kl": max(kl, 0.0)}
+    return {"classes_covered": float(covered), "class_kl": max(kl, 0.0), "top_share": float(q.max())}

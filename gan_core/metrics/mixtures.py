@@ -11,6 +11,8 @@ isotropic std, so this is also the nearest mode in Mahalanobis distance):
   P(chi2_2 <= 9) = 1 - exp(-9/2) = 0.98889 (modes are far apart, so the nearest mode is the sample's own).
 - ``high_quality_frac``: the share of high-quality samples, in [0, 1].
 - ``modes_captured``: the number of modes that are c(x) for at least one high-quality sample.
+- ``top_share``: the largest share of ALL samples whose nearest mode is one mode: 1/M for an even spread, near 1
+  when G puts (almost) everything on one mode, whatever the quality of its samples.
 - ``reverse_kl`` = KL(q || u) = sum_m q_m log(q_m * M), where q is the histogram over the M modes of the
   HIGH-QUALITY samples (each counted at its nearest mode, normalised by their number) and u the uniform
   distribution over modes (the true mixture weights). Low-quality samples belong to no mode; how many there are is
@@ -38,7 +40,7 @@ HIGH_QUALITY_STDS = 3.0
 
 
 def mixture_metrics(samples: torch.Tensor | np.ndarray, dataset_name: str) -> dict[str, float]:
-    """modes_captured, high_quality_frac and reverse_kl of points [n, 2] for 'ring8' or 'grid25'.
+    """modes_captured, high_quality_frac, reverse_kl and top_share of points [n, 2] for 'ring8' or 'grid25'.
 
     Raises ValueError for an unknown dataset, a wrong shape, no samples, or NaN/infinite samples.
     """
@@ -50,7 +52,8 @@ def mixture_metrics(samples: torch.Tensor | np.ndarray, dataset_name: str) -> di
 
 def mixture_metrics_from_spec(samples: torch.Tensor | np.ndarray, centres: torch.Tensor | np.ndarray,
                               std: float) -> dict[str, float]:
-    """``mixture_metrics`` for an explicit equal-weight isotropic mixture: centres [M, 2], common std."""
+    """``mixture_metrics`` (and top_share) for an explicit equal-weight isotropic mixture: centres [M, 2], common
+    std."""
     x = torch.as_tensor(samples)
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"mixture samples must have shape [n, 2], got {tuple(x.shape)}")
@@ -74,8 +77,10 @@ def mixture_metrics_from_spec(samples: torch.Tensor | np.ndarray, centres: torch
         reverse_kl = max(float((q[nz] * torch.log(q[nz] * n_modes)).sum()), 0.0)
     else:
         reverse_kl = math.log(n_modes)
+    everyone = torch.bincount(nearest, minlength=n_modes)  # [M], every sample at its nearest mode
     return {
         "modes_captured": float((counts > 0).sum()),
+        "top_share": float(everyone.max()) / x.shape[0],
         "high_quality_frac": n_hq / x.shape[0],
         "reverse_kl": reverse_kl,
     }

@@ -2,6 +2,8 @@
 only what it names), output shapes, the DCGAN init, the MLP and affine networks."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -204,7 +206,7 @@ def _strided_to_resampled(net_names: list[str], net: nn.Module, is_g: bool) -> l
     """The layer names strided_conv=False should produce from the strided net's layers."""
     out = []
     for name, m in zip(net_names, net):
-        if isinstance(m, nn.ConvTranspose2d):
+        if isinstance(m, nn.ConvTranspose2d) and m.stride == (2, 2):  # G's stride-1 projection of z stays
             out += ["Upsample", "Conv2d"]
         elif isinstance(m, nn.Conv2d) and m.stride == (2, 2):
             out += ["Conv2d", "MaxPool2d"]
@@ -224,8 +226,12 @@ def test_strided_conv_switch(image_size, variant):
     for net in (g_on, d_on):
         assert not leaves(net, (nn.MaxPool2d, nn.Upsample))
     assert len(leaves(g_on, nn.ConvTranspose2d)) == n + 1
-    assert not leaves(g_off, nn.ConvTranspose2d) and not leaves(d_off, nn.ConvTranspose2d)
-    assert [u.scale_factor for u in leaves(g_off, nn.Upsample)] == [4.0] + [2.0] * n
+    assert not leaves(d_off, nn.ConvTranspose2d)
+    # G's projection of z, 1x1 -> 4x4, has no stride and is the same dense ConvT(4, 1, 0) either way
+    (proj_off,), proj_on = leaves(g_off, nn.ConvTranspose2d), leaves(g_on, nn.ConvTranspose2d)[0]
+    assert (proj_off.kernel_size, proj_off.stride, proj_off.padding) == ((4, 4), (1, 1), (0, 0))
+    assert (proj_off.weight.shape, proj_off.bias is None) == (proj_on.weight.shape, proj_on.bias is None)
+    assert [u.scale_factor for u in leaves(g_off, nn.Upsample)] == [2.0] * n
     assert all(u.mode == "nearest" for u in leaves(g_off, nn.Upsample))
     assert len(leaves(d_off, nn.MaxPool2d)) == n and not leaves(g_off, nn.MaxPool2d)
     # every resampling conv of the off-variant is a stride-1 3x3, padding 1 conv; D's logit conv stays 4x4
@@ -350,9 +356,30 @@ def test_dcgan_init_linear_layers_and_biases():
     biases = [m.bias for m in leaves(g, (*CONV, nn.Linear)) + leaves(d, (*CONV, nn.Linear)) if m.bias is not None]
     assert len(biases) == 5 + 4  # G: fc + 4 hidden convs; D: 3 hidden convs + the fc hidden layer
     assert all(torch.equal(b, torch.zeros_like(b)) for b in biases)
-    mlp = build_discriminator(cfg(dataset="ring8", mlp_hidden=1024, mlp_layers=2))
-    assert leaves(mlp, nn.Linear)[1].weight.std().item() == pytest.approx(0.02, abs=3e-4)
-    assert all(torch.equal(m.bias, torch.zeros_like(m.bias)) for m in leaves(mlp, nn.Linear))
+
+
+@pytest.mark.parametrize("g_activation,gain", [("relu", math.sqrt(2)), ("leaky_relu", math.sqrt(2 / (1 + 0.2 ** 2))),
+                                               ("tanh", 5 / 3)])
+def test_mlp_init_preserves_scale_layer_to_layer(g_activation, gain):
+    torch.manual_seed(1)
+    c = cfg(dataset="ring8", mlp_hidden=1024, mlp_layers=2, g_activation=g_activation)
+    g, d = build_generator(c), build_discriminator(c)
+    g_lin, d_lin = leaves(g, nn.Linear), leaves(d, nn.Linear)
+    # He normal with the following nonlinearity's gain: std = gain / sqrt(fan_in); the output layers gain 1
+    assert [m.weight.std().item() for m in g_lin] == pytest.approx(
+        [gain / math.sqrt(2), gain / math.sqrt(1024), 1 / math.sqrt(1024)], rel=0.02)
+    leaky = math.sqrt(2 / (1 + 0.2 ** 2))  # D's hidden layers: LeakyReLU(0.2)
+    assert [m.weight.std().item() for m in d_lin] == pytest.approx(
+        [leaky / math.sqrt(2), leaky / math.sqrt(1024), 1 / math.sqrt(1024)], rel=0.06)
+    assert all(torch.equal(m.bias, torch.zeros_like(m.bias)) for m in g_lin + d_lin)
+
+
+def test_mlp_generator_starts_spread_not_as_a_point_mass():
+    torch.manual_seed(0)
+    c = cfg(dataset="ring8")
+    x = build_generator(c)(torch.randn(2000, c.nz)).detach()  # [2000, 2]
+    # ring8's data has std 0.707 per axis; the DCGAN init gave this generator std ~0.0006
+    assert x.std(0).tolist() == pytest.approx([0.52, 0.80], abs=0.05)
 
 
 def test_init_uses_global_rng():

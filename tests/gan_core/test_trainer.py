@@ -129,6 +129,54 @@ def test_checkpoint_of_another_config_is_refused(tmp_path):
     Trainer(GANConfig.from_flat({**RING, "threads": 2})).load(tmp_path / "state.pt")
 
 
+def test_a_checkpoint_of_another_device_type_is_refused_in_one_line(tmp_path):
+    Trainer(GANConfig.from_flat(RING)).save(tmp_path / "state.pt")
+    state = torch.load(tmp_path / "state.pt", weights_only=True)
+    state["rng"]["data"] = torch.zeros(16, dtype=torch.uint8)  # a CUDA generator's state: seed and offset
+    state["rng"]["noise"] = torch.zeros(16, dtype=torch.uint8)
+    with pytest.raises(CheckpointError) as e:
+        Trainer(GANConfig.from_flat(RING)).load_state_dict(state)
+    assert str(e.value) == ("checkpoint was saved by a run on cuda and this run is on cpu: its random streams are "
+                            "cuda generator states, which a cpu run cannot continue; allowed: resume on cuda (config "
+                            "key 'device')")
+
+
+BN_DCGAN = {**TINY_DCGAN, "nz": 16, "eval_samples": 64}
+
+
+def test_the_number_of_d_steps_alone_does_not_change_an_evaluation():
+    """G's BatchNorm running statistics are updated in each of the k D steps; evaluation recomputes them from
+    fixed noise, so two generators with the same weights but k = 1 and k = 3 histories sample alike."""
+    one, three = (Trainer(GANConfig.from_flat({**BN_DCGAN, "k": k})) for k in (1, 3))
+    for _ in range(3):
+        one.iteration()
+        three.iteration()
+    weights = {k: v for k, v in one.G.state_dict().items() if "running" not in k and "num_batches" not in k}
+    three.G.load_state_dict(weights, strict=False)  # same weights, their own running statistics
+    z = one.eval_noise(32)
+    with torch.no_grad():  # eval mode as it was: the running statistics differ, and so do the samples
+        raw = [t.G.eval()(z) for t in (one, three)]
+    assert not torch.equal(*raw)
+    assert torch.equal(one.sample(32), three.sample(32))
+
+
+def test_calibration_restores_momentum_and_mode_and_gives_the_average_batch_statistics():
+    trainer = Trainer(GANConfig.from_flat(BN_DCGAN))
+    trainer.iteration()
+    trainer.calibrate_batchnorm()
+    bn = next(m for m in trainer.G.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert bn.momentum == 0.1 and trainer.G.training
+    assert int(bn.num_batches_tracked) == 1024 // BN_DCGAN["batch_size"]
+    # the same statistics by hand: the first layers' batch means over the calibration noise
+    from gan_core.trainer import _CALIBRATION_STREAM, _stream
+
+    gen = _stream(0, _CALIBRATION_STREAM, torch.device("cpu"))
+    head = torch.nn.Sequential(*list(trainer.G)[:2])  # Unflatten, ConvT: the input of the first BatchNorm
+    with torch.no_grad():
+        means = [head(torch.randn(8, 16, generator=gen)).mean((0, 2, 3)) for _ in range(128)]
+    assert torch.allclose(bn.running_mean, torch.stack(means).mean(0), rtol=1e-5, atol=1e-6)
+
+
 def _poison_data_from(trainer: Trainer, g_steps: int) -> None:
     """From generator step ``g_steps`` on, every data minibatch is NaN: the losses go non-finite at once."""
     sample = trainer.data.sample

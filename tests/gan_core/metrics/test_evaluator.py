@@ -18,7 +18,7 @@ from gan_core.models import build_generator
 from .conftest import ReplayGenerator
 
 IMAGE_KEYS = {"fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl",
-              "diversity", "eval_status"}
+              "top_share", "diversity", "eval_status"}
 
 
 def _train_subset(data, n, seed=0):
@@ -51,6 +51,7 @@ def test_heldout_real_against_training_real_scores_like_real_data(mnist_evaluato
     assert m["density"] == pytest.approx(1.0, abs=0.15)
     assert m["classes_covered"] == 10.0
     assert m["class_kl"] == pytest.approx(0.0, abs=0.02)
+    assert m["top_share"] == pytest.approx(0.11, abs=0.02)  # the most common digit of 1,000 real ones
     assert m["diversity"] == pytest.approx(1.0, abs=0.1)
     # the generator was run in eval mode and given back in train mode
     assert gen.modes_seen and not any(gen.modes_seen) and gen.training
@@ -63,6 +64,7 @@ def test_one_digit_generator_covers_one_class(mnist_evaluator, mnist_data):
         m = ev.score_images(imgs)
         assert m["classes_covered"] == 1.0
         assert m["class_kl"] == pytest.approx(math.log(10), abs=0.2)
+        assert m["top_share"] == pytest.approx(0.985, abs=0.015)
         assert m["fd"] > 100 and m["coverage"] < 0.5 and m["recall"] < 0.5
 
 
@@ -70,7 +72,7 @@ def test_fully_collapsed_generator(mnist_evaluator, mnist_data):
     ev = mnist_evaluator
     one = mnist_data.to_float(mnist_data.train[:1]).repeat(200, 1, 1, 1)
     m = ev.score_images(one)
-    assert m["classes_covered"] == 1.0 and m["cis"] == pytest.approx(1.0, abs=1e-6)
+    assert m["classes_covered"] == 1.0 and m["cis"] == pytest.approx(1.0, abs=1e-6) and m["top_share"] == 1.0
     assert m["recall"] == 0.0 and m["diversity"] == pytest.approx(0.0, abs=1e-3)
 
 
@@ -144,10 +146,11 @@ def test_mixture_evaluator(name, n_modes):
     assert m["high_quality_frac"] == pytest.approx(1 - math.exp(-4.5), abs=0.0085)
     assert m["reverse_kl"] == pytest.approx(0.0, abs=0.015)
     assert m["diversity"] == pytest.approx(1.0, abs=0.05)
+    assert m["top_share"] == pytest.approx(1 / n_modes, abs=0.25 / n_modes)  # an even spread over the modes
     # an MLP generator from the models module runs through it; NaN output gives NaN metrics
     g = build_generator(cfg)
     assert set(ev.evaluate(g, torch.randn(100, cfg.nz))) == {"modes_captured", "high_quality_frac", "reverse_kl",
-                                                            "diversity", "eval_status"}
+                                                            "top_share", "diversity", "eval_status"}
     with torch.no_grad():
         for p in g.parameters():
             p.fill_(float("nan"))

@@ -164,19 +164,27 @@ def test_class_histogram_metrics():
     k = 10
     eye = torch.eye(k) * 20
     balanced = eye[torch.arange(1000) % k]
-    assert class_histogram_metrics(balanced) == pytest.approx({"classes_covered": 10.0, "class_kl": 0.0}, abs=1e-12)
+    assert class_histogram_metrics(balanced) == pytest.approx({"classes_covered": 10.0, "class_kl": 0.0,
+                                                               "top_share": 0.1}, abs=1e-12)
     one = eye[torch.full((1000,), 3)]
-    assert class_histogram_metrics(one) == pytest.approx({"classes_covered": 1.0, "class_kl": math.log(k)})
+    assert class_histogram_metrics(one) == pytest.approx({"classes_covered": 1.0, "class_kl": math.log(k),
+                                                          "top_share": 1.0})
     # two classes, 3:1 -> KL = 0.75 log(7.5) + 0.25 log(2.5); a 0.5% sliver of a third class is not "covered"
     labels = torch.cat([torch.zeros(750), torch.ones(245), torch.full((5,), 2)]).long()
     q = np.array([0.75, 0.245, 0.005])
     got = class_histogram_metrics(eye[labels])
     assert got["class_kl"] == pytest.approx(float((q * np.log(q * k)).sum()), rel=1e-12)
-    assert got["classes_covered"] == 2.0
-    # unconfident predictions do not cover a class (but still count in the histogram)
+    assert got["classes_covered"] == 2.0 and got["top_share"] == pytest.approx(0.75)
+    # unconfident predictions do not cover a class, but count in the histogram and its top share
     flat = torch.zeros(1000, k)
     flat[:, 4] = 1.0  # p(4|x) ~ 0.23
-    assert class_histogram_metrics(flat) == pytest.approx({"classes_covered": 0.0, "class_kl": math.log(k)})
+    assert class_histogram_metrics(flat) == pytest.approx({"classes_covered": 0.0, "class_kl": math.log(k),
+                                                           "top_share": 1.0})
+    # an early generator: nothing confident yet, the predictions spread over two classes: no class covered, yet
+    # far from one class (what stability's collapse rule reads)
+    blurry = torch.zeros(1000, k)
+    blurry[:600, 2], blurry[600:, 5] = 1.0, 1.0
+    assert class_histogram_metrics(blurry)["top_share"] == pytest.approx(0.6)
     with pytest.raises(ValueError, match="2D"):
         class_histogram_metrics(torch.zeros(5))
     with pytest.raises(ValueError, match="NaN"):

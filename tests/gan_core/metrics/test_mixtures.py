@@ -48,7 +48,8 @@ def test_half_of_the_modes_equally_gives_log_2():
     centres, std = mixture_spec("ring8")
     x = np.repeat(centres[:4], 100, axis=0)  # exactly on 4 of the 8 centres, 100 each
     m = mixture_metrics(x, "ring8")
-    assert m == pytest.approx({"modes_captured": 4.0, "high_quality_frac": 1.0, "reverse_kl": math.log(2)})
+    assert m == pytest.approx({"modes_captured": 4.0, "high_quality_frac": 1.0, "reverse_kl": math.log(2),
+                               "top_share": 0.25})
 
 
 def test_low_quality_samples_count_in_no_mode():
@@ -58,7 +59,8 @@ def test_low_quality_samples_count_in_no_mode():
     m = mixture_metrics(np.concatenate([on_mode, off]), "ring8")
     # only the 30 high-quality samples form the histogram: all on mode 0 -> log 8 (binning all 100 would give
     # log 8 + 0.3 log 0.3 + 0.7 log 0.7)
-    assert m == pytest.approx({"modes_captured": 1.0, "high_quality_frac": 0.3, "reverse_kl": math.log(8)})
+    assert m == pytest.approx({"modes_captured": 1.0, "high_quality_frac": 0.3, "reverse_kl": math.log(8),
+                               "top_share": 0.7})  # top_share counts every sample at its nearest mode
     # just inside / just outside 3 std
     edge = centres[:2] + np.array([[2.99 * std, 0.0], [3.01 * std, 0.0]]) @ np.eye(2)
     assert mixture_metrics(edge, "ring8")["high_quality_frac"] == pytest.approx(0.5)
@@ -68,7 +70,8 @@ def test_no_high_quality_sample_gives_the_documented_upper_bound():
     m = mixture_metrics(np.zeros((N, 2)), "grid25")  # (0, 0) is a grid25 mode: all high quality
     assert m["modes_captured"] == 1
     m = mixture_metrics(np.full((N, 2), 1.0), "grid25")  # 1.0 from the nearest modes: none
-    assert m == pytest.approx({"modes_captured": 0.0, "high_quality_frac": 0.0, "reverse_kl": math.log(25)})
+    assert m == pytest.approx({"modes_captured": 0.0, "high_quality_frac": 0.0, "reverse_kl": math.log(25),
+                               "top_share": 1.0})  # all equidistant from four modes: the first of them
 
 
 def test_bad_input_is_a_clear_error():

@@ -86,8 +86,7 @@ def test_d_dominates_over_the_last_quarter_only():
     assert assess_stability(h, "fd", "min")["status"] == "ok"
 
 
-@pytest.mark.parametrize("key,value", [("classes_covered", 1.0), ("modes_captured", 1.0), ("modes_captured", 0.0),
-                                       ("diversity", 0.01)])
+@pytest.mark.parametrize("key,value", [("top_share", 0.9), ("top_share", 1.0), ("diversity", 0.01)])
 def test_collapse_is_detected_at_the_final_evaluation(key, value):
     h = _history(FD)
     h[-1][key] = value
@@ -98,9 +97,18 @@ def test_collapse_is_detected_at_the_final_evaluation(key, value):
     assert assess_stability(h, "fd", "min")["status"] == "ok"
 
 
+@pytest.mark.parametrize("key,value", [("top_share", 0.89), ("classes_covered", 0.0), ("classes_covered", 1.0),
+                                       ("modes_captured", 0.0), ("modes_captured", 1.0), ("diversity", 0.05)])
+def test_no_confident_class_or_captured_mode_alone_is_not_collapse(key, value):
+    # early in training no sample is recognisable, so no class is covered and no mode captured: slow, not collapsed
+    h = _history(FD)
+    h[-1][key] = value
+    assert assess_stability(h, "fd", "min")["status"] == "ok"
+
+
 def test_status_precedence_and_all_reasons_listed():
     h = _history(FD, d_real=0.99, d_fake=0.01)
-    h[-1]["classes_covered"] = 1.0
+    h[-1]["top_share"] = 0.95
     s = assess_stability(h, "fd", "min")
     assert s["status"] == "collapsed" and "D(G(z))" in s["reason"]
     h[-1]["status"] = "diverged"
