@@ -8,19 +8,20 @@ state are never opened). What a study needs is all in plain files: ``params.json
 A trial's status is the status its last report carries ("ok" or "diverged"); a trial that ended without one is
 "error" (Ray recorded a failure), "running" (Ray says it still runs), "pending" (nothing reported yet) or "stopped"
 (Ray ended it early: a scheduler such as ASHA cut it because it trailed). Reports without any status key (a
-trainable that is not a GAN run, such as the theory check) make a trial "ok" once Ray has ended it. Stability is
-measured on the trials that ran to their end ("ok" or "diverged": FINISHED); quality metrics also take the last
-values of "stopped" trials (MEASURED), since leaving out the trials a scheduler cut would make every region of a
-search look good.
+trainable that is not a GAN run, such as the theory check) make a trial "ok" once Ray has ended it. The statistics
+compare the trials that ran the study's whole budget ("ok" or "diverged": FINISHED); a "stopped" trial was
+measured at another budget, so it is counted and labelled, and a search (``study.json`` "search") reports its best
+settings instead of effects.
 
 A GAN trial (its reports carry ``g_steps``) also gets a *stability* status, the project's definition of whether it
 trained stably: ``gan_core.metrics.assess_stability`` on its history with the study's primary metric, one of ok,
-diverged (non-finite losses, samples or final metric), collapsed (G covers at most one class or mode, or its samples
-have almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 over the last quarter of training). Columns
-``stability``, ``stability_reason``, ``steps_to_90pct``, ``oscillation`` and ``final_best_gap``. A trainer status
-"ok" says only that the losses stayed finite: a generator that emits one blurred digit ends "ok" too, which is why
-the stability rates count the stability status, not ``status``. Trials without GAN reports (the theory check) have
-``stability`` "" and count as stable when they finished (``stability_labels``).
+diverged (non-finite losses, samples or final metric), collapsed (G puts almost all its samples on one class or
+mode, or they have almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 over the last quarter of
+training). Columns ``stability``, ``stability_reason``, ``steps_to_90pct``, ``oscillation`` and
+``final_best_gap``. A trainer status "ok" says only that the losses stayed finite: a generator that emits one
+blurred digit ends "ok" too, which is why the stability rates count the stability status, not ``status``. Trials
+without GAN reports (the theory check) have ``stability`` "" and count as stable when they finished
+(``stability_labels``).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ import numpy as np
 import pandas as pd
 from pyarrow import fs as pafs
 
+from analysis.convergence import curve_points
 from analysis.fsio import Location, ResultsError, resolve
 from gan_core.config import GANConfig
 
@@ -48,7 +50,6 @@ METRIC_MODES: dict[str, str] = {
 # ``diversity`` (generated spread / real spread, target 1) is a diagnostic, not a ranked quality metric: it is kept in
 # the history and read by the stability assessment (collapse), but gets no summary or effect of its own.
 FINISHED = ("ok", "diverged")  # statuses of trials that ran their whole budget (or diverged on the way)
-MEASURED = (*FINISHED, "stopped")  # statuses whose last metric values enter the quality statistics
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(GANConfig))
 _CHECKPOINT = re.compile(r"^checkpoint_(\d+)$")
 _TRIAL_ID = re.compile(r"_([0-9a-f]{5}_\d{5})(?:_|$)")
@@ -56,8 +57,8 @@ _RAY_RUNNING = ("RUNNING", "PENDING", "PAUSED")
 NUMERIC_KEYS = frozenset(METRIC_MODES) | {
     "g_steps", "d_steps", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value", "d_real", "d_fake",
     "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s", "training_iteration", "time_total_s",
-    "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp", "diversity", "g_mu",
-    "g_sigma"}
+    "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp", "diversity", "top_share",
+    "g_mu", "g_sigma"}
 STABILITY_STATUSES = ("ok", "diverged", "d_dominates", "collapsed")  # as gan_core.metrics.stability names them
 STABILITY_COLUMNS = ("stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap")
 
@@ -74,6 +75,7 @@ class StudyMeta:
     baseline: dict[str, Any] = field(default_factory=dict)  # a config subset naming the baseline levels
     factors: list[str] | None = None
     command: list[str] = field(default_factory=list)
+    search: dict[str, str] = field(default_factory=dict)  # a search's searcher and scheduler (empty: a design)
 
 
 @dataclass
@@ -172,6 +174,7 @@ def _read_meta(loc: Location, names: set[str], notes: list[str]) -> StudyMeta:
         baseline=baseline if isinstance(baseline, dict) else {},
         factors=[str(f) for f in factors] if isinstance(factors, list) and factors else None,
         command=[str(c) for c in d.get("command") or []],
+        search={str(k): str(v) for k, v in search.items()} if isinstance(search := d.get("search"), dict) else {},
     )
 
 
@@ -364,6 +367,8 @@ def _trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: li
             if m == meta.primary_metric:
                 ck = h["checkpoint_dir_name"].iloc[pos] if pos is not None and "checkpoint_dir_name" in h else None
                 out["best_checkpoint"] = ck if isinstance(ck, str) else ""
+                first, at_3q, _ = curve_points(h, m) if h is not None else (math.nan, math.nan, math.nan)
+                out[f"first_{m}"], out[f"three_quarter_{m}"] = first, at_3q
         out.update(_stability(h, meta))
         extra.append(out)
     trials = pd.concat([trials, pd.DataFrame(extra, index=trials.index)], axis=1)
@@ -386,7 +391,8 @@ def _stability(h: pd.DataFrame | None, meta: StudyMeta) -> dict[str, Any]:
     rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable")
     # keys no report has are dropped; the primary metric stays even when every value is NaN (a trial that diverged
     # at its first report): assess_stability then reads it as what it is, a non-finite final metric
-    rows = rows[[c for c in rows.columns if c == meta.primary_metric or rows[c].notna().any()]]
+    keep = rows.notna().any().to_numpy() | (rows.columns == meta.primary_metric)
+    rows = rows.loc[:, keep]
     try:
         got = assess_stability(rows.to_dict("records"), meta.primary_metric, meta.mode)
     except ValueError as e:

@@ -22,7 +22,6 @@ from analysis.design import Design  # noqa: E402
 from analysis.load import FINISHED, stability_labels  # noqa: E402
 from analysis.markdown import better_text  # noqa: E402
 
-CURVE_RESAMPLES = 999  # bands are drawn, not read off to the digit: fewer resamples keep many curves fast
 MAX_LEGEND = 12
 
 
@@ -34,9 +33,9 @@ def save_figure(fig: plt.Figure, path: Path, title: str) -> Path:
 
 
 def plot_curves(history: pd.DataFrame, metric: str, mode: str, configurations: list[str], path: Path,
-                title: str, n_resamples: int = CURVE_RESAMPLES, group_column: str = "configuration") -> Path | None:
+                title: str, group_column: str = "configuration") -> Path | None:
     """Mean of ``metric`` against generator steps per configuration (the labels ``configurations`` of
-    ``group_column``), with a 95% bootstrap band over the trials of each."""
+    ``group_column``), with a 95% t band over the trials of each."""
     if metric not in history.columns or "g_steps" not in history.columns or not history[metric].notna().any():
         return None
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
@@ -48,7 +47,7 @@ def plot_curves(history: pd.DataFrame, metric: str, mode: str, configurations: l
             x = stats.finite(g[metric])
             if not len(x):
                 continue
-            lo, hi = stats.bootstrap_mean_ci(x, n_resamples=n_resamples)
+            lo, hi = stats.mean_ci(x)
             steps.append(step)
             means.append(x.mean())
             los.append(lo)
@@ -68,14 +67,16 @@ def plot_curves(history: pd.DataFrame, metric: str, mode: str, configurations: l
 
 
 def plot_effects(effects: pd.DataFrame, metric: str, path: Path, title: str) -> Path | None:
-    """Each comparison's effect on ``metric`` with its 95% CI as a horizontal error bar (largest on top)."""
+    """Each comparison's effect on ``metric`` over the measured seeds with its 95% CI as a horizontal error bar, in
+    the colour of its verdict over every seed (red worse, green better, grey neither), with the failed seeds
+    named; in the effects' order (largest on top)."""
     rows = effects[effects["metric"] == metric]
     if not len(rows):
         return None
     mode = rows["mode"].iloc[0]
     y = np.arange(len(rows))[::-1]
     fig, ax = plt.subplots(figsize=(7, 1.4 + 0.35 * len(rows)), layout="constrained")
-    colors = rows["direction"].map({"better": "tab:green", "worse": "tab:red"}).fillna("tab:gray")
+    colors = rows["direction"].map({"better": "tab:green", "worse": "tab:red"}).fillna("tab:gray")  # verdicts
     effect = rows["effect"].to_numpy(dtype=float)
     lo, hi = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
     has_ci = np.isfinite(lo) & np.isfinite(hi)
@@ -87,7 +88,9 @@ def plot_effects(effects: pd.DataFrame, metric: str, path: Path, title: str) -> 
         else:
             ax.plot(e, yi, marker="x", color=c, linestyle="none")
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, rows["comparison"].tolist(), fontsize=8)
+    names = [c if metric == "stability" or not nf else f"{c} ({int(nf)} of {int(n)} failed)"
+             for c, nf, n in zip(rows["comparison"], rows["n_failed_level"], rows["n_level"])]
+    ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel(f"{metric}: level minus baseline ({better_text(mode)}; x = no CI)")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)

@@ -7,8 +7,10 @@ default, on the same filesystem; ``--out`` picks another place, local or a URI. 
     trials.csv, trials.parquet   one row per trial: config, variant, status, stability, final/best metrics, steps,
                                  time, node
     history.parquet              one row per evaluation per trial (curves)
-    summary.csv                  per configuration, seeds pooled: mean, std, 95% CI per metric; stability rate
-    effects.csv                  per factor level against its baseline: effect, 95% CI, p-value (sorted by size)
+    summary.csv                  per configuration, seeds pooled: seed counts by outcome, mean, std, 95% CI per
+                                 metric, stability rate, whether the primary metric was still improving
+    effects.csv                  per factor level against its baseline: effect, 95% CI, the all-seeds test, Holm p
+                                 and verdict, the measured-seeds verdict (none for a search)
     report.md                    the answer first, then the tables read out in sentences, and the plots
     plots/*.png                  curves, effects, stability heatmap, sample grids, interpolation, z arithmetic
 
@@ -28,27 +30,28 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import fs as pafs
 
-from analysis import stats
 from analysis.effects import STABILITY
 from analysis.fsio import Location, ResultsError, publish, resolve, staging_dir
-from analysis.load import FINISHED, MEASURED, STABILITY_STATUSES, stability_labels
+from analysis.load import FINISHED, STABILITY_STATUSES, stability_labels
 from analysis.markdown import better_text, ci, num, pct, pvalue, table
 from analysis.results import Results, load_results
-from analysis.text import STABILITY_RATE, STABILITY_STATUSES_TEXT, answer, effect_sentence, summary_sentence
+from analysis.text import (STABILITY_RATE, STABILITY_STATUSES_TEXT, answer, effect_sentence, search_answer,
+                           summary_sentence)
 
 PLOTS = "plots"
 MAX_CONFIGS = 12  # more configurations than this, or a binned factor (a search): curves per level of the first
 #                   factor, and sample grids of the best and worst trials of the study instead of per configuration
 
 
-def _is_search(results: Results) -> bool:
+def _many_configs(results: Results) -> bool:
+    """A binned factor or more than MAX_CONFIGS configurations: figures by level and by study, not by config."""
     return any(f.binned for f in results.design.factors) or len(results.configurations) > MAX_CONFIGS
 
 
 def write_report(experiment_path: str, out_dir: str | None = None, *, filesystem: pafs.FileSystem | None = None,
-                 sample_figures: bool = True, n_resamples: int = stats.N_RESAMPLES) -> Path | str:
+                 sample_figures: bool = True) -> Path | str:
     """Write every report file; returns the output folder (a Path when local, else its URI as given)."""
-    results = load_results(experiment_path, filesystem, n_resamples=n_resamples)
+    results = load_results(experiment_path, filesystem)
     src = results.study.location
     dest = _out_location(src, out_dir)
     if dest.is_local:
@@ -119,7 +122,7 @@ def _table_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str, st
     name = results.study.meta.name
     figures = []
     groups, column, by = results.configurations, "configuration", ""
-    if _is_search(results) and results.design.factors:
+    if _many_configs(results) and results.design.factors:
         first = results.design.factors[0]
         groups, column, by = first.levels, first.column, f" by {first.name}"
     for m in results.study.metrics:
@@ -162,7 +165,7 @@ def _checkpoint_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[st
     except ImportError as e:
         return figures, [f"Sample figures skipped: gan_core.checkpoint cannot be imported ({e})."]
     configs = [c for c in results.configurations if c in set(with_ckpt["configuration"])]
-    if _is_search(results):
+    if _many_configs(results):
         groups = [("", with_ckpt)]  # a search: a trial or two per configuration, so the study's best and worst
         notes.append("A search: the sample grids show the best and the worst trial of the whole study.")
     else:
@@ -223,40 +226,52 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
               + (", ".join(f"{f.name} (baseline level {f.baseline}, from {f.how_baseline})" for f in results.design.factors)
                  or "none (only the seed varies)") + ".", ""]
     lines += ["## Answer", ""]
-    lines += [ln if ln.startswith("  - ") else f"- {ln}" for ln in answer(effects, summary, trials, primary, mode,
-                                                                           baseline)]
+    said = search_answer(trials, primary, mode, meta.search, [f.name for f in results.design.factors]) \
+        if results.is_search else answer(effects, summary, trials, primary, mode, baseline)
+    lines += [ln if ln.startswith("  - ") else f"- {ln}" for ln in said]
     lines += ["", "## Configurations", "",
-              "Final values of the seeds (trainer status ok, diverged or stopped), mean [95% bootstrap CI]; "
-              f"{STABILITY_RATE} [95% Wilson interval]; seeds = finished/all. {STABILITY_STATUSES_TEXT}",
-              ""]
+              "Seeds that ran the whole budget: finished of all, and how many failed (diverged or collapsed); the "
+              "final values of the measured seeds, mean [95% t interval]; "
+              f"{STABILITY_RATE} [95% Wilson interval]. {STABILITY_STATUSES_TEXT}", ""]
     metrics = results.study.metrics
-    header = ["configuration", "seeds", "stability", *metrics]
+    header = ["configuration", "seeds", "stability", *metrics[:1],
+              *([f"{metrics[0]} still improving"] if metrics else []), *metrics[1:]]
     rows = []
     for _, r in summary.iterrows():
         stab = "n/a" if not r["n_finished"] else \
             f"{pct(r['stability'])} [{pct(r['stability_ci_low'])}, {pct(r['stability_ci_high'])}]"
-        cells = [r["configuration"], f"{int(r['n_finished'])}/{int(r['n_trials'])}", stab]
-        cells += [_mean_ci(r, m) for m in metrics]
+        cells = [r["configuration"], _seed_counts(r), stab]
+        if metrics:
+            cells += [_mean_ci(r, metrics[0]), _improving_cell(r, metrics[0])]
+        cells += [_mean_ci(r, m) for m in metrics[1:]]
         rows.append(cells)
     lines += [table(header, rows), ""]
     lines += [f"- {summary_sentence(r, primary)}" for _, r in summary.iterrows()]
     lines += ["", "## Effects against the baseline", ""]
-    if effects.empty:
+    if results.is_search:
+        lines += ["None: this is a search (see the Answer); trials.csv holds every trial with its settings.", ""]
+    elif effects.empty:
         lines += ["Nothing to compare: every trial has the same configuration (only the seed varies).", ""]
     else:
-        lines += ["Difference of means (level minus baseline) [95% bootstrap CI]; p: two-sided permutation test; "
-                  "p (Holm): adjusted over all comparisons of that metric. Sorted by the standardized effect on "
-                  f"{primary}. The stability effect is the difference of the shares of finished seeds whose "
-                  "stability status is ok (see Configurations).", ""]
+        lines += [f"Effect: difference of means over the measured seeds (level minus baseline) [95% Welch interval]. "
+                  f"P(worse): the share of (level, baseline) seed pairs in which the level's seed did worse, a failed "
+                  f"(diverged or collapsed) seed counting as worse than any other. p: the test over every seed "
+                  f"(Welch's t when no seed failed, else the exact worst-rank test; Boschloo's exact test for "
+                  f"stability); Holm: adjusted over the answer's {primary} and stability comparisons together. "
+                  f"Verdict: better or worse when Holm p < 0.05 and the CI agrees; \"measured only\": the verdict "
+                  f"with the failed seeds left out, for comparison. Sorted by P(worse) on {primary}.", ""]
         for metric in [*metrics[:1], STABILITY]:
             sub = effects[effects["metric"] == metric]
             if sub.empty:
                 continue
             lines += [f"### {metric} ({better_text(sub['mode'].iloc[0])})", ""]
-            lines += [table(["comparison", "effect", "95% CI", "p", "p (Holm)", "seeds", "verdict"],
-                            [[r["comparison"], num(r["effect"], signed=True), ci(r["ci_low"], r["ci_high"], True),
-                              pvalue(r["p_value"]), pvalue(r["p_holm"]), f"{r['n_level']} vs {r['n_baseline']}",
-                              r["direction"]] for _, r in sub.iterrows()]), ""]
+            lines += [table(["comparison", "effect [95% CI]", "P(worse)", "test", "p", "p (Holm)", "seeds (failed)",
+                             "verdict", "measured only"],
+                            [[r["comparison"], f"{num(r['effect'], signed=True)} {ci(r['ci_low'], r['ci_high'], True)}",
+                              pct(r["prob_worse"]), r["test"], pvalue(r["p_value"]), pvalue(r["p_holm"]),
+                              f"{int(r['n_level'])} ({int(r['n_failed_level'])}) vs {int(r['n_baseline'])} "
+                              f"({int(r['n_failed_baseline'])})", r["direction"], r["direction_measured"]]
+                             for _, r in sub.iterrows()]), ""]
             lines += [f"- {effect_sentence(effects[effects['comparison'] == c], metric)}"
                       for c in sub["comparison"]]
             lines += [""]
@@ -290,20 +305,35 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     if all_notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in all_notes]
     lines += ["", "## Method", "",
-              f"- Statistics use each trial's last evaluation, over the trials with status {', '.join(MEASURED)} "
-              f"(stopped: cut early by a scheduler); non-finite values are left out. Stability counts the "
-              f"trials with trainer status {' or '.join(FINISHED)}, by their stability status "
-              f"({' | '.join(STABILITY_STATUSES)}; gan_core.metrics.assess_stability on each trial's history, "
-              f"thresholds in the README, section \"Metrics\"). Seeds are pooled per configuration.",
-              f"- 95% CIs: percentile bootstrap (scipy.stats.bootstrap, {results.n_resamples} resamples, seed "
-              f"{stats.SEED}); for a difference, seeds are resampled within each group. Fewer than 2 values: no CI.",
-              "- p-values: two-sided permutation test of the difference of means (scipy.stats.permutation_test; exact "
-              "for small groups). Stability intervals: Wilson score.",
-              "- Effects of a factor pool the other factors' levels (main effects). Files: trials.csv/.parquet, "
-              "history.parquet, summary.csv, effects.csv.", ""]
+              f"- Each trial's last evaluation, over the trials that ran the whole budget (trainer status "
+              f"{' or '.join(FINISHED)}); a trial stopped early by a scheduler was measured at another budget and is "
+              f"only counted. Stability statuses ({' | '.join(STABILITY_STATUSES)}) from "
+              f"gan_core.metrics.assess_stability on each trial's history (thresholds: README, \"Metrics\"). Seeds "
+              f"are pooled per configuration; a factor's effect pools the other factors' levels (a main effect).",
+              "- Means: Student's t interval. Differences of means: Welch's interval and test. A comparison in which "
+              "a seed failed (diverged or collapsed): the exact two-sided permutation test of mean ranks with every "
+              "failed seed ranked worst (Mann-Whitney with ties). Stability: Newcombe's hybrid score interval and "
+              "Boschloo's exact test. Holm's correction over the answer's primary-metric and stability comparisons. "
+              "Coverage and error rates of each at 3 to 10 seeds, simulated: docs/STATISTICS.md.",
+              "- Still improving: the last quarter of training brought more than 10% of the primary metric's "
+              "improvement since the first evaluation (mean over the seeds that trained).",
+              "- Files: trials.csv/.parquet, history.parquet, summary.csv, effects.csv.", ""]
     if meta.command:
         lines += [f"Command: `{' '.join(meta.command)}`", ""]
     return "\n".join(lines)
+
+
+def _seed_counts(row: pd.Series) -> str:
+    """ "6/6", or "5/6 (1 diverged, 2 collapsed)": finished of all, and the failed seeds."""
+    failed = [f"{int(row[f'n_{s}'])} {s}" for s in ("diverged", "collapsed") if int(row[f"n_{s}"])]
+    return f"{int(row['n_finished'])}/{int(row['n_trials'])}" + (f" ({', '.join(failed)})" if failed else "")
+
+
+def _improving_cell(row: pd.Series, metric: str) -> str:
+    flag = row[f"{metric}_improving"] if f"{metric}_improving" in row.index else None
+    if flag is None or (isinstance(flag, float) and flag != flag):
+        return "n/a"
+    return f"{'yes' if flag else 'no'} ({pct(row[f'{metric}_gain_share'])})"
 
 
 def _mean_ci(row: pd.Series, metric: str) -> str:

@@ -4,6 +4,10 @@
 
 A ``Results`` unpacks into those four frames and also carries what was read (``study``: the StudyData with the
 study's metadata and notes) and the inferred ``design`` (factors, levels, baselines).
+
+A search (``study.json`` names a searcher or scheduler, or a scheduler stopped some trials) gets no effects: its
+trials were chosen by the searcher and cut at different budgets, so a difference between its levels is not an
+effect of the setting. Its report presents the best settings it found instead (``analysis.report``).
 """
 from __future__ import annotations
 
@@ -12,9 +16,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from pyarrow import fs as pafs
 
-from analysis import stats
 from analysis.design import Design, infer_design
-from analysis.effects import compute_effects
+from analysis.effects import COLUMNS, compute_effects
 from analysis.load import StudyData, read_study
 from analysis.summary import configuration_order, summarize
 
@@ -27,7 +30,6 @@ class Results:
     effects: pd.DataFrame
     study: StudyData = field(repr=False)
     design: Design = field(repr=False)
-    n_resamples: int = stats.N_RESAMPLES
 
     def __iter__(self):
         return iter((self.trials, self.history, self.summary, self.effects))
@@ -38,20 +40,29 @@ class Results:
         return configuration_order(self.trials, self.design)
 
     @property
+    def is_search(self) -> bool:
+        return is_search(self.study)
+
+    @property
     def notes(self) -> list[str]:
         return self.study.notes + self.design.notes
 
 
-def load_results(path: str, filesystem: pafs.FileSystem | None = None,
-                 n_resamples: int = stats.N_RESAMPLES) -> Results:
+def is_search(study: StudyData) -> bool:
+    """A searcher or scheduler chose or cut the trials (study.json "search"; older directories: a stopped trial)."""
+    return bool(study.meta.search) or bool((study.trials["status"] == "stopped").any())
+
+
+def load_results(path: str, filesystem: pafs.FileSystem | None = None) -> Results:
     """Read a results directory (local path or URI) and compute every table of the report."""
     study = read_study(path, filesystem)
     trials, design = infer_design(study.trials, study.meta)
     history = _label_history(study.history, trials, design)
     modes = {m: study.metric_mode(m) for m in study.metrics}
-    summary = summarize(trials, design, study.metrics, n_resamples=n_resamples)
-    effects = compute_effects(trials, design, study.metrics, modes, n_resamples=n_resamples)
-    return Results(trials, history, summary, effects, study, design, n_resamples)
+    summary = summarize(trials, design, study.metrics, modes)
+    effects = pd.DataFrame(columns=COLUMNS) if is_search(study) else \
+        compute_effects(trials, design, study.metrics, modes)
+    return Results(trials, history, summary, effects, study, design)
 
 
 def _label_history(history: pd.DataFrame, trials: pd.DataFrame, design: Design) -> pd.DataFrame:

@@ -62,16 +62,17 @@ def generate(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
     return generator(z).float().cpu()
 
 
-def to_unit(images: torch.Tensor, cfg: GANConfig) -> torch.Tensor:
-    """G's output range -> [0, 1] for display: tanh and linear outputs live in [-1, 1], sigmoid in [0, 1]."""
-    x = images if cfg.g_output == "sigmoid" else (images + 1) / 2
-    return torch.nan_to_num(x, nan=0.0).clamp(0, 1)
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """The data's range [-1, 1] -> [0, 1] for display, whatever G's output layer: a grid shows samples as they
+    compare with the data (a sigmoid output, in [0, 1], shows as grey to white, as it cannot reach the data's
+    black -1; a linear output beyond [-1, 1] is clipped to it). NaN shows as black."""
+    return torch.nan_to_num((images + 1) / 2, nan=0.0).clamp(0, 1)
 
 
-def _show_grid(ax: plt.Axes, images: torch.Tensor, cfg: GANConfig, nrow: int) -> None:
+def _show_grid(ax: plt.Axes, images: torch.Tensor, nrow: int) -> None:
     from torchvision.utils import make_grid
 
-    grid = make_grid(to_unit(images, cfg), nrow=nrow, padding=2, pad_value=1.0)  # [3, H, W]
+    grid = make_grid(to_unit(images), nrow=nrow, padding=2, pad_value=1.0)  # [3, H, W]
     ax.imshow(grid.permute(1, 2, 0).numpy())  # [H, W, 3]
     ax.axis("off")
 
@@ -122,7 +123,7 @@ def samples_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str)
     if cfg.is_image:
         images = generate(generator, noise(GRID_SAMPLES, cfg.nz))  # [64, C, S, S]
         fig, ax = plt.subplots(figsize=(6, 6.3), layout="constrained")
-        _show_grid(ax, images, cfg, nrow=8)
+        _show_grid(ax, images, nrow=8)
     else:
         points = generate(generator, noise(POINT_SAMPLES, cfg.nz)).numpy()  # [n, dim]
         fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
@@ -140,7 +141,7 @@ def interpolation_figure(generator: nn.Module, cfg: GANConfig, path: Path, title
     out = generate(generator, z.reshape(rows * steps, cfg.nz))  # [rows*steps, ...]
     if cfg.is_image:
         fig, ax = plt.subplots(figsize=(steps * 0.8, rows * 0.85 + 0.4), layout="constrained")
-        _show_grid(ax, out, cfg, nrow=steps)
+        _show_grid(ax, out, nrow=steps)
     else:
         fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
         pts = out.numpy().reshape(rows, steps, -1)  # [rows, steps, dim]
@@ -210,11 +211,11 @@ def arithmetic_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: s
     for r, g in enumerate(groups):
         tiles = [images[i] for i in g] + [decoded_means[r]]
         for c, tile in enumerate(tiles):
-            _tile(axes[r, c], tile, cfg)
+            _tile(axes[r, c], tile)
         axes[r, 0].set_ylabel(names[r], rotation=0, labelpad=12)
         axes[r, 3].set_xlabel(f"G(mean z({names[r]}))", fontsize=7)
     for c in range(4):
-        _tile(axes[3, c], decoded_results[c], cfg)
+        _tile(axes[3, c], decoded_results[c])
     axes[3, 0].set_ylabel("A-B+C", rotation=0, labelpad=18)
     axes[3, 0].set_xlabel("exact", fontsize=7)
     for c in range(1, 4):
@@ -223,8 +224,8 @@ def arithmetic_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: s
     return save_figure(fig, path, title)
 
 
-def _tile(ax: plt.Axes, image: torch.Tensor, cfg: GANConfig) -> None:
-    x = to_unit(image, cfg).permute(1, 2, 0).numpy()  # [S, S, C]
+def _tile(ax: plt.Axes, image: torch.Tensor) -> None:
+    x = to_unit(image).permute(1, 2, 0).numpy()  # [C, S, S] -> [S, S, C]
     ax.imshow(x[..., 0] if x.shape[2] == 1 else x, cmap="gray" if x.shape[2] == 1 else None, vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])

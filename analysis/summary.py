@@ -1,14 +1,16 @@
-"""Per configuration, seeds pooled: each quality metric's mean, std and 95% bootstrap CI, and the stability rate.
+"""Per configuration, seeds pooled: how many seeds finished, diverged or collapsed, each quality metric's mean, std
+and 95% t interval, the stability rate, and whether the primary metric was still improving.
 
 What is summarised, and why: a trial's *final* metric values (its answer at the study's budget, not its luckiest
-evaluation), over the trials whose values were measured (status ok, diverged, or stopped early by a scheduler: see
-``analysis.load``; errored, pending and still-running trials are counted but not summarised). Non-finite values
-are left out and ``<metric>_n`` says how many values a mean rests on. The stability rate is the share of the
-finished seeds (trainer status ok or diverged) whose stability status (``analysis.load``: ok, diverged, collapsed,
-d_dominates) is ok, with a Wilson interval; ``n_ok``, ``n_diverged``, ``n_collapsed`` and ``n_d_dominates`` count
-the finished seeds by stability status (they add up to ``n_finished``). ``steps_to_90pct_mean`` and
-``oscillation_mean`` are plain means over the finished seeds' finite values (``_n``: how many). One seed gives no
-spread: its CI is NaN, noted in ``ci_note``.
+evaluation), over the trials that ran the whole budget (trainer status ok or diverged: ``analysis.load``); a trial
+that a scheduler stopped early was measured at another budget and is only counted (``n_stopped``), as are errored,
+pending and running ones (``n_other``). Every configuration row says how its seeds ended: ``n_finished`` of
+``n_trials``, and by stability status ``n_ok``, ``n_diverged``, ``n_collapsed``, ``n_d_dominates`` (they add up to
+``n_finished``). A metric's mean rests on its finite values (``<metric>_n`` of them: a diverged seed has none);
+the effects (``analysis.effects``) are where the failed seeds enter the comparison. The stability rate is the share
+of finished seeds whose stability status is ok, with a Wilson interval. ``<primary>_improving`` and
+``<primary>_gain_share`` come from ``analysis.convergence``. One seed gives no spread: its CI is NaN, noted in
+``ci_note``.
 """
 from __future__ import annotations
 
@@ -16,16 +18,13 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.convergence import still_improving
 from analysis.design import Design
-from analysis.load import FINISHED, MEASURED, stability_labels
+from analysis.load import FINISHED, stability_labels
 
 
 def finished(trials: pd.DataFrame) -> pd.DataFrame:
     return trials[trials["status"].isin(FINISHED)]
-
-
-def measured(trials: pd.DataFrame) -> pd.DataFrame:
-    return trials[trials["status"].isin(MEASURED)]
 
 
 def configuration_order(trials: pd.DataFrame, design: Design) -> list[str]:
@@ -38,8 +37,8 @@ def configuration_order(trials: pd.DataFrame, design: Design) -> list[str]:
     return sorted(trials["configuration"].unique(), key=key)
 
 
-def summarize(trials: pd.DataFrame, design: Design, metrics: list[str],
-              n_resamples: int = stats.N_RESAMPLES) -> pd.DataFrame:
+def summarize(trials: pd.DataFrame, design: Design, metrics: list[str], modes: dict[str, str]) -> pd.DataFrame:
+    """One row per configuration; ``modes`` maps each metric to "min" or "max", ``metrics[0]`` is the primary."""
     rows = []
     for label in configuration_order(trials, design):
         group = trials[trials["configuration"] == label]
@@ -65,13 +64,16 @@ def summarize(trials: pd.DataFrame, design: Design, metrics: list[str],
             row.update({f"{col}_mean": x.mean() if len(x) else np.nan, f"{col}_n": len(x)})
         few = []
         for m in metrics:
-            x = stats.finite(measured(group)[f"final_{m}"])
-            ci = stats.bootstrap_mean_ci(x, n_resamples=n_resamples)
+            x = stats.finite(done[f"final_{m}"])
+            lo, hi = stats.mean_ci(x)
             row.update({f"{m}_n": len(x), f"{m}_mean": x.mean() if len(x) else np.nan,
                         f"{m}_std": x.std(ddof=1) if len(x) > 1 else np.nan,
-                        f"{m}_ci_low": ci[0], f"{m}_ci_high": ci[1]})
+                        f"{m}_ci_low": lo, f"{m}_ci_high": hi})
             if len(x) < 2:
                 few.append(m)
+        if metrics:
+            improving, share = still_improving(done.assign(_label=labels), metrics[0], modes[metrics[0]])
+            row.update({f"{metrics[0]}_improving": improving, f"{metrics[0]}_gain_share": share})
         row["ci_note"] = (f"fewer than 2 finite values of {', '.join(few)}: no CI" if few else "")
         rows.append(row)
     return pd.DataFrame(rows)

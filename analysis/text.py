@@ -2,24 +2,30 @@
 
 Why sentences as well as tables: a reader should not have to know which column holds the CI, nor which direction is
 better, to learn what a row says; and the answer ("which factors matter, by how much, how sure") is what the study
-was run for, so it comes first.
+was run for, so it comes first. The answer calls an effect clear only where ``analysis.effects`` does (a test over
+every seed, corrected over all the answer's comparisons, and a CI that agrees), says which clear effects may only
+be "slower" (still improving at this budget), names the comparisons these seed counts cannot resolve and the
+seeds that could, and shows where leaving the failed seeds out would have said something else.
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
-from analysis.effects import STABILITY
+from analysis import stats
+from analysis.effects import BOSCHLOO, CLEAR, STABILITY, WORST_RANK
 from analysis.markdown import better_text, ci, num, pct, pvalue
-from analysis.stats import smallest_pvalue
-
 
 UNSTABLE = ("diverged", "collapsed", "d_dominates")  # the stability statuses other than ok, in the order checked
 STABILITY_RATE = "stability = share of finished seeds (trainer status ok or diverged) whose stability status is ok"
 STABILITY_STATUSES_TEXT = (
-    "A seed's stability status is ok, diverged (non-finite losses, samples or final metric), collapsed (G covers at "
-    "most one class or mode, or its samples have almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 "
+    "A seed's stability status is ok, diverged (non-finite losses, samples or final metric), collapsed (at least "
+    "90% of its samples on one class or mode, or almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 "
     "over the last quarter of training), as gan_core.metrics.assess_stability labels it; thresholds: README, "
-    "section \"Metrics\".")
+    "section \"Metrics\". Diverged and collapsed seeds are failed seeds: the effects rank them as the worst "
+    "outcome.")
+TEST_NAMES = {"welch": "Welch's t", WORST_RANK: "exact worst-rank test", BOSCHLOO: "Boschloo's exact test"}
 
 
 def _seeds(n: int) -> str:
@@ -31,7 +37,7 @@ def unstable_phrase(n_finished: int, counts: dict[str, int]) -> str:
     2 collapsed", "D dominated in 1 of 3 seeds"; "all seeds stable" when there is none."""
     parts = []
     for status in UNSTABLE:
-        k = int(counts.get(status, 0) or 0)
+        k = int(counts[status]) if status in counts else 0
         if not k:
             continue
         of = f"{k} of {_seeds(n_finished)}" if not parts else str(k)
@@ -40,7 +46,7 @@ def unstable_phrase(n_finished: int, counts: dict[str, int]) -> str:
 
 
 def _counts(row: pd.Series, suffix: str = "") -> dict[str, int]:
-    return {s: int(row.get(f"n_{s}{suffix}", 0) or 0) for s in UNSTABLE}
+    return {s: int(row[f"n_{s}{suffix}"]) for s in UNSTABLE}
 
 
 def metric_phrase(row: pd.Series, metric: str) -> str:
@@ -54,6 +60,15 @@ def metric_phrase(row: pd.Series, metric: str) -> str:
            f"over {_seeds(n)}"
 
 
+def improving_phrase(row: pd.Series, metric: str) -> str:
+    """ "; still improving (the last quarter brought 27% of its improvement)" or "; converged (4%)", else ""."""
+    flag, share = row.get(f"{metric}_improving"), row.get(f"{metric}_gain_share")
+    if flag is None or (isinstance(flag, float) and math.isnan(flag)):
+        return ""
+    return f"; {'still improving' if flag else 'converged'} (the last quarter of training brought " \
+           f"{pct(share)} of its {metric} improvement)"
+
+
 def stability_phrase(row: pd.Series) -> str:
     n, k = int(row["n_finished"]), int(row["n_ok"])
     if n == 0:
@@ -62,41 +77,63 @@ def stability_phrase(row: pd.Series) -> str:
             f"[{pct(row['stability_ci_low'])}, {pct(row['stability_ci_high'])}])")
     if k < n:
         text += f": {unstable_phrase(n, _counts(row))}"
-    if int(row.get("n_stopped", 0)):
-        text += f"; {int(row['n_stopped'])} stopped early by the scheduler (last values used for the metrics)"
+    if int(row["n_stopped"]):
+        text += f"; {int(row['n_stopped'])} stopped early by the scheduler (not in the statistics)"
     if int(row["n_other"]):
         text += f"; {int(row['n_other'])} more did not finish"
     return text
 
 
 def summary_sentence(row: pd.Series, primary: str) -> str:
-    changes = f" ({row['changes']})" if isinstance(row.get("changes"), str) and row.get("changes") else ""
-    return f"**{row['configuration']}**{changes}: {metric_phrase(row, primary)}; {stability_phrase(row)}."
+    changes = f" ({row['changes']})" if "changes" in row.index and isinstance(row["changes"], str) \
+        and row["changes"] else ""
+    return (f"**{row['configuration']}**{changes}: {metric_phrase(row, primary)}{improving_phrase(row, primary)}; "
+            f"{stability_phrase(row)}.")
+
+
+def _verdict_text(direction: str, seeds_needed) -> str:
+    if direction == "not resolvable":
+        more = f"; {int(seeds_needed)} seeds a side could" if isinstance(seeds_needed, (int, float)) and \
+            not (isinstance(seeds_needed, float) and math.isnan(seeds_needed)) else ""
+        return f"not resolvable with these seeds{more}"
+    return {"unclear": "no clear effect", "no test": "no test: too few seeds"}.get(direction, direction)
 
 
 def effect_sentence(rows: pd.DataFrame, metric: str) -> str:
     """One comparison (the rows of effects.csv with one ``comparison``) read out on ``metric``."""
     r = rows[rows["metric"] == metric].iloc[0]
     changes = f" ({r['changes']})" if r["changes"] else ""
-    if r["n_level"] == 0 or r["n_baseline"] == 0:
-        head = f"{r['comparison']}{changes}: no finite {metric} to compare"
+    head = f"{r['comparison']}{changes}"
+    seeds = f"{int(r['n_level'])} vs {int(r['n_baseline'])} seeds"
+    if metric == STABILITY:
+        size = (f"stability {num(100 * r['effect'], signed=True)} points "
+                f"{ci(100 * r['ci_low'], 100 * r['ci_high'], signed=True)} against {r['baseline']} "
+                f"({int(r['n_level'] - r['n_failed_level'])} of {int(r['n_level'])} against "
+                f"{int(r['n_baseline'] - r['n_failed_baseline'])} of {int(r['n_baseline'])} seeds stable)")
+    elif int(r["n_measured_level"]) == 0 or int(r["n_measured_baseline"]) == 0:
+        size = f"no finite {metric} on one side ({seeds})"
     else:
-        unit = " (share of seeds with stability ok)" if metric == STABILITY else ""
-        interval = "" if r["direction"] == "no CI" else " " + ci(r["ci_low"], r["ci_high"], signed=True)
-        head = (f"{r['comparison']}{changes}: {metric}{unit} {num(r['effect'], signed=True)}{interval} "
-                f"against {r['baseline']}")
-        counts = f"{r['n_level']} vs {r['n_baseline']} seeds"
-        if r["direction"] == "no CI":
-            head += f" (no CI: {counts})"
-        elif r["direction"] == "unclear":
-            head += f" (CI covers 0: no clear effect; p = {pvalue(r['p_value'])}, {counts})"
-        else:
-            head += f" ({r['direction']}; p = {pvalue(r['p_value'])}, {counts})"
+        size = (f"{metric} {num(r['effect'], signed=True)} {ci(r['ci_low'], r['ci_high'], signed=True)} against "
+                f"{r['baseline']} over the measured seeds ({int(r['n_measured_level'])} vs "
+                f"{int(r['n_measured_baseline'])})")
+        if r["test"] == WORST_RANK:
+            size += (f"; with every seed ({seeds}, a failed seed counted as the worst), worse in "
+                     f"{pct(r['prob_worse'])} of seed pairs")
+    test = f"p = {pvalue(r['p_value'])} ({TEST_NAMES.get(r['test'], r['test'])}), Holm p = {pvalue(r['p_holm'])}" \
+        if isinstance(r["p_value"], float) and math.isfinite(r["p_value"]) else "no test"
+    text = f"{head}: {size}; {test}: **{_verdict_text(r['direction'], r['seeds_needed'])}**"
+    if metric != STABILITY and r["direction_measured"] != r["direction"] and r["direction_measured"] in CLEAR:
+        text += f" (the measured seeds alone would say {r['direction_measured']})"
     n_fin, n_all = int(r["n_finished_level"]), int(r["n_trials_level"])
     tail = unstable_phrase(n_fin, _counts(r, "_level")) if n_fin else "no seed finished"
     if n_all > n_fin:
-        tail += f" ({n_all - n_fin} of {_seeds(n_all)} did not run to the end)"
-    return f"{head}; {tail}."
+        tail += f" ({n_all - n_fin} of {_seeds(n_all)} did not run the whole budget)"
+    return f"{text}; {tail}."
+
+
+def _improving_of(r: pd.Series) -> bool | None:
+    v = r["improving_level"]
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else bool(v)
 
 
 def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, primary: str, mode: str,
@@ -120,86 +157,118 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
         quality = f"{metric_phrase(row, primary)}; " if f"{primary}_n" in row.index else ""
         out.append(f"One configuration (only the seed varies): {quality}{stability_phrase(row)}.")
         return out
+    family = effects[effects["family"] == "answer"]
+    n_verdicts = int(family["p_value"].notna().sum())
     prim = effects[effects["metric"] == primary]
     if len(prim) and n_ok:
-        clear = prim[prim["direction"].isin(["better", "worse"])]
-        intro = (f"On {primary} ({better_text(mode)}), {len(clear)} of {len(prim)} comparisons against the baseline "
-                 f"({baseline or 'each factor at its baseline level'}) have a 95% CI that excludes 0 "
-                 f"({seeds_text} per configuration)")
-        if len(clear):
-            out.append(intro + ":")
-            for comp in clear["comparison"]:
-                out.append("  - " + effect_sentence(effects[effects["comparison"] == comp], primary))
-            rest = len(prim) - len(clear)
-            if rest:
-                out.append(f"The other {rest} comparison{'s' if rest > 1 else ''} (CI covering 0, or no CI) "
-                           f"show{'' if rest > 1 else 's'} no effect on {primary} at this number of seeds.")
-        elif prim["direction"].eq("no CI").all():
-            out.append(intro + f". No comparison has the 2 or more seeds on each side that a CI needs: this study "
-                       f"cannot say which factors matter for {primary}; run more seeds or trials.")
-        else:
-            top = prim[prim["direction"] != "no CI"].iloc[0]
-            out.append(intro + f". No factor is shown to matter for {primary}; the largest estimated effect is "
-                       f"{top['comparison']} ({num(top['effect'], signed=True)} "
-                       f"{ci(top['ci_low'], top['ci_high'], signed=True)}).")
-        out += _few_seeds_lines(prim)
+        out += _quality_lines(effects, prim, primary, mode, baseline, seeds_text, n_verdicts)
         best = summary.dropna(subset=[f"{primary}_mean"]) if f"{primary}_mean" in summary else summary.iloc[:0]
         if len(best):
             b = best.loc[best[f"{primary}_mean"].idxmin() if mode == "min" else best[f"{primary}_mean"].idxmax()]
-            out.append(f"Best mean {primary}: **{b['configuration']}**, {metric_phrase(b, primary)}.")
-    stab = effects[effects["metric"] == STABILITY]
-    clear = stab[stab["direction"].isin(["better", "worse"])]
-    lo = summary.loc[summary["stability"].idxmin()] if summary["stability"].notna().any() else None
-    hi = summary.loc[summary["stability"].idxmax()] if summary["stability"].notna().any() else None
-    if lo is not None:
-        what = "Stability (share of finished seeds whose stability status is ok: not diverged, collapsed or " \
-               "D-dominated)"
-        if lo["stability"] == hi["stability"]:
-            spread = f"{what} is {pct(lo['stability'])} in every configuration"
-        else:
-            spread = (f"{what} ranges from {pct(lo['stability'])} ({lo['configuration']}) to "
-                      f"{pct(hi['stability'])} ({hi['configuration']})")
-        if len(clear):
-            out.append(spread + "; clearly different from the baseline (95% CI excludes 0):")
-            for comp in clear["comparison"]:
-                out.append("  - " + effect_sentence(effects[effects["comparison"] == comp], STABILITY))
-        else:
-            out.append(spread + "; no difference from the baseline is clear at 95%.")
-        out += _unstable_lines(summary)
+            out.append(f"Best mean {primary}: **{b['configuration']}**, {metric_phrase(b, primary)}"
+                       f"{improving_phrase(b, primary)}.")
+    out += _stability_lines(effects, summary)
+    out += _resolution_lines(family, n_verdicts)
     n_stopped = int(counts.get("stopped", 0))
     if n_stopped:
-        out.append(f"{n_stopped} of {n_trials} trials were stopped early by the scheduler: their last values enter "
-                   f"the metric statistics, not the stability rate.")
+        out.append(f"{n_stopped} of {n_trials} trials were stopped early by a scheduler: measured at another "
+                   f"budget, they are not in the statistics.")
     n_other = n_trials - n_ok - n_div - n_stopped
     if n_other:
-        out.append(f"{n_other} of {n_trials} trials did not finish (see Trials) and are left out of the statistics.")
+        out.append(f"{n_other} of {n_trials} trials did not finish (see Trials) and are not in the statistics.")
     return out
 
 
-SIGNIFICANCE = 0.05
+def _quality_lines(effects: pd.DataFrame, prim: pd.DataFrame, primary: str, mode: str, baseline: str | None,
+                   seeds_text: str, n_verdicts: int) -> list[str]:
+    out = []
+    clear = prim[prim["direction"].isin(CLEAR)]
+    out.append(f"On {primary} ({better_text(mode)}), {len(clear)} of {len(prim)} comparisons against the baseline "
+               f"({baseline or 'each factor at its baseline level'}) are clear ({seeds_text} per configuration; "
+               f"tested over every seed, a diverged or collapsed seed counting as the worst outcome; Holm's "
+               f"correction over the {n_verdicts} {primary} and stability comparisons of this answer)"
+               + (":" if len(clear) else "."))
+    groups = [("Worse, and converged", lambda r: r["direction"] == "worse" and _improving_of(r) is False),
+              ("Worse at this budget, still improving (it may only be slower)",
+               lambda r: r["direction"] == "worse" and _improving_of(r) is True),
+              ("Worse (convergence not measurable)", lambda r: r["direction"] == "worse" and _improving_of(r) is None),
+              ("Better", lambda r: r["direction"] == "better")]
+    for title, pick in groups:
+        picked = [r["comparison"] for _, r in clear.iterrows() if pick(r)]
+        if picked:
+            out.append(f"{title}:")
+            out += ["  - " + effect_sentence(effects[effects["comparison"] == c], primary) for c in picked]
+    unresolved = prim[prim["direction"] == "not resolvable"]
+    if len(unresolved):
+        needed = unresolved["seeds_needed"].dropna()
+        more = f" {int(needed.max())} seeds per configuration could" if len(needed) else " more seeds could"
+        out.append(f"Not resolvable with these seeds ({', '.join(unresolved['comparison'])}): some of their seeds "
+                   f"failed, so they are compared by the exact worst-rank test, which cannot reach p = 0.05 after "
+                   f"Holm's correction at these seed counts whatever the data show;{more}.")
+    unclear = prim[prim["direction"] == "unclear"]
+    if len(unclear):
+        parts = [f"{r['comparison']} ({num(r['effect'], signed=True)} {ci(r['ci_low'], r['ci_high'], signed=True)})"
+                 for _, r in unclear.iterrows()]
+        out.append(f"No clear effect on {primary}: {'; '.join(parts)}.")
+    no_test = prim[prim["direction"] == "no test"]
+    if len(no_test):
+        out.append(f"No test (too few seeds on a side): {', '.join(no_test['comparison'])}.")
+    differs = prim[(prim["direction_measured"] != prim["direction"]) & prim["direction_measured"].isin(CLEAR)]
+    if len(differs):
+        parts = [f"{r['comparison']} {r['direction_measured']}" for _, r in differs.iterrows()]
+        out.append(f"Comparing only the measured values (a diverged seed dropped, a collapsed one at its value) "
+                   f"would instead call: {'; '.join(parts)}. The answer does not: that comparison ignores how the "
+                   f"other seeds failed.")
+    return out
 
 
-def _few_seeds_lines(prim: pd.DataFrame) -> list[str]:
-    """How sure the answer can be at this number of seeds, said plainly when the seeds cannot reach p < 0.05.
+def _stability_lines(effects: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    out = []
+    stab = effects[effects["metric"] == STABILITY]
+    clear = stab[stab["direction"].isin(CLEAR)]
+    if not summary["stability"].notna().any():
+        return out
+    lo, hi = summary.loc[summary["stability"].idxmin()], summary.loc[summary["stability"].idxmax()]
+    what = "Stability (share of finished seeds whose stability status is ok: not diverged, collapsed or D-dominated)"
+    if lo["stability"] == hi["stability"]:
+        spread = f"{what} is {pct(lo['stability'])} in every configuration"
+    else:
+        spread = (f"{what} ranges from {pct(lo['stability'])} ({lo['configuration']}) to "
+                  f"{pct(hi['stability'])} ({hi['configuration']})")
+    if len(clear):
+        out.append(spread + "; clearly different from the baseline (Boschloo's exact test, Holm over the answer):")
+        out += ["  - " + effect_sentence(effects[effects["comparison"] == c], STABILITY) for c in clear["comparison"]]
+    else:
+        out.append(spread + "; no difference from the baseline is clear after correction.")
+    unresolved = stab[stab["direction"] == "not resolvable"]
+    if len(unresolved):
+        needed = unresolved["seeds_needed"].dropna()
+        more = f"; {int(needed.max())} seeds a side could" if len(needed) else ""
+        out.append(f"Not resolvable with these seeds on stability ({', '.join(unresolved['comparison'])}): "
+                   f"Boschloo's exact test cannot reach p = 0.05 after Holm's correction at these seed counts{more}.")
+    out += _unstable_lines(summary)
+    return out
 
-    Why: a 95% bootstrap CI that excludes 0 reads as proof, but with 3 seeds a side the permutation test cannot go
-    below p = 0.1, and a percentile bootstrap of 3 values is narrower than its nominal level; the reader should learn
-    that from the report, not from a statistician.
-    """
-    rows = prim[(prim["n_level"] >= 2) & (prim["n_baseline"] >= 2)]  # the comparisons that have a p at all
-    if rows.empty:
+
+def _resolution_lines(family: pd.DataFrame, n_verdicts: int) -> list[str]:
+    """What these seed counts can resolve: the smallest effect found with 80% probability, and the floor of the
+    exact tests where a seed failed."""
+    tested = family[family["p_value"].notna()]
+    if tested.empty:
         return []
-    floors = [smallest_pvalue(int(r["n_level"]), int(r["n_baseline"])) for _, r in rows.iterrows()]
-    worst = max(range(len(floors)), key=lambda i: floors[i])
-    if not floors[worst] > SIGNIFICANCE:
+    n = int(min(tested["n_level"].min(), tested["n_baseline"].min()))
+    if n < 2:
         return []
-    r = rows.iloc[worst]
-    holm = f" ({pvalue(min(1.0, len(rows) * floors[worst]))} after Holm over {len(rows)} comparisons)" \
-        if len(rows) > 1 else ""
-    return [f"How sure: with {int(r['n_level'])} vs {int(r['n_baseline'])} seeds the permutation test cannot give "
-            f"p below {pvalue(floors[worst])}{holm}, and a bootstrap CI from so few seeds runs narrower than its "
-            f"nominal 95%: read these effects as indications. With 4 seeds on each side p can reach "
-            f"{pvalue(smallest_pvalue(4, 4))}, with 5 {pvalue(smallest_pvalue(5, 5))}."]
+    d = stats.detectable_effect(n, n_verdicts)
+    floor = stats.rank_floor(n, n)
+    need = stats.seeds_needed(stats.rank_floor, n_verdicts)
+    text = (f"How sure: with {n} seeds a side and {n_verdicts} corrected comparisons, a difference of "
+            f"{num(d, digits=2)} seed-to-seed standard deviations is called with 80% probability when no seed "
+            f"failed (Welch's t test); where a seed failed, the exact worst-rank test cannot give p below "
+            f"{pvalue(floor)}, {pvalue(min(1.0, floor * n_verdicts))} after Holm")
+    if need is not None and need > n:
+        text += f", so those comparisons need {need} seeds a side"
+    return [text + "."]
 
 
 MAX_UNSTABLE_LISTED = 12
@@ -215,3 +284,39 @@ def _unstable_lines(summary: pd.DataFrame) -> list[str]:
     more = f"; and {len(bad) - MAX_UNSTABLE_LISTED} more configurations (summary.csv)" \
         if len(bad) > MAX_UNSTABLE_LISTED else ""
     return ["Seeds that did not train stably: " + "; ".join(parts) + more + "."]
+
+
+# ------------------------------------------------------------------------------------------------------ searches
+BEST_LISTED = 5
+
+
+def search_answer(trials: pd.DataFrame, primary: str, mode: str, search: dict[str, str],
+                  searched: list[str]) -> list[str]:
+    """A search's answer: the best settings it found at the full budget, and what it stopped early. No effects:
+    the searcher chose the settings adaptively and the scheduler cut trials at different budgets."""
+    who = ", ".join(f"{k} {v}" for k, v in search.items()) or "a searcher or scheduler"
+    out = [f"A search ({who}): it chose its settings adaptively and stopped trailing trials early, so a "
+           f"difference between its settings is not an effect of the setting; it reports the best settings found, "
+           f"not effect sizes. To measure an effect, run the chosen settings as a grid with seeds."]
+    done = trials[trials["status"] == "ok"]
+    col = f"final_{primary}"
+    ranked = done.assign(_v=pd.to_numeric(done[col], errors="coerce")).dropna(subset=["_v"]) \
+        .sort_values("_v", ascending=mode == "min", kind="stable") if col in done else done.iloc[:0]
+    if ranked.empty:
+        out.append(f"No trial ran the whole budget with a finite {primary}.")
+    else:
+        out.append(f"Best settings at the full budget ({better_text(mode)}):")
+        for _, r in ranked.head(BEST_LISTED).iterrows():
+            values = ", ".join(f"{k} = {num(r[k])}" for k in searched if k in r.index)
+            out.append(f"  - {values}: {primary} {num(r['_v'])} (trial {r['trial_id']}, "
+                       f"{r['stability'] or 'stability not assessed'})")
+    stopped = trials[trials["status"] == "stopped"]
+    if len(stopped):
+        at = pd.to_numeric(stopped["g_steps"], errors="coerce").dropna().astype(int)
+        where = f" at g_steps {', '.join(str(s) for s in sorted(set(at)))}" if len(at) else ""
+        out.append(f"{len(stopped)} of {len(trials)} trials were stopped early by the scheduler{where} "
+                   f"(trials.csv: status stopped).")
+    n_div = int((trials["status"] == "diverged").sum())
+    if n_div:
+        out.append(f"{n_div} of {len(trials)} trials diverged (never chosen as best).")
+    return out

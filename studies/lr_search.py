@@ -119,6 +119,7 @@ def build_spec(args) -> StudySpec:
         searched=dict(SPACE), num_samples=preset["num_samples"],
         make_searcher=make_searcher_factory(preset["search_seed"], first_point),
         make_scheduler=make_scheduler_factory(base["steps"], base["eval_every"]),
+        search={"searcher": "Optuna TPE", "scheduler": "ASHA"},
     )
 
 

@@ -145,8 +145,9 @@ def read_text(loc: Location, relative: str) -> str:
 
 def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str | None,
                variants: dict[str, dict[str, Any]], factors: list[str] | None, baseline: dict[str, Any],
-               command: list[str]) -> str:
-    """The study's own description for the analysis: what it compares, against what, by which metric."""
+               command: list[str], search: dict[str, str] | None = None) -> str:
+    """The study's own description for the analysis: what it compares, against what, by which metric, and (for a
+    search) which searcher and scheduler chose and stopped its trials."""
     return json.dumps({
         "study": study,
         "primary_metric": primary_metric,
@@ -156,6 +157,7 @@ def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str
         "factors": factors,
         "baseline": baseline,
         "command": command,
+        "search": search,
     }, indent=2, default=str) + "\n"
 
 

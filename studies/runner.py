@@ -15,6 +15,8 @@ What Tune is told, and why:
   ``CheckpointConfig(num_to_keep=2)``: the newest two checkpoints of each trial are kept;
 - ``Tuner.restore(..., resume_unfinished=True, resume_errored=True)`` for ``--resume``: finished trials are not
   run again, the others continue from their checkpoints;
+- the grid in ``StudySpec.run_order``: the costliest variants first (``gan_core.cost``), so that the slowest
+  trials do not start last and run alone while the other workers idle;
 - ``reuse_actors=True``: a finished trial's worker process takes the next trial (same resources), so torch,
   the project and the dataset are imported and loaded once per worker, not once per trial -- seconds a trial,
   which is most of a smoke test and a tenth of the laptop preset. Nothing carries over between trials: the
@@ -54,8 +56,8 @@ from studies.results import (Location, check_writable, damaged_state, experiment
                              study_json, write_report, write_text)
 from studies.trainable import STUDY_KEYS, train_gan
 
-__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "default_gpus_per_trial",
-           "trial_dirname"]
+__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost",
+           "default_gpus_per_trial", "trial_dirname"]
 
 GPU_FRACTION_DEFAULT = 0.25
 CHECKPOINTS_TO_KEEP = 2
@@ -63,6 +65,13 @@ CHECKPOINTS_TO_KEEP = 2
 # and this much for Ray's experiment state and the result files.
 STORAGE_RESERVE_EXTRA = 8 * 2**20
 _STORAGE_PROBLEMS: dict[str, str] = {}  # experiment path -> why a StorageGuard stopped that study (see run_study)
+
+
+def gan_trial_cost(flat: dict[str, Any]) -> float:
+    """A GAN trial's estimated FLOPs: ``gan_core.cost.iteration_flops`` times its generator steps."""
+    from gan_core.cost import iteration_flops
+
+    return float(iteration_flops(GANConfig.from_flat(flat)) * flat["steps"])
 
 
 @dataclass(frozen=True)
@@ -86,9 +95,21 @@ class StudySpec:
     # A searcher/scheduler is built without metric and mode: Tune hands it the study's (TuneConfig).
     make_searcher: Callable[[Location], Any] | None = None   # experiment location -> Searcher
     make_scheduler: Callable[[], Any] | None = None          # -> TrialScheduler
+    # What chooses and stops the trials, for the report (a search reports its best settings, not effects).
+    search: dict[str, str] | None = None
+    # Estimated cost of one trial from its config sans study keys (None: keep the variants' order).
+    cost: Callable[[dict[str, Any]], float] | None = gan_trial_cost
+
+    def run_order(self) -> list[str]:
+        """The variant labels, costliest first (ties keep the study's order): the slowest trials start first,
+        so that none of them runs alone at the end while the other workers idle."""
+        if self.cost is None:
+            return list(self.variants)
+        costs = {label: self.cost({**self.base, **changes}) for label, changes in self.variants.items()}
+        return sorted(self.variants, key=lambda label: -costs[label])
 
     def param_space(self) -> dict[str, Any]:
-        return space_mod.param_space(self.base, self.variants, self.seeds, self.searched)
+        return space_mod.param_space(self.base, self.variants, self.seeds, self.searched, order=self.run_order())
 
     def trial_configs(self) -> list[dict[str, Any]]:
         return space_mod.trial_configs(self.base, self.variants, self.seeds, self.searched)
@@ -153,7 +174,7 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
             if not args.resume:
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
-                    list(command if command is not None else sys.argv)))
+                    list(command if command is not None else sys.argv), spec.search))
             grid = tuner.fit()
         except Exception:
             _raise_if_storage_problem(loc)  # Ray fails in its own words (often reading a file it could not write)

@@ -12,7 +12,7 @@ else), and Ray's progress table shows the variant, the seed and the keys that va
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ray import tune
 from ray.tune.search.sample import Categorical, Domain, Float, Integer
@@ -48,10 +48,17 @@ def variant_table(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, A
 
 
 def param_space(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int],
-                searched: Mapping[str, Domain] | None = None) -> dict[str, Any]:
-    """The Tune ``param_space``: base keys, a grid over variant (and seed, if any), variant-dependent keys."""
+                searched: Mapping[str, Domain] | None = None, order: Sequence[str] | None = None) -> dict[str, Any]:
+    """The Tune ``param_space``: base keys, a grid over variant (and seed, if any), variant-dependent keys.
+
+    Tune starts a grid's trials variant by variant, in the grid's order (seeds vary fastest); ``order`` (every
+    variant label once) sets that order, for example the costliest variants first."""
     space: dict[str, Any] = dict(base)
     labels = list(variants)
+    if order is not None:
+        if sorted(order) != sorted(labels):
+            raise ValueError(f"order {list(order)} must list every variant once: {labels}")
+        labels = list(order)
     space[VARIANT_KEY] = tune.grid_search(labels) if len(labels) > 1 else labels[0]
     seeds = list(seeds)
     if len(seeds) > 1:

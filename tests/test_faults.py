@@ -328,7 +328,10 @@ def test_diverging_trials_complete_are_marked_and_never_chosen(mixed, experiment
     assert {k: v[0] for k, v in marked.items() if k[0] == "sane"} == {("sane", s): "ok" for s in SEEDS}
     assert all(v[1] != "diverged" for k, v in marked.items() if k[0] == "sane")
     md = (report / "report.md").read_text()
-    assert "\n4 trials: 2 diverged, 2 ok (trainer status).\nStability status of the 4 finished: 2 diverged, " in md
+    counts = table["stability"].value_counts()
+    statuses = ", ".join(f"{counts[st]} {st}" for st in ("ok", "diverged", "d_dominates", "collapsed") if st in counts)
+    assert counts["diverged"] == 2
+    assert f"\n4 trials: 2 diverged, 2 ok (trainer status).\nStability status of the 4 finished: {statuses} " in md
     assert "- **absurd_lr** (lr_d=1e+06, lr_g=1e+06, beta1=0): no finite reverse_kl; stable in 0 of 2 finished " \
            "seeds (0% [0%, 66%]): 2 of 2 seeds diverged." in md
     summary = pd.read_csv(report / "summary.csv").set_index("configuration")

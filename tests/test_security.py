@@ -201,9 +201,9 @@ def test_the_analysis_never_unpickles_a_results_directory(tmp_path):
     from analysis.results import load_results
 
     exp, markers = booby_trapped_study(tmp_path)
-    results = load_results(str(exp), n_resamples=99)
+    results = load_results(str(exp))
     assert list(results.trials["status"]) == ["ok", "ok"]
-    out = write_report(str(exp), n_resamples=99)  # with the sample figures, which open the checkpoints
+    out = write_report(str(exp))  # with the sample figures, which open the checkpoints
     md = (out / "report.md").read_text()
     assert len(markers) == 8
     assert [m for m in markers if m.exists()] == []  # no trap went off

@@ -19,7 +19,7 @@ def test_variants_are_the_one_factor_with_the_declared_baseline(ablation_dir):
     assert (f.baseline, f.how_baseline) == ("baseline", "study.json baseline_variant")
     assert design.baseline_config == "baseline"
     assert design.changes == {"baseline": "", "batchnorm_d_off": "batchnorm_d=False",
-                              "g_output_off": "g_output=sigmoid"}
+                              "g_output_off": "g_output=linear"}
     assert sorted(trials["configuration"].unique()) == ["baseline", "batchnorm_d_off", "g_output_off"]
 
 

@@ -96,7 +96,7 @@ def test_trainer_ok_yet_collapsed_or_d_dominated(unstable_dir):
         ("baseline", 0, "ok"), ("baseline", 1, "ok"), ("baseline", 2, "ok"),
         ("collapsed", 0, "collapsed"), ("collapsed", 1, "collapsed"), ("collapsed", 2, "collapsed"),
         ("d_wins", 0, "d_dominates"), ("d_wins", 1, "d_dominates"), ("d_wins", 2, "d_dominates")]
-    assert t.loc[3, "stability_reason"] == "classes_covered = 1 <= 1"
+    assert t.loc[3, "stability_reason"] == "top_share = 0.95 >= 0.9"
     assert t.loc[6, "stability_reason"] == \
         "last-quarter mean D(G(z)) = 0.01 < 0.1 with mean D(x) = 0.99 > 0.9"
     assert t.loc[3, "final_fd"] == pytest.approx(70 - 1.5)  # collapsed, with a finite fd

@@ -27,7 +27,7 @@ def write_ablation(synth, checkpoint=None, name="ablation", metrics=tuple(IMAGE_
     trials = synth.ablation_trials({"baseline": 0.0, "batchnorm_d_off": 12.0, "g_output_off": 0.0}, seeds=3,
                                    diverged={"batchnorm_d_off": 1}, checkpoint=checkpoint, metrics=metrics,
                                    changes={"batchnorm_d_off": {"batchnorm_d": False},
-                                            "g_output_off": {"g_output": "sigmoid"}})
+                                            "g_output_off": {"g_output": "linear"}})
     for t in trials:
         t["n_checkpoints"] = 2
     return synth.write(name, trials, synth.ablation_study)
@@ -37,7 +37,7 @@ def test_every_file_and_figure_is_written(synth, dcgan_checkpoint):
     exp = write_ablation(synth, dcgan_checkpoint)
     (exp / "report" / "plots").mkdir(parents=True)
     (exp / "report" / "plots" / "stale.png").write_bytes(b"old")
-    out = write_report(str(exp), n_resamples=999)
+    out = write_report(str(exp))
     assert out == exp / "report"
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES + ["plots"])
     pngs = sorted(p.name for p in (out / "plots").iterdir())
@@ -76,14 +76,16 @@ def test_every_file_and_figure_is_written(synth, dcgan_checkpoint):
 
 
 def test_report_of_seeds_that_collapsed_or_whose_d_dominated(unstable_dir):
-    out = write_report(str(unstable_dir), sample_figures=False, n_resamples=99)
+    out = write_report(str(unstable_dir), sample_figures=False)
     md = (out / "report.md").read_text()
     answer = md[md.index("## Answer"):md.index("## Configurations")]
     assert ("- Seeds that did not train stably: **collapsed** 3 of 3 seeds collapsed; **d_wins** D dominated in 3 "
             "of 3 seeds.") in answer
     assert ("stability = share of finished seeds (trainer status ok or diverged) whose stability status is ok "
-            "[95% Wilson interval]; seeds = finished/all. A seed's stability status is ok, diverged (") in md
-    assert 'assess_stability labels it; thresholds: README, section "Metrics".' in md
+            "[95% Wilson interval]. A seed's stability status is ok, diverged (") in md
+    assert ('assess_stability labels it; thresholds: README, section "Metrics". Diverged and collapsed seeds are '
+            'failed seeds: the effects rank them as the worst outcome.') in md
+    assert "| collapsed | 3/3 (3 collapsed) | 0% [0%, 56%] | 70.0 [" in md
     assert "- **collapsed** (g_output=sigmoid): fd 70.0 [" in md
     assert "stable in 0 of 3 finished seeds (0% [0%, 56%]): 3 of 3 seeds collapsed." in md
     assert "9 trials: 9 ok (trainer status).\nStability status of the 9 finished: 3 ok, 3 d_dominates, " \
@@ -97,8 +99,8 @@ def test_report_of_seeds_that_collapsed_or_whose_d_dominated(unstable_dir):
 
 def test_csv_files_hold_what_load_results_returns(synth):
     exp = write_ablation(synth, metrics=("fd", "cis"))
-    out = write_report(str(exp), sample_figures=False, n_resamples=999)
-    r = load_results(str(exp), n_resamples=999)
+    out = write_report(str(exp), sample_figures=False)
+    r = load_results(str(exp))
     got = pd.read_csv(out / "summary.csv")
     assert got["fd_ci_low"].tolist() == pytest.approx(r.summary["fd_ci_low"].tolist())
     assert got["stability_ci_high"].tolist() == pytest.approx(r.summary["stability_ci_high"].tolist())
@@ -106,29 +108,43 @@ def test_csv_files_hold_what_load_results_returns(synth):
     assert history["fd"].tolist() == pytest.approx(r.history["fd"].tolist(), nan_ok=True)
 
 
-def test_a_search_draws_curves_by_its_first_factor_and_the_studys_best_and_worst_trial(synth, ring8_checkpoint):
+def test_a_search_reports_its_best_settings_not_effects(synth, ring8_checkpoint):
     import numpy as np
 
     from gan_core.config import GANConfig
 
     rng = np.random.default_rng(0)
-    trials = []
+    trials, settings = [], []
     for seed in range(14):
         lr_d, lr_g = 10 ** rng.uniform(-5, -2), 10 ** rng.uniform(-5, -2)
+        settings.append((float(lr_d), float(lr_g)))
         p = {**GANConfig.from_flat({"dataset": "ring8", "lr_d": float(lr_d), "lr_g": float(lr_g),
                                     "seed": seed}).to_flat(), "variant": "tpe"}
-        trials.append({"params": p, "rows": synth.trial_rows(p, {"reverse_kl": float(seed)}),
-                       "checkpoint": ring8_checkpoint, "n_checkpoints": 1})
+        rows = synth.trial_rows(p, {"reverse_kl": float(seed)})
+        stopped = seed >= 10  # ASHA stopped the last four after their second evaluation
+        trials.append({"params": p, "rows": rows[:2] if stopped else rows, "checkpoint": ring8_checkpoint,
+                       "n_checkpoints": 1})
     study = {"study": "lr_search", "primary_metric": "reverse_kl", "mode": "min", "baseline_variant": None,
-             "variants": {"tpe": {}}, "factors": ["lr_d", "lr_g"], "baseline": {"lr_d": 1e-3, "lr_g": 1e-3}}
-    out = write_report(str(synth.write("lr", trials, study)), n_resamples=99)
+             "variants": {"tpe": {}}, "factors": ["lr_d", "lr_g"], "baseline": {"lr_d": 1e-3, "lr_g": 1e-3},
+             "search": {"searcher": "Optuna TPE", "scheduler": "ASHA"}}
+    exp = synth.write("lr", trials, study)
+    r = load_results(str(exp))
+    assert r.is_search and r.effects.empty
+    out = write_report(str(exp))
     assert sorted(p.name for p in (out / "plots").iterdir()) == [
-        "curves_reverse_kl.png", "effects_reverse_kl.png", "effects_stability.png",
-        "interpolation.png", "samples_best.png", "samples_worst.png", "stability.png"]
+        "curves_reverse_kl.png", "interpolation.png", "samples_best.png", "samples_worst.png", "stability.png"]
     assert title_of(out / "plots" / "curves_reverse_kl.png") == \
         "lr_search: reverse_kl during training by lr_d (mean and 95% CI over seeds)"
     assert title_of(out / "plots" / "samples_best.png").endswith("best trial (seed 0, final reverse_kl 0, ok)")
-    assert title_of(out / "plots" / "samples_worst.png").endswith("worst trial (seed 13, final reverse_kl 13.0, ok)")
+    md = (out / "report.md").read_text()
+    answer = md[md.index("## Answer"):md.index("## Configurations")]
+    assert answer.startswith("## Answer\n\n- A search (searcher Optuna TPE, scheduler ASHA): it chose its settings "
+                             "adaptively and stopped trailing trials early")
+    assert (f"  - lr_d = {num(settings[0][0])}, lr_g = {num(settings[0][1])}: reverse_kl 0 (trial a1b2c_00000, ok)"
+            in answer)
+    assert "- 4 of 14 trials were stopped early by the scheduler at g_steps 100 (trials.csv: status stopped)." \
+        in answer
+    assert "None: this is a search (see the Answer)" in md
 
 
 def test_remote_input_and_output_through_a_non_local_filesystem(synth, dcgan_checkpoint):
@@ -140,7 +156,7 @@ def test_remote_input_and_output_through_a_non_local_filesystem(synth, dcgan_che
     mem.store.clear()
     fs = pafs.PyFileSystem(pafs.FSSpecHandler(mem))
     pafs.copy_files(str(exp), "/bucket/remote", source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs)
-    out = write_report("/bucket/remote", filesystem=fs, n_resamples=99)
+    out = write_report("/bucket/remote", filesystem=fs)
     assert out == "/bucket/remote/report"
     for name in FILES + ["plots/stability.png", "plots/samples_baseline_best.png", "plots/arithmetic.png"]:
         assert fs.get_file_info(f"{out}/{name}").type == pafs.FileType.File, name
@@ -150,15 +166,14 @@ def test_remote_input_and_output_through_a_non_local_filesystem(synth, dcgan_che
 
 def test_file_uri_input_writes_next_to_it(synth):
     exp = write_ablation(synth, metrics=("fd",))
-    out = write_report(exp.as_uri(), sample_figures=False, n_resamples=99)
+    out = write_report(exp.as_uri(), sample_figures=False)
     assert out == exp / "report" and (out / "report.md").is_file()
 
 
 def test_all_diverged_study_gets_a_report_that_says_so(synth):
     trials = synth.ablation_trials({"baseline": 0.0, "other": 5.0}, seeds=3, diverged={"baseline": 3, "other": 3},
                                    metrics=("fd",))
-    out = write_report(str(synth.write("dead", trials, synth.ablation_study)), sample_figures=False,
-                       n_resamples=99)
+    out = write_report(str(synth.write("dead", trials, synth.ablation_study)), sample_figures=False)
     md = (out / "report.md").read_text()
     assert ("- All 6 finished trials diverged: no configuration trained stably, so there are no fd values to "
             "compare; only stability is reported.") in md
@@ -169,7 +184,7 @@ def test_all_diverged_study_gets_a_report_that_says_so(synth):
 def test_failed_trials_are_listed_with_their_error(synth):
     p = synth.base_params
     trials = [{"params": p(seed=s), "rows": [], "error": f"RuntimeError: boom {s}"} for s in range(2)]
-    out = write_report(str(synth.write("failed", trials, synth.ablation_study)), n_resamples=99)
+    out = write_report(str(synth.write("failed", trials, synth.ablation_study)))
     md = (out / "report.md").read_text()
     assert "- No trial finished (2 error): there is nothing to compare yet." in md
     assert "RuntimeError: boom 1" in md
@@ -180,7 +195,7 @@ def test_a_corrupt_checkpoint_is_a_note_not_a_failure(synth, tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"garbage")
     trials = synth.ablation_trials({"baseline": 0.0}, seeds=2, checkpoint=bad, metrics=("fd",))
-    out = write_report(str(synth.write("corrupt", trials, synth.ablation_study)), n_resamples=99)
+    out = write_report(str(synth.write("corrupt", trials, synth.ablation_study)))
     md = (out / "report.md").read_text()
     assert re.search(r"Figure from .*state\.pt skipped: checkpoint .* is unreadable", md)
 

@@ -5,7 +5,7 @@ from analysis import Results, ResultsError, load_results
 
 
 def test_unpacks_into_the_four_frames(ablation_dir):
-    r = load_results(str(ablation_dir), n_resamples=99)
+    r = load_results(str(ablation_dir))
     assert isinstance(r, Results)
     trials, history, summary, effects = r
     assert (len(trials), len(history), len(summary)) == (18, 70, 3)

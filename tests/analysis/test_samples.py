@@ -53,12 +53,20 @@ def test_gauss1d_histogram(tmp_path):
     assert title_of(samples.interpolation_figure(g, cfg, tmp_path / "p.png", "1d path")) == "1d path"
 
 
-def test_to_unit_maps_each_output_range_onto_0_1():
-    x = torch.tensor([-1.0, 0.0, 1.0, float("nan")])
-    tanh = GANConfig.from_flat({"g_output": "tanh"})
-    sig = GANConfig.from_flat({"g_output": "sigmoid"})
-    assert samples.to_unit(x, tanh).tolist() == [0.0, 0.5, 1.0, 0.0]
-    assert samples.to_unit(x, sig).tolist() == [0.0, 0.0, 1.0, 0.0]
+def test_to_unit_shows_every_output_on_the_datas_range():
+    # the data's [-1, 1] onto [0, 1] whatever the output layer: a sigmoid's 0 (its darkest) shows as mid-grey,
+    # as it compares with the data; a linear output beyond the data's range is clipped; NaN is black
+    x = torch.tensor([-1.0, 0.0, 1.0, float("nan"), -3.0, 2.5])
+    assert samples.to_unit(x).tolist() == [0.0, 0.5, 1.0, 0.0, 0.0, 1.0]
+
+
+def test_a_sigmoid_generators_grid_cannot_show_the_datas_black(tmp_path):
+    from gan_core.models import build_generator
+
+    cfg = GANConfig.from_flat({"g_output": "sigmoid", "ngf": 8, "nz": 16})
+    g = build_generator(cfg).eval()
+    images = samples.generate(g, samples.noise(8, cfg.nz))  # [8, 1, 32, 32] in (0, 1)
+    assert float(samples.to_unit(images).min()) >= 0.5
 
 
 def test_kmeans_finds_planted_clusters_deterministically():

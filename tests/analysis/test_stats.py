@@ -1,4 +1,4 @@
-"""The statistics the answers rest on, against independent values: hand formulas, scipy, exact enumeration."""
+"""The statistics the answers rest on, against independent values: hand formulas, scipy, published examples."""
 import math
 
 import numpy as np
@@ -32,59 +32,116 @@ def test_wilson_of_no_trials_is_nan_and_bad_counts_raise():
         stats.wilson_interval(4, 3)
 
 
-def test_bootstrap_mean_ci_is_scipys_percentile_bootstrap_with_the_fixed_seed():
-    x = np.array([3.1, 4.7, 2.2, 5.9, 4.4, 3.8, 6.1])
-    ref = sps.bootstrap((x,), np.mean, n_resamples=9999, method="percentile",
-                        rng=np.random.default_rng(stats.SEED)).confidence_interval
-    assert stats.bootstrap_mean_ci(x) == pytest.approx((ref.low, ref.high), rel=1e-12)
+def test_mean_ci_is_students_t_interval_and_drops_non_finite_values():
+    x = np.array([3.0, 4.5, 7.0, 5.5])
+    ref = sps.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=sps.sem(x))
+    assert stats.mean_ci(np.append(x, [np.nan, np.inf])) == pytest.approx(ref, rel=1e-12)
+    # by hand, 3 values: mean 2, SD 1, t(0.975, 2) = 4.302652729749464 (tables: 4.303)
+    assert stats.mean_ci([1.0, 2.0, 3.0]) == pytest.approx((2 - 4.302652729749464 / math.sqrt(3),
+                                                            2 + 4.302652729749464 / math.sqrt(3)), rel=1e-12)
 
 
-def test_bootstrap_mean_ci_matches_the_normal_closed_form_for_a_large_sample():
-    x = np.random.default_rng(1).normal(10.0, 2.0, size=2000)
-    se = x.std(ddof=0) / math.sqrt(len(x))  # the bootstrap's standard error is the plug-in one
-    z = sps.norm.ppf(0.975)
-    lo, hi = stats.bootstrap_mean_ci(x)
-    # Monte-Carlo error of a 2.5% quantile of 9,999 resamples is about 0.03 se
-    assert lo == pytest.approx(x.mean() - z * se, abs=0.1 * se)
-    assert hi == pytest.approx(x.mean() + z * se, abs=0.1 * se)
+def test_mean_ci_with_fewer_than_two_values_is_nan_and_without_spread_is_the_value():
+    assert all(math.isnan(v) for v in stats.mean_ci([4.0]))
+    assert all(math.isnan(v) for v in stats.mean_ci([4.0, math.nan]))
+    assert stats.mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0)
 
 
-def test_bootstrap_diff_ci_matches_the_closed_form_and_drops_non_finite_values():
-    rng = np.random.default_rng(2)
-    x, y = rng.normal(5.0, 1.0, 1500), rng.normal(3.0, 2.0, 1000)
-    se = math.sqrt(x.var() / len(x) + y.var() / len(y))
-    z = sps.norm.ppf(0.975)
-    d = x.mean() - y.mean()
-    lo, hi = stats.bootstrap_diff_ci(np.append(x, [np.nan, np.inf]), y)
-    assert lo == pytest.approx(d - z * se, abs=0.1 * se)
-    assert hi == pytest.approx(d + z * se, abs=0.1 * se)
+def test_diff_ci_and_diff_pvalue_are_welchs_as_scipy_computes_them():
+    x, y = np.array([10.0, 12.5, 11.0, 14.0]), np.array([7.0, 9.5, 8.0])
+    ref = sps.ttest_ind(x, y, equal_var=False)
+    assert stats.diff_ci(np.append(x, np.nan), y) == pytest.approx(tuple(ref.confidence_interval(0.95)), rel=1e-12)
+    assert stats.diff_pvalue(x, np.append(y, -np.inf)) == pytest.approx(ref.pvalue, rel=1e-12)
 
 
-def test_one_value_gives_no_ci_and_constant_values_a_point():
-    assert all(math.isnan(v) for v in stats.bootstrap_mean_ci([4.0]))
-    assert all(math.isnan(v) for v in stats.bootstrap_mean_ci([4.0, math.nan]))
-    assert all(math.isnan(v) for v in stats.bootstrap_diff_ci([1.0], [1.0, 2.0]))
-    assert stats.bootstrap_mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0)
-    assert stats.bootstrap_diff_ci([1.0, 1.0], [0.0, 0.0]) == (1.0, 1.0)
+def test_welch_without_spread_or_values():
+    assert all(math.isnan(v) for v in stats.diff_ci([1.0], [1.0, 2.0]))
+    assert math.isnan(stats.diff_pvalue([1.0, 2.0], [3.0]))
+    assert stats.diff_ci([1.0, 1.0], [0.0, 0.0]) == (1.0, 1.0)
+    assert stats.diff_pvalue([5.0, 5.0], [5.0, 5.0, 5.0]) == 1.0
+    # both groups constant but different: no spread to test against, so the exact rank test: 2 / C(5, 2)
+    assert stats.diff_pvalue([1.0, 1.0], [2.0, 2.0, 2.0]) == pytest.approx(0.2)
 
 
-def test_permutation_pvalue_is_exact_for_small_groups():
-    # 3 vs 3: 20 equally likely splits; only {1,2,3} | {4,5,6} and its mirror are as extreme as observed
-    assert stats.permutation_pvalue([1, 2, 3], [4, 5, 6]) == pytest.approx(2 / 20)
-    # identical groups: every split is at least as extreme as a difference of 0
-    assert stats.permutation_pvalue([1, 2, 3], [1, 2, 3]) == pytest.approx(1.0)
-    assert stats.permutation_pvalue([5.0, 5.0], [5.0, 5.0, 5.0]) == 1.0
-    assert math.isnan(stats.permutation_pvalue([5.0, 6.0], [1.0]))
-    assert math.isnan(stats.permutation_pvalue([], [1.0, 2.0]))
+def test_worst_rank_scores_put_failures_last_and_orient_by_mode():
+    assert stats.worst_rank_scores([3.0, 1.0, math.nan], 2, "min").tolist() == [3.0, 1.0, math.inf, math.inf]
+    assert stats.worst_rank_scores([3.0, 1.0], 1, "max").tolist() == [-3.0, -1.0, math.inf]
+    with pytest.raises(ValueError, match="mode = 'best'"):
+        stats.worst_rank_scores([1.0], 0, "best")
+    with pytest.raises(ValueError, match="n_failed = -1"):
+        stats.worst_rank_scores([1.0], -1, "min")
 
 
-@pytest.mark.parametrize("n_x, n_y, want", [(3, 3, 2 / 20), (4, 4, 2 / 70), (5, 5, 2 / 252), (3, 5, 2 / 56),
-                                            (2, 2, 2 / 6)])
-def test_smallest_pvalue_is_what_the_permutation_test_gives_two_fully_separated_groups(n_x, n_y, want):
-    x, y = list(range(n_x)), list(range(100, 100 + n_y))
-    assert stats.smallest_pvalue(n_x, n_y) == pytest.approx(want, rel=1e-12)
-    assert stats.permutation_pvalue(x, y) == pytest.approx(want, rel=1e-12)
-    assert math.isnan(stats.smallest_pvalue(1, 3))
+def _scipy_rank_permutation_p(x, y):
+    r = sps.rankdata(np.concatenate([x, y]))
+    return sps.permutation_test((r[:len(x)], r[len(x):]), lambda a, b, axis=-1: a.mean(axis) - b.mean(axis),
+                                permutation_type="independent", vectorized=True, n_resamples=np.inf).pvalue
+
+
+@pytest.mark.parametrize("x,y", [
+    ([1.0, 2.0, math.inf], [4.0, 5.0, 6.0]),
+    ([1.0, math.inf, math.inf], [math.inf, 5.0, 6.0, 2.0]),
+    ([0.5, 0.5, 3.0, 7.0, math.inf], [0.5, 2.0, 2.0, 8.0, 9.0, math.inf]),
+    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [7.0, 8.0, 9.0, 10.0, 11.0, math.inf]),
+])
+def test_rank_pvalue_is_the_exact_permutation_test_of_midranks(x, y):
+    assert stats.rank_pvalue(x, y) == pytest.approx(_scipy_rank_permutation_p(np.array(x), np.array(y)), rel=1e-9)
+
+
+@pytest.mark.parametrize("n_x,n_y,want", [(2, 2, 1 / 3), (3, 3, 0.1), (4, 4, 2 / 70), (5, 5, 2 / 252),
+                                          (3, 5, 2 / 56), (6, 6, 2 / 924)])
+def test_rank_floor_is_what_the_rank_test_gives_two_fully_separated_groups(n_x, n_y, want):
+    assert stats.rank_floor(n_x, n_y) == pytest.approx(want, rel=1e-12)
+    assert stats.rank_pvalue(np.arange(n_x), np.arange(n_y) + 100.0) == pytest.approx(want, rel=1e-9)
+
+
+def test_rank_pvalue_edges():
+    assert stats.rank_pvalue([math.inf, math.inf], [math.inf, math.inf]) == 1.0
+    assert math.isnan(stats.rank_pvalue([], [1.0, 2.0, 3.0, 4.0]))
+    assert math.isnan(stats.rank_pvalue([1.0], [2.0, 3.0]))
+    assert math.isnan(stats.rank_floor(1, 2))
+
+
+def test_prob_worse_counts_pairs_with_ties_half():
+    # of the 6 pairs, x is worse in (3, 1), (3, 2), (inf, 1), (inf, 2), (inf, 3); (3, 3) is a tie
+    assert stats.prob_worse([3.0, math.inf], [1.0, 2.0, 3.0]) == pytest.approx(5.5 / 6)
+    assert stats.prob_worse([1.0], [1.0]) == 0.5
+    assert math.isnan(stats.prob_worse([], [1.0]))
+
+
+def test_newcombe_interval_matches_newcombes_published_example_and_never_has_zero_width():
+    # Newcombe (1998), Stat. Med. 17: 873, table II, example (a), method 10: 56/70 - 48/80 = 0.2 (0.0524, 0.3339)
+    assert stats.proportion_diff_ci(56, 70, 48, 80) == pytest.approx((0.0524, 0.3339), abs=5e-5)
+    lo_w, hi_w = stats.wilson_interval(0, 3)
+    assert stats.proportion_diff_ci(0, 3, 3, 3) == pytest.approx((-1.0, -1.0 + math.sqrt(2) * hi_w), abs=1e-12)
+    assert all(math.isnan(v) for v in stats.proportion_diff_ci(1, 0, 1, 3))
+
+
+def test_proportion_pvalue_is_boschloos_exact_test():
+    table = np.array([[1, 6], [5, 0]])
+    assert stats.proportion_diff_pvalue(1, 6, 6, 6) == pytest.approx(
+        sps.boschloo_exact(table, alternative="two-sided").pvalue, rel=1e-12)
+    assert stats.proportion_floor(3, 3) == pytest.approx(2 / 2 ** 6, rel=1e-9)  # the most extreme of 3 vs 3
+    assert stats.proportion_diff_pvalue(0, 3, 0, 4) == 1.0
+    assert stats.proportion_diff_pvalue(3, 3, 4, 4) == 1.0
+    assert math.isnan(stats.proportion_diff_pvalue(0, 0, 1, 2))
+
+
+def test_seeds_needed_for_the_ablations_16_comparisons():
+    assert stats.seeds_needed(stats.rank_floor, 16) == 6  # 2 / C(12, 6) * 16 = 0.035; 5 seeds: 0.13
+    assert stats.seeds_needed(stats.rank_floor, 4) == 5   # 2 / C(10, 5) * 4 = 0.032
+    assert stats.seeds_needed(stats.proportion_floor, 16) == 5
+    assert stats.seeds_needed(lambda n, m: 1.0, 3) is None
+
+
+def test_detectable_effect_is_where_welchs_simulated_power_reaches_80_percent():
+    d = stats.detectable_effect(6, 16)
+    level = 0.05 / 16
+    assert d == pytest.approx(2.95, abs=0.01)
+    assert stats.welch_power(d, 6, level) == pytest.approx(0.80, abs=0.01)
+    assert stats.welch_power(d - 0.01, 6, level) < 0.8 <= stats.welch_power(d, 6, level)
+    assert stats.welch_power(0.0, 10, 0.05) == pytest.approx(0.05, abs=0.006)  # the test's level, no effect
+    assert math.isnan(stats.detectable_effect(1, 4))
 
 
 def test_holm_adjusts_in_order_and_keeps_nan():

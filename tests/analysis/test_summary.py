@@ -1,4 +1,5 @@
-"""Per-configuration summary: means and stds by hand, CIs from the bootstrap, stability with Wilson, n = 1 noted."""
+"""Per-configuration summary: means and stds by hand, t intervals, stability with Wilson, n = 1 noted, the seeds'
+outcomes counted, and whether the primary metric was still improving."""
 import math
 
 import numpy as np
@@ -11,10 +12,10 @@ from analysis.load import read_study
 from analysis.summary import summarize
 
 
-def summary_of(path, n_resamples=999):
+def summary_of(path):
     data = read_study(str(path))
     trials, design = infer_design(data.trials, data.meta)
-    return summarize(trials, design, data.metrics, n_resamples=n_resamples)
+    return summarize(trials, design, data.metrics, {m: data.metric_mode(m) for m in data.metrics})
 
 
 def test_ablation_summary(ablation_dir, synth):
@@ -24,7 +25,10 @@ def test_ablation_summary(ablation_dir, synth):
     fd = 40 + synth.noise[:6]
     assert base["fd_mean"] == pytest.approx(fd.mean())
     assert base["fd_std"] == pytest.approx(fd.std(ddof=1))
-    assert (base["fd_ci_low"], base["fd_ci_high"]) == pytest.approx(stats.bootstrap_mean_ci(fd, n_resamples=999))
+    assert (base["fd_ci_low"], base["fd_ci_high"]) == pytest.approx(stats.mean_ci(fd))
+    # fd = v (2 - g_steps / 200): 1.75 v at the first evaluation (50), 1.25 v at 3/4 (150), v at the end: the last
+    # quarter brought (1.25 - 1) / (1.75 - 1) = 1/3 of the improvement
+    assert (base["fd_improving"], base["fd_gain_share"]) == (True, pytest.approx(1 / 3))
     assert (base["n_trials"], base["n_ok"], base["stability"]) == (6, 6, 1.0)
     bad = s.loc["batchnorm_d_off"]
     assert bad["changes"] == "batchnorm_d=False"
@@ -47,7 +51,7 @@ def test_one_seed_has_no_ci_and_says_so(synth):
     assert row["ci_note"].startswith("fewer than 2 finite values of fd, cis,")
 
 
-def test_stopped_trials_enter_the_metrics_and_failed_ones_only_the_counts(synth):
+def test_stopped_trials_are_counted_but_measured_at_another_budget_so_not_summarised(synth):
     p = synth.base_params
     full = synth.trial_rows(p(seed=0), {"fd": 10.0})
     trials = [{"params": p(seed=0), "rows": full},
@@ -56,11 +60,22 @@ def test_stopped_trials_enter_the_metrics_and_failed_ones_only_the_counts(synth)
               {"params": p(seed=3), "rows": [], "error": "ValueError: boom"}]
     row = summary_of(synth.write("part", trials, {"study": "p", "primary_metric": "fd", "mode": "min"})).iloc[0]
     assert (row["n_trials"], row["n_finished"], row["n_stopped"], row["n_other"]) == (4, 2, 1, 1)
-    # the stopped trial's last value: its second of four evaluations, 10 * (2 - 2/4) = 15
-    assert row["fd_n"] == 3
-    assert row["fd_mean"] == pytest.approx(np.mean([10.0, 20.0, 15.0]))
-    assert row["fd_std"] == pytest.approx(np.std([10.0, 20.0, 15.0], ddof=1))
+    assert row["fd_n"] == 2
+    assert row["fd_mean"] == pytest.approx(15.0)
+    assert row["fd_std"] == pytest.approx(np.std([10.0, 20.0], ddof=1))
     assert (row["n_ok"], row["stability"]) == (2, 1.0)
+
+
+def test_a_configuration_that_converged_is_not_still_improving(synth):
+    p = synth.base_params
+    trials = []
+    for seed in range(2):
+        rows = synth.trial_rows(p(seed=seed), {"fd": 10.0 + seed})
+        rows[2]["fd"] = rows[3]["fd"] * 1.02  # at 3/4 (g_steps 150) within 2% of the end; first value 1.75x
+        trials.append({"params": p(seed=seed), "rows": rows})
+    row = summary_of(synth.write("flat", trials, {"study": "p", "primary_metric": "fd", "mode": "min"})).iloc[0]
+    # means: first 1.75 * 10.5, at 3/4 1.02 * 10.5, end 10.5: the last quarter brought 0.02 / 0.75 of the gain
+    assert (row["fd_improving"], row["fd_gain_share"]) == (False, pytest.approx(0.02 / 0.75))
 
 
 def test_stability_counts_the_stability_status_not_the_trainer_status(unstable_dir, synth):

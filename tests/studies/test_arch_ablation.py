@@ -14,12 +14,30 @@ LABELS = ["baseline", "strided_conv_off", "batchnorm_g_off", "batchnorm_d_off", 
           "g_activation_off", "g_output_off", "d_activation_off", "all_off"]
 
 
+def test_the_default_preset_has_the_seeds_its_answer_needs():
+    from analysis import stats
+
+    preset = arch_ablation.PRESETS["default"]
+    n_comparisons = 2 * (len(LABELS) - 1)  # fd and stability, 8 variants against the baseline
+    assert preset["seeds"] == stats.seeds_needed(stats.rank_floor, n_comparisons) == 6
+    assert preset["steps"] % preset["eval_every"] == 0 and (3 * preset["steps"] // 4) % preset["eval_every"] == 0
+    assert arch_ablation.PRESETS["full"]["seeds"] >= 6
+
+
+def test_the_slowest_variants_start_first():
+    spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args([]))
+    order = spec.run_order()
+    assert order[:2] == ["all_off", "strided_conv_off"]  # stride-1 convolutions at full resolution
+    assert sorted(order) == sorted(LABELS)
+    assert spec.param_space()["variant"] == {"grid_search": order}
+
+
 def test_variants_switch_each_guideline_off_alone_and_all_together():
     v = arch_ablation.variants()
     assert list(v) == LABELS
     assert v["baseline"] == {}
     assert v["batchnorm_d_off"] == {"batchnorm_d": False}
-    assert v["g_output_off"] == {"g_output": "sigmoid"}
+    assert v["g_output_off"] == {"g_output": "linear"}  # unbounded, not sigmoid: one change, not a range mismatch
     assert v["all_off"] == GUIDELINE_OFF
     assert all(len(v[f"{key}_off"]) == 1 and v[f"{key}_off"][key] != GUIDELINES[key] for key in GUIDELINES)
 
@@ -81,4 +99,5 @@ def test_study_json(smoke):
         "study": "arch_ablation", "primary_metric": "fd", "mode": "min", "baseline_variant": "baseline",
         "variants": {k: v for k, v in arch_ablation.variants().items()}, "factors": ["variant"], "baseline": {},
         "command": ["studies/arch_ablation.py", "--smoke-test", "--storage-path", str(path.parent)],
+        "search": None,
     }

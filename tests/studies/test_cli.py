@@ -20,15 +20,15 @@ STUDIES = {"arch_ablation": arch_ablation, "k_sweep": k_sweep, "lr_search": lr_s
 def test_default_preset_is_the_laptop_preset():
     args = arch_ablation.build_parser().parse_args([])
     assert cli.choose_preset(args, arch_ablation.PRESETS) == arch_ablation.PRESETS["default"]
-    assert arch_ablation.PRESETS["default"] == {"dataset": "mnist5k", "steps": 600, "ngf": 32, "ndf": 32,
-                                                "batch_size": 64, "eval_every": 200, "seeds": 3,
+    assert arch_ablation.PRESETS["default"] == {"dataset": "mnist5k", "steps": 800, "ngf": 16, "ndf": 16,
+                                                "batch_size": 64, "eval_every": 200, "seeds": 6,
                                                 "image_size": 32, "eval_samples": 1000}
 
 
 def test_given_options_override_the_chosen_preset():
-    args = arch_ablation.build_parser().parse_args(["--full", "--steps", "77", "--ngf", "16"])
+    args = arch_ablation.build_parser().parse_args(["--full", "--steps", "77", "--ngf", "24"])
     assert cli.choose_preset(args, arch_ablation.PRESETS) == {**arch_ablation.PRESETS["full"], "steps": 77,
-                                                              "ngf": 16}
+                                                              "ngf": 24}
 
 
 def test_smoke_preset_builds_nine_variants_times_one_seed():

@@ -66,3 +66,4 @@ def test_study_json_names_the_factors(smoke):
     assert (meta["primary_metric"], meta["mode"], meta["factors"], meta["baseline"], meta["baseline_variant"]) == \
         ("reverse_kl", "min", ["k", "g_loss"], {"k": 1, "g_loss": "non_saturating"}, "k1_non_saturating")
     assert meta["variants"] == {f"k{k}_{g}": {"k": k, "g_loss": g} for k in KS for g in LOSSES}
+    assert meta["search"] is None

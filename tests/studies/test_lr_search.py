@@ -95,3 +95,15 @@ def test_study_json(smoke):
     assert (meta["study"], meta["primary_metric"], meta["mode"], meta["factors"], meta["baseline_variant"]) == \
         ("lr_search", "reverse_kl", "min", ["lr_d", "lr_g", "beta1"], None)
     assert meta["baseline"] == {"lr_d": 1e-3, "lr_g": 1e-3, "beta1": 0.5}
+    assert meta["search"] == {"searcher": "Optuna TPE", "scheduler": "ASHA"}
+
+
+def test_the_report_presents_the_searchs_best_settings_not_effects(smoke):
+    _, path, _ = smoke
+    md = (path / "report" / "report.md").read_text()
+    answer = md[md.index("## Answer"):md.index("## Configurations")]
+    assert "- A search (searcher Optuna TPE, scheduler ASHA): it chose its settings adaptively" in answer
+    # the warm start (the first trial) always runs to its end
+    assert "- Best settings at the full budget (lower is better):\n  - lr_d = " in answer
+    assert (path / "report" / "effects.csv").read_text().startswith("factor,level,baseline,comparison")
+    assert len((path / "report" / "effects.csv").read_text().splitlines()) == 1  # a header, no effects
