@@ -50,8 +50,17 @@ def better_text(mode: str) -> str:
     return "lower is better" if mode == "min" else "higher is better"
 
 
+def p_is(p: Any) -> str:
+    """ "= 0.020", "< 0.001" or "= n/a": what follows "p" in a sentence."""
+    text = pvalue(p)
+    return f"< {text[1:]}" if text.startswith("<") else f"= {text}"
+
+
 def pct(x: Any) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * float(x):.0f}%"
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    text = f"{100 * float(x):.0f}%"
+    return "0%" if text == "-0%" else text
 
 
 def _cell(value: Any) -> str:

@@ -267,7 +267,7 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
             lines += [f"### {metric} ({better_text(sub['mode'].iloc[0])})", ""]
             lines += [table(["comparison", "effect [95% CI]", "P(worse)", "test", "p", "p (Holm)", "seeds (failed)",
                              "verdict", "measured only"],
-                            [[r["comparison"], f"{num(r['effect'], signed=True)} {ci(r['ci_low'], r['ci_high'], True)}",
+                            [[r["comparison"], _effect_cell(r),
                               pct(r["prob_worse"]), r["test"], pvalue(r["p_value"]), pvalue(r["p_holm"]),
                               f"{int(r['n_level'])} ({int(r['n_failed_level'])}) vs {int(r['n_baseline'])} "
                               f"({int(r['n_failed_baseline'])})", r["direction"], r["direction_measured"]]
@@ -321,6 +321,13 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     if meta.command:
         lines += [f"Command: `{' '.join(meta.command)}`", ""]
     return "\n".join(lines)
+
+
+def _effect_cell(row: pd.Series) -> str:
+    """ "+12.3 [+8.10, +16.0]"; a stability effect in percentage points."""
+    k = 100 if row["metric"] == STABILITY else 1
+    unit = " pts" if row["metric"] == STABILITY else ""
+    return f"{num(k * row['effect'], signed=True)}{unit} {ci(k * row['ci_low'], k * row['ci_high'], True)}"
 
 
 def _seed_counts(row: pd.Series) -> str:

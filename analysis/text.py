@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis import stats
 from analysis.effects import BOSCHLOO, CLEAR, STABILITY, WORST_RANK
-from analysis.markdown import better_text, ci, num, pct, pvalue
+from analysis.markdown import better_text, ci, num, p_is, pct, pvalue
 
 UNSTABLE = ("diverged", "collapsed", "d_dominates")  # the stability statuses other than ok, in the order checked
 STABILITY_RATE = "stability = share of finished seeds (trainer status ok or diverged) whose stability status is ok"
@@ -119,7 +119,7 @@ def effect_sentence(rows: pd.DataFrame, metric: str) -> str:
         if r["test"] == WORST_RANK:
             size += (f"; with every seed ({seeds}, a failed seed counted as the worst), worse in "
                      f"{pct(r['prob_worse'])} of seed pairs")
-    test = f"p = {pvalue(r['p_value'])} ({TEST_NAMES.get(r['test'], r['test'])}), Holm p = {pvalue(r['p_holm'])}" \
+    test = f"p {p_is(r['p_value'])} ({TEST_NAMES.get(r['test'], r['test'])}), Holm p {p_is(r['p_holm'])}" \
         if isinstance(r["p_value"], float) and math.isfinite(r["p_value"]) else "no test"
     text = f"{head}: {size}; {test}: **{_verdict_text(r['direction'], r['seeds_needed'])}**"
     if metric != STABILITY and r["direction_measured"] != r["direction"] and r["direction_measured"] in CLEAR:

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from analysis.markdown import ci, num, pct, pvalue, table
+from analysis.markdown import ci, num, p_is, pct, pvalue, table
 
 
 @pytest.mark.parametrize("x,text", [(12.345, "12.3"), (1234.5, "1234"), (0.01234, "0.0123"), (0.5, "0.500"),
@@ -20,6 +20,8 @@ def test_signed_ci_pct_and_p():
     assert ci(math.nan, 1.0) == "no CI"
     assert pct(0.6667) == "67%" and pct(math.nan) == "n/a"
     assert (pvalue(0.0004), pvalue(0.05123), pvalue(math.nan)) == ("<0.001", "0.051", "n/a")
+    assert (p_is(0.0004), p_is(0.0022), p_is(math.nan)) == ("< 0.001", "= 0.0022", "= n/a")
+    assert pct(-0.003) == "0%" and pct(-0.006) == "-1%"
 
 
 def test_table_escapes_pipes_and_aligns():
