@@ -2,7 +2,7 @@
 
 Runs gan_core's Trainer with the dataset's evaluator for a few evaluation intervals and reports
 eval_time / (train_time + eval_time). The defaults measured are the study defaults: the laptop preset of
-studies/arch_ablation.py (mnist5k, 32 px, ngf = ndf = 32, eval_every 200, 1,000 evaluation samples) and the
+studies/arch_ablation.py (mnist5k, 32 px, ngf = ndf = 16, eval_every 200, 1,000 evaluation samples) and the
 GANConfig defaults (ngf = ndf = 64, eval_every 250, 2,000 samples capped at the 1,000 held-out digits).
 
     python benchmarks/eval_share.py           # both settings, 1 thread
@@ -19,7 +19,7 @@ import _common  # noqa: F401
 from _common import fmt, spread
 
 SETTINGS = {
-    "arch_ablation laptop preset": {"ngf": 32, "ndf": 32, "eval_every": 200, "eval_samples": 1000},
+    "arch_ablation laptop preset": {"ngf": 16, "ndf": 16, "eval_every": 200, "eval_samples": 1000},
     "GANConfig defaults": {},
 }
 
