@@ -123,13 +123,22 @@ def _read(loc: Location) -> StudyData:
     meta = _read_meta(loc, names, notes)
     if not trial_dirs:
         raise ResultsError(f"study {meta.name!r} at {loc.uri!r} is empty: it has no trial folders yet")
-    ray_status = _read_ray_status(loc, entries, notes)
+    ray_trials = _read_ray_trials(loc, entries, notes)
+    by_folder = {t.folder: t for t in ray_trials}
+    by_id = {t.trial_id: t for t in ray_trials}
+    scheduled = bool(meta.search.get("scheduler"))
     trial_rows, histories = [], []
     for entry in trial_dirs:
-        got = _read_trial(loc.join(entry.base_name), ray_status, notes)
+        got = _read_trial(loc.join(entry.base_name), by_folder, by_id, scheduled, notes)
         if got is not None:
             trial_rows.append(got[0])
             histories.append(got[1])
+    on_disk = {e.base_name for e in entries if e.type == pafs.FileType.Directory}
+    for t in ray_trials:
+        if t.folder not in on_disk:
+            notes.append(f"trial {t.folder}: listed in Ray's experiment state ({t.status}) but its folder is "
+                         f"missing: not in the statistics")
+            trial_rows.append(_missing_trial(t))
     if not trial_rows:
         raise ResultsError(f"study {meta.name!r} at {loc.uri!r} has no readable trials: " + "; ".join(notes[:3]))
     history = pd.concat([h for h in histories if len(h)], ignore_index=True) if any(len(h) for h in histories) \
@@ -137,7 +146,31 @@ def _read(loc: Location) -> StudyData:
     history = _numeric(history)
     metrics = _present_metrics(history, meta)
     trials = _trials_frame(trial_rows, history, metrics, meta)
+    if not meta.search:
+        trials = _mark_duplicates(trials, notes)
     return StudyData(loc, meta, trials, history, metrics, notes)
+
+
+def _mark_duplicates(trials: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Status "duplicate" for every trial but the first of a (configuration, seed) that a design study ran twice.
+
+    Why: a design runs each configuration once per seed, so a repeat means a second driver wrote into this study at
+    the same time (possible only where the storage cannot be locked, as on s3://; ``studies.lock``). The same seed
+    gives the same result, so counting both would count one seed twice, narrowing every interval.
+    """
+    keys = [c for c in (*CONFIG_KEYS, "variant") if c in trials.columns]
+    if not keys:
+        return trials
+    on_disk = trials["status"].ne("missing")
+    key = trials[keys].astype(str).agg("\x1f".join, axis=1)  # one string per trial; NaN compares equal as "nan"
+    repeated = key.where(on_disk).duplicated(keep="first") & on_disk
+    for i in trials.index[repeated]:
+        first = trials.loc[(key == key[i]) & on_disk & ~repeated, "trial_dir"].iloc[0]
+        dup = trials.loc[i]
+        notes.append(f"trial {dup['trial_dir']} repeats the configuration and seed of {first}: two drivers wrote "
+                     f"this study at once (a storage without locks, such as s3://); only {first} is in the "
+                     f"statistics")
+    return trials.assign(status=trials["status"].where(~repeated, "duplicate"))
 
 
 # --------------------------------------------------------------------------------------------------- study.json
@@ -178,28 +211,52 @@ def _read_meta(loc: Location, names: set[str], notes: list[str]) -> StudyMeta:
     )
 
 
-def _read_ray_status(loc: Location, entries: list[pafs.FileInfo], notes: list[str]) -> dict[str, str]:
-    """Ray's own status per trial folder, from the newest experiment_state-*.json (its JSON parts only)."""
+@dataclass(frozen=True)
+class RayTrial:
+    """What Ray's experiment state says of one trial (its JSON parts only)."""
+
+    trial_id: str
+    status: str
+    folder: str               # the trial folder's name (relative_logdir)
+    config: dict[str, Any]
+    last_iteration: int       # training_iteration of the last report Ray received (0: none)
+
+
+def _read_ray_trials(loc: Location, entries: list[pafs.FileInfo], notes: list[str]) -> list[RayTrial]:
+    """Every trial of the newest experiment_state-*.json, as Ray last saw it."""
     states = sorted(e.base_name for e in entries if e.base_name.startswith("experiment_state-")
                     and e.base_name.endswith(".json"))
     if not states:
-        return {}
+        return []
     try:
         d = json.loads(loc.join(states[-1]).read_text())
-        out = {}
-        for item in d.get("trial_data", []):
-            trial = json.loads(item[0]) if isinstance(item, list) else json.loads(item)
-            key = trial.get("relative_logdir") or trial.get("trial_id")
-            out[str(key)] = str(trial.get("status", ""))
-            out[str(trial.get("trial_id"))] = str(trial.get("status", ""))
+        out = []
+        for item in d["trial_data"]:
+            trial = json.loads(item[0])
+            runtime = json.loads(item[1]) if len(item) > 1 else {}
+            last = runtime.get("last_result") or {}  # Ray's own record: absent until a trial reports
+            config = trial.get("config")
+            out.append(RayTrial(str(trial["trial_id"]), str(trial["status"]), str(trial["relative_logdir"]),
+                                config if isinstance(config, dict) else {},
+                                int(last.get("training_iteration") or 0)))
         return out
-    except (json.JSONDecodeError, TypeError, AttributeError, IndexError, KeyError):
+    except (json.JSONDecodeError, TypeError, AttributeError, IndexError, KeyError, ValueError):
         notes.append(f"{states[-1]} could not be read: Ray's trial status is unknown")
-        return {}
+        return []
 
 
 # ------------------------------------------------------------------------------------------------------- a trial
-def _read_trial(tdir: Location, ray_status: dict[str, str], notes: list[str]):
+def _missing_trial(t: RayTrial) -> dict[str, Any]:
+    """The trials-frame row of a trial whose folder is gone: its config from Ray's state, status "missing"."""
+    row: dict[str, Any] = {"trial_id": t.trial_id, "trial_dir": t.folder}
+    row.update({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in t.config.items()})
+    row.update({"status": "missing", "ray_status": t.status, "error": "", "n_evals": 0, "checkpoint": "",
+                "n_checkpoints": 0})
+    return row
+
+
+def _read_trial(tdir: Location, by_folder: dict[str, RayTrial], by_id: dict[str, RayTrial], scheduled: bool,
+                notes: list[str]):
     name = tdir.name
     params: dict[str, Any] = {}
     pfile = tdir.join("params.json")
@@ -224,9 +281,19 @@ def _read_trial(tdir: Location, ray_status: dict[str, str], notes: list[str]):
     ckpts = sorted((int(m.group(1)), c.base_name) for c in children if c.type == pafs.FileType.Directory
                    and (m := _CHECKPOINT.match(c.base_name)))
     ckpts = [n for _, n in ckpts if tdir.join(n, "state.pt").is_file()]
-    rstatus = ray_status.get(name, ray_status.get(trial_id, ""))
+    ray_trial = by_folder.get(name) or by_id.get(trial_id)
+    rstatus = ray_trial.status if ray_trial is not None else ""
     last = rows[-1].get("status", "<none>") if rows else None
-    status = _status(last, error, rstatus)
+    status = _status(last, error, rstatus, scheduled)
+    recorded = max((int(r["training_iteration"]) for r in rows if isinstance(r.get("training_iteration"), int)),
+                   default=0)
+    if ray_trial is not None and recorded < ray_trial.last_iteration and status in (*FINISHED, "stopped"):
+        status = "incomplete"  # result.json lost its last lines: what is left would count an early value
+    if status == "incomplete":
+        notes.append(f"trial {name}: its result.json ends at report {recorded}"
+                     + (f", before the {ray_trial.last_iteration} Ray received" if ray_trial is not None
+                        and recorded < ray_trial.last_iteration else ", before its run's last report")
+                     + ": incomplete, not in the statistics")
     row = {"trial_id": trial_id, "trial_dir": name}
     for k, v in params.items():
         row[k] = json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
@@ -273,7 +340,7 @@ def _error_line(loc: Location) -> str:
     return lines[-1][:300] if lines else "failed (empty error.txt)"
 
 
-def _status(last: Any, error: str, ray_status: str) -> str:
+def _status(last: Any, error: str, ray_status: str, scheduled: bool) -> str:
     if last in FINISHED:
         return str(last)
     if error or ray_status == "ERROR":
@@ -284,7 +351,10 @@ def _status(last: Any, error: str, ray_status: str) -> str:
     if ray_status in _RAY_RUNNING:
         return "running"
     # reports without a status (a trainable that is not a GAN run, e.g. the theory check) end "ok" when Ray is done
-    return "ok" if last == "<none>" else "stopped"
+    if last == "<none>":
+        return "ok"
+    # ended before its budget: a scheduler's stop where the study has a scheduler, else a record cut short
+    return "stopped" if scheduled or ray_status == "" else "incomplete"
 
 
 def _trial_id_from_name(name: str) -> str:

@@ -50,7 +50,8 @@ def trial_rows(params: dict[str, Any], final: dict[str, float], n_evals: int = 4
 def write_experiment(root: Path, name: str, trials: list[dict[str, Any]], study: dict[str, Any] | None = None,
                      ray_files: bool = True, ray_names: bool = False) -> Path:
     """Write one experiment folder. Each trial: {"params", "rows", optional "error", "checkpoint" (a state.pt to
-    copy into every checkpoint folder), "n_checkpoints", "ray_status", "bad_lines"}."""
+    copy into every checkpoint folder), "n_checkpoints", "ray_status", "bad_lines", "ray_iterations" (the reports
+    Ray received: default all rows)}."""
     exp = Path(root) / name
     exp.mkdir(parents=True)
     if study is not None:
@@ -96,7 +97,9 @@ def write_experiment(root: Path, name: str, trials: list[dict[str, Any]], study:
         trial_json = {"stub": False, "trainable_name": "gan_trainable", "trial_id": tid, "config": params,
                       "status": spec.get("ray_status", "ERROR" if spec.get("error") else "TERMINATED"),
                       "relative_logdir": tdir.name, "placement_group_factory": NOT_A_PICKLE.hex()}
-        trial_data.append([json.dumps(trial_json, indent=2), json.dumps({"num_failures": 0})])
+        last_result = {"training_iteration": spec.get("ray_iterations", len(spec["rows"]))} if spec["rows"] else {}
+        trial_data.append([json.dumps(trial_json, indent=2),
+                           json.dumps({"num_failures": 0, "last_result": last_result})])
     if ray_files:
         (exp / f"experiment_state-{DATE}.json").write_text(
             json.dumps({"trial_data": trial_data, "runner_data": {}, "stats": {}}))

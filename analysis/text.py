@@ -175,8 +175,18 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
                    f"budget, they are not in the statistics.")
     n_other = n_trials - n_ok - n_div - n_stopped
     if n_other:
-        out.append(f"{n_other} of {n_trials} trials did not finish (see Trials) and are not in the statistics.")
+        kinds = ", ".join(f"{int(counts[s])} {NOT_COUNTED[s]}" for s in NOT_COUNTED if s in counts)
+        out.append(f"{n_other} of {n_trials} trials are not in the statistics: {kinds} (see Trials and Notes).")
     return out
+
+
+# Why a trial that is no result is left out, by its status (analysis.load), in the order the answer names them.
+NOT_COUNTED = {
+    "error": "failed after all restarts", "running": "still running", "pending": "never started",
+    "incomplete": "incomplete (its result.json ends before its run's last report)",
+    "missing": "missing (its folder is gone, though Ray's state lists it)",
+    "duplicate": "duplicate (a configuration and seed a second driver ran again)",
+}
 
 
 def _quality_lines(effects: pd.DataFrame, prim: pd.DataFrame, primary: str, mode: str, baseline: str | None,

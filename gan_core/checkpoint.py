@@ -7,9 +7,7 @@ results directories travel between machines and users.
 from __future__ import annotations
 
 import os
-import pickle
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,12 @@ STATE_FILE = "state.pt"
 
 class CheckpointError(ValueError):
     """A checkpoint that is missing, unreadable, of another format or of another configuration."""
+
+
+class UnreadableCheckpoint(CheckpointError):
+    """A checkpoint file that is missing or cannot be read as a gan-study state (truncated, overwritten, another
+    format): a damaged file, unlike a readable state of another configuration or device, which no older
+    checkpoint of the same run would mend."""
 
 
 def save_state(path: str | os.PathLike, state: dict[str, Any]) -> None:
@@ -44,16 +48,17 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
     if path.is_dir():
         path = path / STATE_FILE
     if not path.is_file():
-        raise CheckpointError(f"checkpoint {str(path)!r} does not exist; expected a {STATE_FILE} written by gan-study")
+        raise UnreadableCheckpoint(f"checkpoint {str(path)!r} does not exist; expected a {STATE_FILE} written by "
+                                   f"gan-study")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"checkpoint {str(path)!r} is unreadable (truncated, or not a gan-study "
+    except Exception as e:  # noqa: BLE001 -- torch's unpickler meets junk with any error (KeyError on b"junk\n")
+        first = type(e).__name__ + (f": {str(e).strip().splitlines()[0]}" if str(e).strip() else "")
+        raise UnreadableCheckpoint(f"checkpoint {str(path)!r} is unreadable (truncated, or not a gan-study "
                               f"checkpoint): {first}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:  # a file's content, not a config
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
-        raise CheckpointError(f"checkpoint {str(path)!r} has format {found!r}; allowed: {FORMAT!r}")
+        raise UnreadableCheckpoint(f"checkpoint {str(path)!r} has format {found!r}; allowed: {FORMAT!r}")
     return state
 
 

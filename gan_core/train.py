@@ -2,14 +2,19 @@
 
 The quickest way to try one setting. Prints progress, writes a sample grid PNG (a scatter plot for point data) and
 the final checkpoint into --out, and prints as its last line the final metrics as one JSON object, so scripts can
-read it with ``json.loads(output.splitlines()[-1])``. A bad key or value: one line on stderr and exit code 2.
+read it with ``json.loads(output.splitlines()[-1])``. A bad key or value: one line on stderr and exit code 2, and so
+is a config too large for this machine's memory (``gan_core.memory``) or an --out directory that cannot take the
+run's files (not writable, or too little room for one state file): both are checked before training starts, so a
+run's results are never lost at its end.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -82,6 +87,26 @@ def _missing_dirs(path: Path) -> list[Path]:
     return missing
 
 
+SAMPLES_ROOM = 2**20  # samples.png, with room to spare
+
+
+def check_out_dir(out: Path, state_bytes: int) -> None:
+    """ValueError in one line unless ``out`` (which exists) takes a file now and has room for the state file and
+    the sample grid."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-") as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+        free = shutil.disk_usage(out).free
+    except OSError as e:
+        raise ValueError(f"--out {str(out)!r} is not writable ({e.strerror or e}); allowed: a writable directory") \
+            from None
+    need = state_bytes + SAMPLES_ROOM
+    if free < need:
+        raise ValueError(f"--out {str(out)!r} has {free:,} bytes free, less than the {need:,} that the run's "
+                         f"state.pt and samples.png need; allowed: a directory with room for them")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _OneLineParser(
         prog="python -m gan_core.train",
@@ -93,19 +118,36 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                            "(default: runs/train)")
     parser.add_argument("--no-metrics", action="store_true", help="skip the sample-quality metrics")
     args = parser.parse_args(argv)
+    from gan_core.memory import available_bytes, check_fits
+    from gan_core.trainer import resolve_device
+
     try:
         cfg = GANConfig.from_flat(parse_overrides(args.overrides))
+        device = resolve_device(cfg.device).type
+        memory = check_fits(cfg, available_bytes(device), where=f"this machine's {device} has available")
     except ValueError as e:
         print(f"{parser.prog}: error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)
     created = _missing_dirs(out)  # removed again if the run cannot start: refused input writes nothing
+
+    def refuse(message: str) -> int:
+        for path in created:  # deepest first
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        return 2
+
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        print(f"{parser.prog}: error: --out {str(out)!r} is not writable ({e.strerror}); "
-              f"allowed: a writable directory", file=sys.stderr)
-        return 2
+        return refuse(f"--out {str(out)!r} is not writable ({e.strerror}); allowed: a writable directory")
+    try:  # the state file holds the weights and both Adam moments: 3 of the estimate's 4 parameter copies
+        check_out_dir(out, memory.parameter_bytes * 3 // 4)
+    except ValueError as e:
+        return refuse(str(e))
 
     from gan_core.data import DatasetUnavailableError
     from gan_core.trainer import Trainer
@@ -118,13 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             evaluator = build_evaluator(cfg)
         trainer = Trainer(cfg, evaluator=evaluator)
     except (DatasetUnavailableError, ValueError) as e:
-        for path in created:  # deepest first
-            try:
-                path.rmdir()
-            except OSError:
-                break
-        print(f"{parser.prog}: error: {e}", file=sys.stderr)
-        return 2
+        return refuse(str(e))
     print(f"training {cfg.arch} GAN on {cfg.dataset} for {cfg.steps} generator steps (k={cfg.k}, "
           f"g_loss={cfg.g_loss}) on {trainer.device}, {cfg.threads} thread(s)", flush=True)
     final: dict[str, Any] = {}

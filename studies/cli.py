@@ -18,6 +18,7 @@ from gan_core.config import IMAGE_DATASETS, parse_cli_value
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the study ran but did not finish (as for trials that failed after all restarts)
+EXIT_INTERRUPTED = 130  # Ctrl+C, by the shell's convention (128 + SIGINT): unfinished, resumable with --resume
 
 
 class StudyInputError(Exception):
@@ -27,6 +28,11 @@ class StudyInputError(Exception):
 class StudyStorageError(Exception):
     """The storage path stopped taking data mid-study (full, read-only, gone); ``main`` prints it as one line and
     exits with code 1: the study is not lost, it continues with --resume once the storage is fixed."""
+
+
+class StudyInterrupted(Exception):
+    """Ctrl+C hit the study a second time, so Ray stopped at once (its last snapshot stays); ``main`` prints the
+    message (how to continue) as one line and exits with code 130."""
 
 
 class StudyParser(argparse.ArgumentParser):
@@ -45,13 +51,19 @@ def fail(prog: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def run_main(prog: str, body: Callable[[], int]) -> int:
-    """Run a study's body; a StudyInputError becomes the one-line exit 2, a StudyStorageError the one-line exit 1."""
+    """Run a study's body; a StudyInputError becomes the one-line exit 2, a StudyStorageError the one-line exit 1,
+    an interruption (Ctrl+C) the one-line exit 130. (The first Ctrl+C during a study lets Ray save its state: the
+    study then returns its run, whose exit code is 130 and whose summary ends with the --resume command.)"""
     try:
         return body()
     except StudyInputError as e:
         fail(prog, str(e))
     except StudyStorageError as e:
         fail(prog, str(e), EXIT_FAILED)
+    except StudyInterrupted as e:
+        fail(prog, str(e), EXIT_INTERRUPTED)
+    except KeyboardInterrupt:  # before the study started (validation, the evaluator) or after its report
+        fail(prog, "interrupted", EXIT_INTERRUPTED)
 
 
 def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str, Any]]) -> StudyParser:

@@ -56,7 +56,7 @@ def check_writable(loc: Location) -> None:
     """
     if not loc.is_local:
         return
-    created = _missing_dirs(loc.storage_path)
+    created = missing_dirs(loc.storage_path)
     try:
         os.makedirs(loc.storage_path, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=loc.storage_path, prefix=".write-test-"):
@@ -72,7 +72,7 @@ def check_writable(loc: Location) -> None:
                 break
 
 
-def _missing_dirs(path: str) -> list[str]:
+def missing_dirs(path: str) -> list[str]:
     """``path`` and those of its ancestors that do not exist yet, deepest first."""
     missing = []
     while not os.path.lexists(path) and os.path.dirname(path) != path:
@@ -118,6 +118,24 @@ def damaged_state(loc: Location) -> str | None:
     except (ValueError, UnicodeDecodeError) as e:
         return f"Ray's experiment state {loc.join(states[-1])!r} is damaged ({str(e).splitlines()[0]})"
     return None
+
+
+def unfinished_trials(loc: Location) -> int:
+    """How many trials the newest experiment state lists as neither finished nor failed: what --resume would run.
+
+    Why the state and not the driver's ResultGrid: after Ctrl+C Ray marks every trial TERMINATED in memory, while
+    the state it saves for --resume keeps the unfinished ones PENDING. 0 when there is no readable state.
+    """
+    fs, path = _fs(loc.experiment_path)
+    states = sorted(i.base_name for i in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+                    if i.base_name.startswith("experiment_state-") and i.base_name.endswith(".json"))
+    if not states:
+        return 0
+    try:
+        trials = [json.loads(item[0]) for item in json.loads(read_text(loc, states[-1]))["trial_data"]]
+        return sum(t["status"] not in ("TERMINATED", "ERROR") for t in trials)
+    except (ValueError, KeyError, IndexError, TypeError):
+        return 0
 
 
 def experiment_exists(loc: Location) -> bool:

@@ -1,7 +1,9 @@
 """The study runner every study shares: a StudySpec in, a finished Ray Tune experiment and its report out.
 
 Order of work, so that bad input costs nothing: validate every trial config of the space (strictly, with
-``GANConfig.from_flat``), check the results directory, probe the cluster address, build the evaluator once in
+``GANConfig.from_flat``), refuse per-trial resources no node has and configs larger than a trial's share of the
+memory (``studies.capacity``), check the results directory, take the study's lock (``studies.lock``: one driver
+per study), probe the cluster address, build the evaluator once in
 the driver (it loads the dataset, so a torchvision dataset that is neither on disk nor downloadable is refused
 here; for images it trains or loads the scoring classifier, slow the first time) -- each failure one line and
 exit 2 (``StudyInputError``) -- and only then start or join Ray and ship the evaluator to the trials with
@@ -31,12 +33,17 @@ What Tune is told, and why:
 The experiment directory is ``<storage_path>/<name>``; ``name`` defaults to the study name (``<study>_smoke``
 for smoke tests) so that ``--resume`` finds it without a timestamp to remember. Starting a study where one
 already exists is refused (pass ``--resume`` or another ``--name``): two runs in one directory would mix.
+
+Exit codes (``StudyRun.exit_code``): 0 every trial finished; 1 a trial failed after all its restarts, or the
+storage stopped taking data; 2 bad input; 130 interrupted (Ctrl+C), read from the experiment state Ray saved
+(``unfinished_trials``), with the ``--resume`` command as the summary's last line.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import shlex
 import shutil
 import signal
 import sys
@@ -50,10 +57,13 @@ from ray.tune.search.sample import Domain
 
 from gan_core.config import GANConfig
 from studies import space as space_mod
-from studies.cli import StudyInputError, StudyStorageError, default_name
+from studies.capacity import check_memory, check_resources
+from studies.cli import EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError, StudyInterrupted, StudyStorageError, \
+    default_name
 from studies.connect import check_address, connect
+from studies.lock import study_lock
 from studies.results import (Location, check_writable, damaged_state, experiment_exists, locate, storage_problem,
-                             study_json, write_report, write_text)
+                             study_json, unfinished_trials, write_report, write_text)
 from studies.trainable import STUDY_KEYS, train_gan
 
 __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost",
@@ -99,6 +109,7 @@ class StudySpec:
     search: dict[str, str] | None = None
     # Estimated cost of one trial from its config sans study keys (None: keep the variants' order).
     cost: Callable[[dict[str, Any]], float] | None = gan_trial_cost
+    gan_trials: bool = True  # trial configs are GANConfigs: their memory is checked before the study starts
 
     def run_order(self) -> list[str]:
         """The variant labels, costliest first (ties keep the study's order): the slowest trials start first,
@@ -125,10 +136,12 @@ class StudyRun:
     n_errors: int
     metric: str
     mode: str
+    unfinished: int = 0  # trials neither finished nor failed: the study was interrupted (Ctrl+C)
+    resume: str = ""     # the command that continues it
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.n_errors else 0
+        return EXIT_INTERRUPTED if self.unfinished else EXIT_FAILED if self.n_errors else 0
 
 
 def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tune.Callback] = (),
@@ -142,7 +155,16 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
         n = space_mod.validate_all(spec.trial_configs(), STUDY_KEYS, spec.validate)
     except ValueError as e:
         raise StudyInputError(str(e)) from None
+    side_by_side = check_resources(args)
+    if spec.gan_trials:
+        check_memory(spec.trial_configs(), STUDY_KEYS, side_by_side)
     check_writable(loc)
+    with study_lock(loc):  # from here to the end: a second driver of this study is refused (studies.lock)
+        return _run_locked(spec, args, loc, n, callbacks, list(command if command is not None else sys.argv))
+
+
+def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int,
+                callbacks: Sequence[tune.Callback], command: list[str]) -> StudyRun:
     exists = experiment_exists(loc)
     if args.resume and not exists:
         raise StudyInputError(f"--resume: no study to resume at {loc.experiment_path!r}; allowed: the "
@@ -157,6 +179,7 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     check_address(args.address)  # before the evaluator, which may take minutes the first time
     evaluator, metric, mode = _evaluator(spec)
     started_ray = connect(args.address, args.worker_logs)
+    resume = resume_command(command)
     try:
         gpus = args.gpus_per_trial if args.gpus_per_trial is not None else default_gpus_per_trial()
         trainable = spec.trainable if evaluator is None else tune.with_parameters(spec.trainable,
@@ -174,8 +197,10 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
             if not args.resume:
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
-                    list(command if command is not None else sys.argv), spec.search))
+                    command, spec.search))
             grid = tuner.fit()
+        except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
+            raise StudyInterrupted(f"interrupted; continue with: {resume}") from None
         except Exception:
             _raise_if_storage_problem(loc)  # Ray fails in its own words (often reading a file it could not write)
             raise
@@ -185,9 +210,18 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     finally:
         if started_ray:
             ray.shutdown()
-    run = StudyRun(loc, grid, reports, len(grid.errors), metric, mode)
+    run = StudyRun(loc, grid, reports, len(grid.errors), metric, mode,
+                   unfinished=unfinished_trials(loc), resume=resume)
     print_summary(run)
     return run
+
+
+def resume_command(command: Sequence[str]) -> str:
+    """The command that continues this study: the one it was started (or resumed) with, plus --resume."""
+    args = list(command)
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["python", *args])
 
 
 class StorageGuard(tune.Callback):
@@ -312,5 +346,16 @@ def print_summary(run: StudyRun) -> None:
     for path in run.report_paths:
         print(f"Report:  {path}")
     if run.n_errors:
-        print(f"{run.n_errors} trial(s) failed after all restarts; see error.txt in their folders. "
-              f"Continue with --resume.")
+        failed = sorted({error_line(result.error) for result in grid if result.error is not None})
+        print(f"{run.n_errors} trial(s) failed after all restarts, with: {'; '.join(failed[:3])}"
+              f"{'; ...' if len(failed) > 3 else ''} (each trial's error.txt has the whole traceback). A damaged "
+              f"checkpoint is skipped on a restart; any other cause repeats: fix it, then run the failed trials "
+              f"again from their last checkpoint with: {run.resume}")
+    if run.unfinished:
+        print(f"Interrupted: {run.unfinished} of {len(grid)} trial(s) unfinished; continue with: {run.resume}")
+
+
+def error_line(error: BaseException) -> str:
+    """The last line of a trial's error (Ray wraps the trainable's exception; its last line names it)."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:200]

@@ -60,7 +60,7 @@ def build_spec(args) -> StudySpec:
     return StudySpec(
         study=STUDY, base=base, variants={k: dict(v) for k, v in SETTINGS.items()},
         seeds=tuple(range(preset["seeds"])), baseline_variant=BASELINE, factors=["variant"],
-        trainable=check_theory, validate=theory_config, metric=METRIC, mode=MODE, cost=None,
+        trainable=check_theory, validate=theory_config, metric=METRIC, mode=MODE, cost=None, gan_trials=False,
     )
 
 

@@ -5,21 +5,26 @@ pops the study keys and builds the config strictly, so a trial can only run what
 
 Every metrics dict the trainer yields is reported with a checkpoint holding the complete training state
 (``state.pt``); a restarted trial (worker crash, node loss, ``--resume``) loads the latest one and continues the
-step counter from there, so no finished step is run twice. A diverged run is a result: its last report has
-status "diverged", NaN for every quality metric of the evaluator (``without_diverged_metrics``), and the trainable
-returns normally.
+step counter from there, so no finished step is run twice. A checkpoint that cannot be read (truncated,
+overwritten) is skipped, not retried: the trial says so on stderr and continues from the newest older checkpoint
+that loads (``restore``), losing only the steps in between, or from the start when none does. A diverged run is a
+result: its last report has status "diverged", NaN for every quality metric of the evaluator
+(``without_diverged_metrics``), and the trainable returns normally.
 """
 from __future__ import annotations
 
 import math
+import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
+import pyarrow.fs as pafs
 import ray
 from ray import tune
 
-from gan_core.checkpoint import STATE_FILE
+from gan_core.checkpoint import STATE_FILE, UnreadableCheckpoint
 from gan_core.config import GANConfig
 from gan_core.trainer import Trainer
 
@@ -82,8 +87,7 @@ def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
     trainer = Trainer(cfg, evaluator=evaluator, device=device)
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
-        with checkpoint.as_directory() as d:
-            trainer.load(Path(d) / STATE_FILE)
+        restore(trainer, checkpoint)
     primary = evaluator.primary_metric if evaluator is not None else None
     place = where_am_i(device)
     for metrics in trainer.run():
@@ -91,6 +95,41 @@ def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
             trainer.save(Path(d) / STATE_FILE)
             tune.report({**ordered_metrics(without_diverged_metrics(metrics, evaluator), primary), **place},
                         checkpoint=tune.Checkpoint.from_directory(d))
+
+
+_CHECKPOINT_DIR = re.compile(r"^checkpoint_(\d+)$")
+
+
+def restore(trainer: Trainer, checkpoint: tune.Checkpoint) -> None:
+    """Load ``checkpoint`` into ``trainer``; if it is unreadable, the newest older checkpoint of the trial that is
+    readable (each skip said on stderr), or none: the trial then starts again from step 0.
+
+    Why: Ray restores a trial from its latest checkpoint only, so a damaged one would be loaded again at every
+    restart until max_failures ran out, and the study could never finish, although an older checkpoint (Ray keeps
+    ``CHECKPOINTS_TO_KEEP``) holds a valid state. A readable state of another config or device is not skipped: no
+    older checkpoint of the same trial would differ, and that error is the user's to see.
+    """
+    for candidate in [checkpoint, *_older_checkpoints(checkpoint)]:
+        try:
+            with candidate.as_directory() as d:
+                trainer.load(Path(d) / STATE_FILE)
+            return
+        except UnreadableCheckpoint as e:
+            print(f"skipping a damaged checkpoint: {e}", file=sys.stderr, flush=True)
+    print("no checkpoint of this trial loads: it starts again from step 0", file=sys.stderr, flush=True)
+
+
+def _older_checkpoints(checkpoint: tune.Checkpoint) -> list[tune.Checkpoint]:
+    """The trial's other ``checkpoint_NNNNNN`` folders older than ``checkpoint``, newest first."""
+    parent, _, name = checkpoint.path.rstrip("/").rpartition("/")
+    m = _CHECKPOINT_DIR.match(name)
+    if m is None:
+        return []
+    found = checkpoint.filesystem.get_file_info(pafs.FileSelector(parent, allow_not_found=True))
+    older = sorted(((int(g.group(1)), i.path) for i in found if i.type == pafs.FileType.Directory
+                    and (g := _CHECKPOINT_DIR.match(i.base_name)) and int(g.group(1)) < int(m.group(1))),
+                   reverse=True)
+    return [tune.Checkpoint(path, filesystem=checkpoint.filesystem) for _, path in older]
 
 
 # ------------------------------------------------------------------------------------------------ theory check

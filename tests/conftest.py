@@ -24,6 +24,24 @@ GPU_NODE_CPUS = 4
 GPU_NODE_RESOURCE = "fake_gpu_node"  # a custom resource naming the GPU node, to find its node id
 
 
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A small RAM filesystem of its own (a real full or read-only disk); needs root, skipped elsewhere."""
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    got = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if got.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {got.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
 @pytest.fixture(scope="session")
 def ray_cluster():
     """The session's Ray cluster, connected in this process; yields a dict with its address and node ids."""

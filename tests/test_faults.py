@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -29,25 +26,14 @@ from ray import tune
 from gan_core.config import GANConfig
 from studies import k_sweep
 from studies.runner import StudySpec, resolve_base, run_study
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.mounts import remount
+from tests.processes import finish, start
 
 
 # ------------------------------------------------------------------------------------------------- node removed
 def _run_helper(argv: list[str], ray_tmp: str, timeout: float) -> subprocess.CompletedProcess:
-    """Run a helper script in its own session (a fresh Ray of its own, under ``ray_tmp``); on a timeout its whole
-    process group is killed, so no Ray process this test started outlives it."""
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    env["RAY_TMPDIR"] = ray_tmp
-    proc = subprocess.Popen([sys.executable, *argv], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"{argv[0]} did not finish in {timeout} s: {err[-3000:]}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    """Run a helper script in its own session (a fresh Ray of its own, under ``ray_tmp``)."""
+    return finish(start(argv, ray_tmp), timeout)
 
 
 @pytest.fixture(scope="module")
@@ -124,26 +110,6 @@ def test_a_removed_node_does_not_lose_the_study(node_loss):
 STORAGE_ARGV = ["--k", "1", "--g-loss", "non_saturating", "--seeds", "2", "--steps", "200", "--eval-every", "25",
                 "--gpus-per-trial", "0", "--max-failures", "1", "--name", "storage"]
 STORAGE_STEPS = list(range(25, 201, 25))
-
-
-@pytest.fixture
-def tmpfs(tmp_path):
-    """A small RAM filesystem of its own (a real full or read-only disk); needs root, skipped elsewhere."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    got = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if got.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {got.stderr.strip()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=True)
-
-
-def _remount(mnt: Path, options: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,{options}", str(mnt)], check=True)
 
 
 def _main_exit(argv: list[str], capsys, callbacks=()) -> tuple[int, str]:
@@ -233,7 +199,7 @@ class RemountReadOnly(tune.Callback):
         self.seen += 1
         if self.seen == 2 and not self.done_marker.exists():
             self.done_marker.write_text("done")
-            _remount(self.mnt, "ro")
+            remount(self.mnt, "ro")
 
 
 def test_a_storage_path_turning_read_only_is_reported_and_resume_finishes_it(ray_cluster, tmpfs, tmp_path, capsys,
@@ -246,7 +212,7 @@ def test_a_storage_path_turning_read_only_is_reported_and_resume_finishes_it(ray
                     f"stopped, keeping every trial's last saved checkpoint: make room there (or fix it), then "
                     f"continue with --resume")
 
-    _remount(tmpfs, "rw")
+    remount(tmpfs, "rw")
     code, _ = _main_exit([*argv, "--resume"], capsys)
     assert code == 0
     _check_resumed(tmpfs / "storage", experiment_reader)

@@ -1,6 +1,7 @@
 """Reading a results directory: the trials and history frames, statuses, and bad input as one clear line."""
 import json
 import math
+import shutil
 
 import pytest
 
@@ -57,10 +58,71 @@ def test_error_running_stopped_and_pending_trials(synth):
          "ray_status": "TERMINATED"},
     ], {"study": "mixed", "primary_metric": "fd", "mode": "min"})
     data = read_study(str(exp))
-    assert data.trials["status"].tolist() == ["ok", "error", "running", "stopped", "pending", "ok"]
+    # seed 3 ended (TERMINATED) before its budget in a study without a scheduler: its record is cut short
+    assert data.trials["status"].tolist() == ["ok", "error", "running", "incomplete", "pending", "ok"]
     assert data.trials["error"].iloc[1] == "RuntimeError: CUDA out of memory"
     assert data.trials["final_fd"].iloc[5] == pytest.approx(10.0)
     assert any("1 line(s) of result.json unreadable" in n for n in data.notes)
+
+
+def test_only_a_scheduler_stops_a_trial(synth):
+    """The same early end is "stopped" where study.json names a scheduler (ASHA cut it), else "incomplete"."""
+    p = synth.base_params
+    rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    trials = [{"params": p(seed=0), "rows": rows}, {"params": p(seed=1), "rows": rows[:2]}]
+    meta = {"study": "s", "primary_metric": "fd", "mode": "min"}
+    searched = read_study(str(synth.write("searched", trials, {**meta, "search": {"searcher": "Optuna TPE",
+                                                                                    "scheduler": "ASHA"}})))
+    assert searched.trials["status"].tolist() == ["ok", "stopped"]
+    design = read_study(str(synth.write("design", trials, meta)))
+    assert design.trials["status"].tolist() == ["ok", "incomplete"]
+    assert design.notes == [f"trial {design.trials['trial_dir'][1]}: its result.json ends at report 2, before its "
+                            f"run's last report: incomplete, not in the statistics"]
+
+
+def test_a_result_file_that_lost_its_last_lines_is_incomplete_not_stopped(synth):
+    """Ray's experiment state received 4 reports; result.json keeps 2 (its end lost): "incomplete", named, and
+    its early value is in no statistic."""
+    p = synth.base_params
+    rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    exp = synth.write("cut", [{"params": p(seed=0), "rows": rows},
+                              {"params": p(seed=1), "rows": rows[:2], "ray_iterations": 4}],
+                      {"study": "cut", "primary_metric": "fd", "mode": "min", "search": {"scheduler": "ASHA"}})
+    data = read_study(str(exp))
+    assert data.trials["status"].tolist() == ["ok", "incomplete"]
+    assert data.notes == [f"trial {data.trials['trial_dir'][1]}: its result.json ends at report 2, before the 4 Ray "
+                          f"received: incomplete, not in the statistics"]
+
+
+def test_a_trial_folder_removed_by_hand_is_named_as_missing(synth):
+    p = synth.base_params
+    rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    exp = synth.write("removed", [{"params": p(seed=s), "rows": rows} for s in range(3)],
+                      {"study": "removed", "primary_metric": "fd", "mode": "min"})
+    gone = sorted(d for d in exp.iterdir() if d.is_dir())[1]
+    shutil.rmtree(gone)
+    data = read_study(str(exp))
+    t = data.trials
+    assert t["status"].tolist() == ["ok", "missing", "ok"]
+    assert (t["trial_dir"][1], t["seed"][1], t["n_evals"][1]) == (gone.name, 1, 0)
+    assert data.notes == [f"trial {gone.name}: listed in Ray's experiment state (TERMINATED) but its folder is "
+                          f"missing: not in the statistics"]
+
+
+def test_a_configuration_and_seed_run_twice_counts_once(synth):
+    """Two drivers that wrote one study (no lock on s3://): the repeat is "duplicate", named, and not counted."""
+    p = synth.base_params
+    rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    exp = synth.write("twice", [{"params": p(seed=0), "rows": rows}, {"params": p(seed=1), "rows": rows},
+                                {"params": p(seed=0), "rows": rows}],
+                      {"study": "twice", "primary_metric": "fd", "mode": "min"})
+    data = read_study(str(exp))
+    t = data.trials
+    assert t["status"].tolist() == ["ok", "duplicate", "ok"]  # in folder order: seed0 (00000), seed0 (00002), seed1
+    assert t["seed"].tolist() == [0, 0, 1]
+    assert data.notes == [f"trial {t['trial_dir'][1]} repeats the configuration and seed of {t['trial_dir'][0]}: "
+                          f"two drivers wrote this study at once (a storage without locks, such as s3://); only "
+                          f"{t['trial_dir'][0]} is in the statistics"]
 
 
 def test_ray_default_folder_names_give_the_trial_id_of_a_trial_without_results(synth):
@@ -108,7 +170,7 @@ def test_stopped_and_unfinished_trials_get_a_label_from_what_they_reported(synth
     rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
     exp = synth.write("partial", [{"params": p(seed=0), "rows": rows[:2], "ray_status": "TERMINATED"},
                                   {"params": p(seed=1), "rows": [], "ray_status": "PENDING"}],
-                      {"study": "partial", "primary_metric": "fd", "mode": "min"})
+                      {"study": "partial", "primary_metric": "fd", "mode": "min", "search": {"scheduler": "ASHA"}})
     t = read_study(str(exp)).trials
     assert t["status"].tolist() == ["stopped", "pending"]
     assert t["stability"].tolist() == ["ok", ""]

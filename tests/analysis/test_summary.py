@@ -56,9 +56,10 @@ def test_stopped_trials_are_counted_but_measured_at_another_budget_so_not_summar
     full = synth.trial_rows(p(seed=0), {"fd": 10.0})
     trials = [{"params": p(seed=0), "rows": full},
               {"params": p(seed=1), "rows": synth.trial_rows(p(seed=1), {"fd": 20.0})},
-              {"params": p(seed=2), "rows": full[:2], "ray_status": "TERMINATED"},  # stopped early
+              {"params": p(seed=2), "rows": full[:2], "ray_status": "TERMINATED"},  # stopped early by ASHA
               {"params": p(seed=3), "rows": [], "error": "ValueError: boom"}]
-    row = summary_of(synth.write("part", trials, {"study": "p", "primary_metric": "fd", "mode": "min"})).iloc[0]
+    row = summary_of(synth.write("part", trials, {"study": "p", "primary_metric": "fd", "mode": "min",
+                                                  "search": {"scheduler": "ASHA"}})).iloc[0]
     assert (row["n_trials"], row["n_finished"], row["n_stopped"], row["n_other"]) == (4, 2, 1, 1)
     assert row["fd_n"] == 2
     assert row["fd_mean"] == pytest.approx(15.0)

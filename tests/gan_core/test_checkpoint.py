@@ -4,7 +4,8 @@ import pickle
 import pytest
 import torch
 
-from gan_core.checkpoint import FORMAT, CheckpointError, load_generator, load_state, save_state
+from gan_core.checkpoint import (FORMAT, CheckpointError, UnreadableCheckpoint, load_generator, load_state,
+                                 save_state)
 from gan_core.config import GANConfig
 from gan_core.trainer import Trainer
 
@@ -31,6 +32,18 @@ def test_truncated_checkpoint(tmp_path):
     (tmp_path / "state.pt").write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="unreadable"):
         load_state(tmp_path / "state.pt")
+
+
+@pytest.mark.parametrize("junk", [b"junk\n", b"abc\n", b"j", b"", b"\x80\x02}q\x00.", b"PK\x03\x04 not a zip"])
+def test_a_file_overwritten_with_junk_is_an_unreadable_checkpoint(tmp_path, junk):
+    """Whatever torch's unpickler raises on junk (KeyError, IndexError, struct.error, ...), it is one
+    UnreadableCheckpoint: what a trial's restore skips for an older checkpoint (studies.trainable.restore), and what
+    the report's figures skip (an IndexError here once failed the whole report)."""
+    (tmp_path / "state.pt").write_bytes(junk)
+    with pytest.raises(UnreadableCheckpoint) as e:
+        load_state(tmp_path / "state.pt")
+    assert str(e.value).startswith(f"checkpoint '{tmp_path / 'state.pt'}' ")
+    assert "\n" not in str(e.value)
 
 
 def test_a_pickle_that_runs_code_is_never_executed(tmp_path):

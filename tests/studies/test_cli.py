@@ -154,3 +154,20 @@ def test_script_exits_2_with_one_line(tmp_path):
     assert proc.stderr == ("k_sweep: error: invalid trial config (variant='k-2_non_saturating', seed=0): "
                            "config key 'k' = -2 is out of range; allowed: >= 1\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interruption_exits_130_in_one_line(capsys):
+    from studies.cli import StudyInterrupted, run_main
+
+    def interrupted():
+        raise StudyInterrupted("interrupted; continue with: python studies/k_sweep.py --resume")
+
+    def ctrl_c():
+        raise KeyboardInterrupt
+
+    for body, line in ((interrupted, "interrupted; continue with: python studies/k_sweep.py --resume"),
+                       (ctrl_c, "interrupted")):
+        with pytest.raises(SystemExit) as e:
+            run_main("k_sweep", body)
+        assert e.value.code == 130
+        assert capsys.readouterr().err == f"k_sweep: error: {line}\n"

@@ -54,9 +54,11 @@ def test_token_auth_on_every_node(prepared):
     assert prepared["file_mounts"]["~/.ray/auth_token"] == "~/.ray/auth_token"
 
 
-def test_project_copied_and_installed(prepared):
+def test_project_copied_and_installed_with_the_cluster_extra(prepared, raw):
+    """On every node: ray[default] (``ray job submit``, the dashboard) and boto3 (the autoscaler) come with it."""
     assert prepared["file_mounts"]["~/gan-study"] == "."
-    assert "pip install -e ~/gan-study" in prepared["setup_commands"]
+    assert "pip install -e ~/gan-study'[cluster]'" in prepared["setup_commands"]
+    assert raw["head_setup_commands"] == raw["worker_setup_commands"] == []  # the same install on every node
 
 
 def test_ray_version_pinned_to_this_ray(prepared):

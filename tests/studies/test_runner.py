@@ -211,3 +211,11 @@ def test_resume_after_the_driver_is_killed(tmp_path, experiment_reader, ray_clus
     # the trials that had finished were not run again: their results are byte for byte what they were
     assert _result_files(path, finished) == before
     assert json.loads((path / "study.json").read_text())["command"] == argv[1:]
+
+
+def test_the_resume_command_is_the_command_with_resume_once():
+    from studies.runner import resume_command
+
+    assert resume_command(["studies/k_sweep.py", "--name", "a b"]) == \
+        "python studies/k_sweep.py --name 'a b' --resume"
+    assert resume_command(["studies/k_sweep.py", "--resume"]) == "python studies/k_sweep.py --resume"

@@ -109,3 +109,75 @@ def test_a_diverged_trial_is_a_result_not_a_failure(ray_cluster, tmp_path, exper
     assert trial.reported("status") == ["diverged"]
     assert trial.reported("g_steps") == [direct["g_steps"]]
     assert trial.config["lr_d"] == 1e6
+
+
+# ------------------------------------------------------------------------------------------- damaged checkpoints
+def _trainer(steps_done: int):
+    from gan_core.config import GANConfig
+    from gan_core.trainer import Trainer
+
+    trainer = Trainer(GANConfig.from_flat({"dataset": "ring8", "steps": 40, "eval_every": 10, "mlp_hidden": 8}),
+                      device="cpu")
+    for _ in range(steps_done):
+        trainer.iteration()
+    return trainer
+
+
+def _checkpoints(tmp_path, steps: list[int]) -> list[tune.Checkpoint]:
+    """checkpoint_000000.. of one trial, holding the states after ``steps`` iterations."""
+    out = []
+    for i, n in enumerate(steps):
+        folder = tmp_path / f"checkpoint_{i:06d}"
+        _trainer(n).save(folder / "state.pt")
+        out.append(tune.Checkpoint.from_directory(str(folder)))
+    return out
+
+
+def test_restore_loads_the_latest_checkpoint(tmp_path, capsys):
+    from studies.trainable import restore
+
+    ckpts = _checkpoints(tmp_path, [3, 5])
+    trainer = _trainer(0)
+    restore(trainer, ckpts[-1])
+    assert trainer.g_steps == 5
+    assert capsys.readouterr().err == ""
+
+
+def test_restore_skips_damaged_checkpoints_for_the_newest_that_loads(tmp_path, capsys):
+    from studies.trainable import restore
+
+    ckpts = _checkpoints(tmp_path, [2, 3, 5])
+    (tmp_path / "checkpoint_000002" / "state.pt").write_bytes(b"junk\n")
+    (tmp_path / "checkpoint_000001" / "state.pt").write_bytes(b"")
+    trainer = _trainer(0)
+    restore(trainer, ckpts[-1])
+    assert trainer.g_steps == 2  # checkpoint_000000
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(" is unreadable")[0] for line in err] == [
+        f"skipping a damaged checkpoint: checkpoint '{tmp_path / 'checkpoint_000002' / 'state.pt'}'",
+        f"skipping a damaged checkpoint: checkpoint '{tmp_path / 'checkpoint_000001' / 'state.pt'}'"]
+
+
+def test_restore_with_no_loadable_checkpoint_starts_from_step_0(tmp_path, capsys):
+    from studies.trainable import restore
+
+    ckpts = _checkpoints(tmp_path, [2])
+    (tmp_path / "checkpoint_000000" / "state.pt").write_bytes(b"junk\n")
+    trainer = _trainer(0)
+    restore(trainer, ckpts[-1])
+    assert trainer.g_steps == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "no checkpoint of this trial loads: it starts again from step 0"
+
+
+def test_restore_does_not_skip_a_readable_checkpoint_of_another_config(tmp_path):
+    """Another config is no damage: an older checkpoint of the same trial would not differ, so it is an error."""
+    from gan_core.checkpoint import CheckpointError
+    from gan_core.config import GANConfig
+    from gan_core.trainer import Trainer
+    from studies.trainable import restore
+
+    ckpts = _checkpoints(tmp_path, [2, 3])
+    other = Trainer(GANConfig.from_flat({"dataset": "ring8", "steps": 40, "eval_every": 10, "mlp_hidden": 16}),
+                    device="cpu")
+    with pytest.raises(CheckpointError, match="made with another configuration: 'mlp_hidden' is 8 there and 16"):
+        restore(other, ckpts[-1])
