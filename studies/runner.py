@@ -47,6 +47,8 @@ import shlex
 import shutil
 import signal
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -198,7 +200,8 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
                     command, spec.search))
-            grid = tuner.fit()
+            with sigterm_as_ctrl_c():
+                grid = tuner.fit()
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
             raise StudyInterrupted(f"interrupted; continue with: {resume}") from None
         except Exception:
@@ -214,6 +217,22 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int
                    unfinished=unfinished_trials(loc), resume=resume)
     print_summary(run)
     return run
+
+
+@contextmanager
+def sigterm_as_ctrl_c():
+    """While the study runs, SIGTERM (``kill``, ``timeout``, ``ray job stop``, a batch system) stops it the way
+    Ctrl+C does: Ray saves the experiment state, and the driver ends with its summary and exit 130, instead of
+    aborting in Ray's own handler (exit -6 with a native stack trace). Only in the main thread, where signal
+    handlers can be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def resume_command(command: Sequence[str]) -> str:
