@@ -6,6 +6,8 @@
 - ``assess_stability(history, primary_metric, mode)``: a trial's stability label and quality summaries.
 - ``check_optimal_discriminator(mu_g, sigma_g)``: the numerical check of D* and C(G) (``theory.py``).
 - ``inception_fid(fake, real)``: the optional torch-fidelity Inception FID (``inception.py``).
+- ``parzen_log_likelihood(samples, test, sigma)``: the Parzen-window log-likelihood of Goodfellow et al. 2014,
+  Table 1, with ``select_parzen_sigma`` for its width (``parzen.py``).
 """
 from gan_core.metrics.classifier import CLASSIFIER_VERSION, classifier_path, load_or_train_classifier
 from gan_core.metrics.evaluator import (
@@ -26,6 +28,7 @@ from gan_core.metrics.features import (
 from gan_core.metrics.gaussian import gaussian_jsd, jsd_estimate
 from gan_core.metrics.inception import inception_fid, inception_fid_status
 from gan_core.metrics.mixtures import mixture_metrics, mixture_metrics_from_spec
+from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
 from gan_core.metrics.stability import assess_stability
 from gan_core.metrics.theory import check_optimal_discriminator
 
@@ -50,6 +53,8 @@ __all__ = [
     "load_or_train_classifier",
     "mixture_metrics",
     "mixture_metrics_from_spec",
+    "parzen_log_likelihood",
     "prdc",
     "prepare_classifier",
+    "select_parzen_sigma",
 ]
