@@ -175,12 +175,8 @@ def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> t
         return math.nan, math.nan
     if not 0 <= successes <= n:
         raise ValueError(f"successes = {successes} is out of range; allowed: 0 <= successes <= n = {n}")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def proportion_diff_ci(k_x: int, n_x: int, k_y: int, n_y: int,
