@@ -66,6 +66,10 @@ class GANConfig:
     ndf: int = 64
     mlp_hidden: int = 128
     mlp_layers: int = 2
+    mlp_hidden_d: int = 0      # D's hidden width in arch mlp; 0: mlp_hidden (the paper's MNIST model: G 1200, D 240)
+    maxout_pieces: int = 0     # arch mlp: D's hidden layers are maxout units of this many pieces; 0: d_activation
+    dropout_input: float = 0.0   # arch mlp: dropout rate on D's input (the paper's MNIST model: 0.2)
+    dropout_hidden: float = 0.0  # arch mlp: dropout rate after each of D's hidden layers (the paper: 0.5)
     strided_conv: bool = True
     batchnorm_g: bool = True
     batchnorm_d: bool = True
@@ -151,6 +155,12 @@ class GANConfig:
         for key in ("nz", "ngf", "ndf", "mlp_hidden", "mlp_layers", "k", "batch_size", "steps", "eval_every",
                     "threads"):
             _check_range(key, getattr(self, key), ">= 1", getattr(self, key) >= 1)
+        _check_range("mlp_hidden_d", self.mlp_hidden_d, "0 (= mlp_hidden) or an integer >= 1", self.mlp_hidden_d >= 0)
+        _check_range("maxout_pieces", self.maxout_pieces, "0 (no maxout) or an integer >= 2",
+                     self.maxout_pieces == 0 or self.maxout_pieces >= 2)
+        for key in ("dropout_input", "dropout_hidden"):
+            v = getattr(self, key)
+            _check_range(key, v, "0 <= value < 1", 0 <= v < 1)
         _check_range("eval_samples", self.eval_samples, ">= 10", self.eval_samples >= 10)
         _check_range("seed", self.seed, ">= 0", self.seed >= 0)
         for key in ("lr_d", "lr_g"):
@@ -161,9 +171,14 @@ class GANConfig:
             _check_range(key, v, "0 <= value < 1", 0 <= v < 1)
         if not self.data_root:
             raise ValueError("config key 'data_root' is empty; allowed: a directory path")
-        if self.is_image and self.arch != "dcgan":
+        if self.is_image and self.arch not in ("dcgan", "mlp"):
             raise ValueError(f"config key 'arch' = {self.arch!r} does not fit image dataset {self.dataset!r}; "
-                             f"allowed for images: 'dcgan'")
+                             f"allowed for images: 'dcgan' or 'mlp'")
+        if self.arch == "dcgan":  # D's MLP keys change only the MLP discriminator: in a DCGAN they would do nothing
+            for key in ("mlp_hidden_d", "maxout_pieces", "dropout_input", "dropout_hidden"):
+                if getattr(self, key) != BASE_DEFAULTS[key]:
+                    raise ValueError(f"config key {key!r} = {getattr(self, key)!r} does not fit arch 'dcgan'; "
+                                     f"allowed: {BASE_DEFAULTS[key]!r}, or arch 'mlp'")
         if not self.is_image and self.arch == "dcgan":
             raise ValueError(f"config key 'arch' = 'dcgan' does not fit point dataset {self.dataset!r}; "
                              f"allowed: 'mlp' (or 'affine' for gauss1d)")

@@ -81,9 +81,13 @@ def dcgan_init(m: nn.Module) -> None:
 def mlp_init(net: nn.Sequential) -> None:
     """Variance-preserving init of an MLP (see the module docstring): each Linear followed by a nonlinearity gets
     He normal weights with that nonlinearity's gain (ReLU, LeakyReLU(0.2), ELU ~ ReLU, tanh: 5/3), the last Linear
-    LeCun normal (gain 1), biases 0."""
+    and every Maxout layer LeCun normal (gain 1), biases 0."""
     layers = list(net)
     for i, m in enumerate(layers):
+        if isinstance(m, Maxout):  # the max of pieces keeps about the scale of one piece: LeCun normal
+            nn.init.normal_(m.linear.weight, 0.0, 1.0 / math.sqrt(m.linear.in_features))
+            nn.init.zeros_(m.linear.bias)
+            continue
         if not isinstance(m, nn.Linear):
             continue
         after = layers[i + 1] if i + 1 < len(layers) else None
@@ -211,28 +215,60 @@ class DCGANDiscriminator(nn.Sequential):
 
 
 class MLPGenerator(nn.Sequential):
-    """z [B, nz] -> points [B, data_dim]: the fully connected generator of Goodfellow et al. (2014), mlp_layers
-    hidden layers of mlp_hidden units, then g_output (linear for points by default). No BatchNorm."""
+    """z [B, nz] -> points [B, data_dim] or images [B, C, S, S]: the fully connected generator of Goodfellow et al.
+    (2014), mlp_layers hidden layers of mlp_hidden units with g_activation, then g_output (linear for points by
+    default, tanh for images). No BatchNorm."""
 
     def __init__(self, cfg: GANConfig):
         h = cfg.mlp_hidden
         layers: list[nn.Module] = [nn.Linear(cfg.nz, h), activation(cfg.g_activation)]
         for _ in range(cfg.mlp_layers - 1):
             layers += [nn.Linear(h, h), activation(cfg.g_activation)]
-        layers += [nn.Linear(h, cfg.data_dim), output_layer(cfg.g_output)]
+        layers += [nn.Linear(h, _sample_numel(cfg)), output_layer(cfg.g_output)]
+        if cfg.is_image:
+            layers += [nn.Unflatten(1, (cfg.channels, cfg.image_size, cfg.image_size))]  # [B, C*S*S] -> [B, C, S, S]
         super().__init__(*layers)
+
+
+class Maxout(nn.Module):
+    """A maxout layer (Goodfellow et al. 2013): ``units`` outputs, each the largest of ``pieces`` affine maps of
+    the input. The discriminator of the GAN paper's released code is built of these (MNIST: 240 units x 5)."""
+
+    def __init__(self, in_features: int, units: int, pieces: int):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(in_features, units * pieces)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.linear(x).view(x.shape[0], self.units, self.pieces)  # [B, units * pieces] -> [B, units, pieces]
+        return y.amax(dim=2)  # [B, units]
 
 
 class MLPDiscriminator(nn.Sequential):
-    """points [B, data_dim] -> logits [B]: mlp_layers hidden layers of mlp_hidden units with d_activation."""
+    """points [B, data_dim] or images [B, C, S, S] (flattened) -> logits [B]: mlp_layers hidden layers of
+    mlp_hidden_d units (0: mlp_hidden), each a Linear with d_activation or, with maxout_pieces, a Maxout layer;
+    dropout_input on the input and dropout_hidden after each hidden layer (the paper's MNIST discriminator: 2
+    maxout layers of 240 units x 5 pieces, dropout 0.2 and 0.5)."""
 
     def __init__(self, cfg: GANConfig):
-        h = cfg.mlp_hidden
-        layers: list[nn.Module] = [nn.Linear(cfg.data_dim, h), activation(cfg.d_activation)]
-        for _ in range(cfg.mlp_layers - 1):
-            layers += [nn.Linear(h, h), activation(cfg.d_activation)]
+        h = cfg.mlp_hidden_d or cfg.mlp_hidden
+        layers: list[nn.Module] = [nn.Flatten(1)] if cfg.is_image else []  # [B, C, S, S] -> [B, C*S*S]
+        layers += [nn.Dropout(cfg.dropout_input)] if cfg.dropout_input else []
+        width = _sample_numel(cfg)
+        for _ in range(cfg.mlp_layers):
+            if cfg.maxout_pieces:
+                layers += [Maxout(width, h, cfg.maxout_pieces)]
+            else:
+                layers += [nn.Linear(width, h), activation(cfg.d_activation)]
+            layers += [nn.Dropout(cfg.dropout_hidden)] if cfg.dropout_hidden else []
+            width = h
         layers += [nn.Linear(h, 1), nn.Flatten(0)]  # [B, 1] -> [B]
         super().__init__(*layers)
+
+
+def _sample_numel(cfg: GANConfig) -> int:
+    """Numbers in one sample: a point's dimension, or an image's C * S * S."""
+    return cfg.channels * cfg.image_size ** 2 if cfg.is_image else cfg.data_dim
 
 
 class AffineGenerator(nn.Module):

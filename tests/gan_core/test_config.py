@@ -63,8 +63,20 @@ def test_guideline_off_values_differ_from_guidelines_and_are_valid():
     ({"threads": 0}, "threads"),
     ({"device": "tpu"}, "device"),
     ({"dataset": "ring8", "arch": "dcgan"}, "arch"),
-    ({"dataset": "mnist5k", "arch": "mlp"}, "arch"),
+    ({"dataset": "mnist5k", "arch": "affine"}, "arch"),
     ({"dataset": "ring8", "arch": "affine"}, "arch"),
+    ({"dataset": "ring8", "mlp_hidden_d": -1}, "mlp_hidden_d"),
+    ({"dataset": "ring8", "mlp_hidden_d": 2.5}, "mlp_hidden_d"),
+    ({"dataset": "ring8", "maxout_pieces": 1}, "maxout_pieces"),
+    ({"dataset": "ring8", "maxout_pieces": -2}, "maxout_pieces"),
+    ({"dataset": "ring8", "maxout_pieces": "5"}, "maxout_pieces"),
+    ({"dataset": "ring8", "dropout_input": 1.0}, "dropout_input"),
+    ({"dataset": "ring8", "dropout_input": -0.1}, "dropout_input"),
+    ({"dataset": "ring8", "dropout_hidden": float("nan")}, "dropout_hidden"),
+    ({"dataset": "ring8", "dropout_hidden": "half"}, "dropout_hidden"),
+    ({"dataset": "mnist5k", "maxout_pieces": 5}, "maxout_pieces"),     # arch dcgan: no MLP discriminator
+    ({"dataset": "mnist5k", "dropout_hidden": 0.5}, "dropout_hidden"),
+    ({"dataset": "mnist5k", "mlp_hidden_d": 240}, "mlp_hidden_d"),
 ])
 def test_bad_values_raise_naming_the_key(bad, key):
     with pytest.raises(ValueError) as err:
@@ -110,3 +122,17 @@ def test_derived_properties():
 def test_parse_cli_value(text, value):
     parsed = parse_cli_value(text)
     assert parsed == value and type(parsed) is type(value)
+
+
+def test_the_papers_mnist_model_is_a_config():
+    """Goodfellow et al. 2014's MNIST networks (goodfeli/adversarial): G 2 x 1200 ReLU, D 2 maxout layers of 240
+    units x 5 pieces with dropout 0.2 on the input and 0.5 on the hidden layers."""
+    c = GANConfig.from_flat({"dataset": "mnist5k", "arch": "mlp", "mlp_hidden": 1200, "mlp_hidden_d": 240,
+                             "maxout_pieces": 5, "dropout_input": 0.2, "dropout_hidden": 0.5})
+    assert (c.arch, c.mlp_hidden, c.mlp_hidden_d, c.maxout_pieces, c.dropout_input, c.dropout_hidden) == \
+        ("mlp", 1200, 240, 5, 0.2, 0.5)
+    assert GANConfig.from_flat(c.to_flat()) == c
+    with pytest.raises(ValueError) as e:
+        GANConfig.from_flat({"dataset": "mnist5k", "maxout_pieces": 5})
+    assert str(e.value) == "config key 'maxout_pieces' = 5 does not fit arch 'dcgan'; allowed: 0, or arch 'mlp'"
+

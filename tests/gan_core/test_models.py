@@ -479,3 +479,48 @@ def test_affine_discriminator_is_the_mlp():
     assert isinstance(d, MLPDiscriminator)
     assert leaves(d, nn.Linear)[0].in_features == 1
     assert d(torch.randn(9, 1)).shape == (9,)
+
+
+# ---------------------------------------------------------------- the GAN paper's models: maxout, dropout, images
+def test_maxout_is_the_largest_of_its_pieces():
+    from gan_core.models import Maxout
+
+    m = Maxout(2, units=2, pieces=3)
+    with torch.no_grad():
+        # rows: unit 0 pieces 0..2, then unit 1 pieces 0..2 (view [B, units, pieces] of the Linear's outputs)
+        m.linear.weight.copy_(torch.tensor([[1., 0.], [0., 1.], [1., 1.], [-1., 0.], [0., -1.], [2., -1.]]))
+        m.linear.bias.copy_(torch.tensor([0., 0., -5., 0., 1., 0.]))
+    x = torch.tensor([[3., 1.], [-2., 4.]])
+    # x0 = (3, 1): unit 0 max(3, 1, -1) = 3; unit 1 max(-3, 0, 5) = 5
+    # x1 = (-2, 4): unit 0 max(-2, 4, -3) = 4; unit 1 max(2, -3, -8) = 2
+    assert torch.equal(m(x), torch.tensor([[3., 5.], [4., 2.]]))
+
+
+def test_the_papers_mnist_model_on_32px_images():
+    c = cfg(dataset="mnist5k", arch="mlp", nz=100, mlp_hidden=1200, mlp_hidden_d=240, maxout_pieces=5,
+            dropout_input=0.2, dropout_hidden=0.5)
+    g, d = build_generator(c), build_discriminator(c)
+    x = g(torch.randn(4, 100))
+    assert x.shape == (4, 1, 32, 32) and type(g[-2]) is nn.Tanh  # images default to tanh, the data's range
+    assert d(x).shape == (4,)
+    n = 32 * 32
+    # G: 100 -> 1200 -> 1200 -> 1024; D: 1024 -> maxout 240 x 5 -> maxout 240 x 5 -> 1
+    assert sum(p.numel() for p in g.parameters()) == (100 * 1200 + 1200) + (1200 * 1200 + 1200) + (1200 * n + n)
+    assert sum(p.numel() for p in d.parameters()) == (n * 1200 + 1200) + (240 * 1200 + 1200) + (240 + 1)
+    assert names(d) == ["Flatten", "Dropout", "Maxout", "Dropout", "Maxout", "Dropout", "Linear", "Flatten"]
+    assert [m.p for m in leaves(d, nn.Dropout)] == [0.2, 0.5, 0.5]
+    d.eval()  # dropout off: the same input, the same logits
+    assert torch.equal(d(x), d(x))
+    d.train()
+    torch.manual_seed(0)
+    assert not torch.equal(d(x), d(x))  # dropout on while D trains
+
+
+def test_without_maxout_and_dropout_the_mlp_discriminator_is_unchanged():
+    c = cfg(dataset="ring8", mlp_hidden=32, mlp_hidden_d=8)
+    d = build_discriminator(c)
+    assert names(d) == ["Linear", "LeakyReLU", "Linear", "LeakyReLU", "Linear", "Flatten"]
+    assert [(m.in_features, m.out_features) for m in leaves(d, nn.Linear)] == [(2, 8), (8, 8), (8, 1)]
+    assert [(m.in_features, m.out_features) for m in leaves(build_generator(c), nn.Linear)] == \
+        [(2, 32), (32, 32), (32, 2)]
+

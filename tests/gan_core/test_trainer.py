@@ -234,3 +234,16 @@ def test_bf16_autocast_trains_with_finite_losses():
     history = list(Trainer(GANConfig.from_flat({**TINY_DCGAN, "precision": "bf16"})).run())
     assert history[-1]["status"] == "ok"
     assert all(math.isfinite(m["d_loss"]) and math.isfinite(m["g_loss"]) for m in history)
+
+
+def test_the_papers_fully_connected_model_trains_on_images_with_k_d_steps_per_g_step():
+    """The maxout discriminator with dropout and the fully connected generator (arch mlp on mnist5k), tiny."""
+    cfg = GANConfig.from_flat({"dataset": "mnist5k", "arch": "mlp", "mlp_hidden": 32, "mlp_hidden_d": 16,
+                               "maxout_pieces": 3, "dropout_input": 0.2, "dropout_hidden": 0.5, "k": 2,
+                               "batch_size": 8, "steps": 4, "eval_every": 2})
+    history = list(Trainer(cfg, device="cpu").run())
+    assert [(m["g_steps"], m["d_steps"]) for m in history] == [(2, 4), (4, 8)]
+    assert history[-1]["status"] == "ok"
+    assert all(math.isfinite(m[k]) for m in history for k in ("d_loss", "g_loss"))
+    again = list(Trainer(cfg, device="cpu").run())  # dropout draws from the seeded streams: deterministic
+    assert without_time(again) == without_time(history)
