@@ -108,15 +108,13 @@ def storage_problem(loc: Location) -> str | None:
 def damaged_state(loc: Location) -> str | None:
     """Why the newest experiment_state-*.json of an experiment cannot be read (e.g. cut short by a full disk), in
     words, or None when it can (or there is none)."""
-    fs, path = _fs(loc.experiment_path)
-    states = sorted(i.base_name for i in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-                    if i.base_name.startswith("experiment_state-") and i.base_name.endswith(".json"))
-    if not states:
+    newest = _newest_state(loc)
+    if newest is None:
         return None
     try:
-        json.loads(read_text(loc, states[-1]))
+        json.loads(read_text(loc, newest))
     except (ValueError, UnicodeDecodeError) as e:
-        return f"Ray's experiment state {loc.join(states[-1])!r} is damaged ({str(e).splitlines()[0]})"
+        return f"Ray's experiment state {loc.join(newest)!r} is damaged ({str(e).splitlines()[0]})"
     return None
 
 
@@ -126,16 +124,22 @@ def unfinished_trials(loc: Location) -> int:
     Why the state and not the driver's ResultGrid: after Ctrl+C Ray marks every trial TERMINATED in memory, while
     the state it saves for --resume keeps the unfinished ones PENDING. 0 when there is no readable state.
     """
-    fs, path = _fs(loc.experiment_path)
-    states = sorted(i.base_name for i in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-                    if i.base_name.startswith("experiment_state-") and i.base_name.endswith(".json"))
-    if not states:
+    newest = _newest_state(loc)
+    if newest is None:
         return 0
     try:
-        trials = [json.loads(item[0]) for item in json.loads(read_text(loc, states[-1]))["trial_data"]]
+        trials = [json.loads(item[0]) for item in json.loads(read_text(loc, newest))["trial_data"]]
         return sum(t["status"] not in ("TERMINATED", "ERROR") for t in trials)
     except (ValueError, KeyError, IndexError, TypeError):
         return 0
+
+
+def _newest_state(loc: Location) -> str | None:
+    """The name of the newest experiment_state-*.json in the experiment directory (the one --resume reads)."""
+    fs, path = _fs(loc.experiment_path)
+    states = sorted(i.base_name for i in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+                    if i.base_name.startswith("experiment_state-") and i.base_name.endswith(".json"))
+    return states[-1] if states else None
 
 
 def experiment_exists(loc: Location) -> bool:

@@ -154,12 +154,13 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     loc = locate(args.storage_path, default_name(spec.study, args))
     try:
-        n = space_mod.validate_all(spec.trial_configs(), STUDY_KEYS, spec.validate)
+        configs = spec.trial_configs()
+        n = space_mod.validate_all(configs, STUDY_KEYS, spec.validate)
     except ValueError as e:
         raise StudyInputError(str(e)) from None
     side_by_side = check_resources(args)
     if spec.gan_trials:
-        check_memory(spec.trial_configs(), STUDY_KEYS, side_by_side)
+        check_memory(configs, STUDY_KEYS, side_by_side)
     check_writable(loc)
     with study_lock(loc):  # from here to the end: a second driver of this study is refused (studies.lock)
         return _run_locked(spec, args, loc, n, callbacks, list(command if command is not None else sys.argv))
