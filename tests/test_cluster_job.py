@@ -19,10 +19,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(n: int) -> list[int]:
+    """n distinct free ports: the sockets stay bound until all are chosen, so the OS cannot hand one out twice."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def test_the_cluster_extra_brings_what_the_cluster_section_uses():
@@ -40,13 +46,12 @@ def head(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN_PATH")}
     env.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token})
     temp = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # short: Ray's socket paths must stay under 108 bytes
-    port, dashboard = _free_port(), _free_port()
     # every port this head would take by default too: the session's test cluster already holds the defaults
     # (a second job agent on 52365 cannot start, and the head then answers "No available agent to submit job")
-    others = [f"--{name}={_free_port()}" for name in ("dashboard-agent-listen-port", "dashboard-agent-grpc-port",
-                                                       "metrics-export-port", "runtime-env-agent-port",
-                                                       "ray-client-server-port", "node-manager-port",
-                                                       "object-manager-port")]
+    names = ("dashboard-agent-listen-port", "dashboard-agent-grpc-port", "metrics-export-port",
+             "runtime-env-agent-port", "ray-client-server-port", "node-manager-port", "object-manager-port")
+    port, dashboard, *more = _free_ports(2 + len(names))
+    others = [f"--{name}={p}" for name, p in zip(names, more)]
     proc = subprocess.Popen(["ray", "start", "--head", f"--port={port}", "--dashboard-host=127.0.0.1",
                              f"--dashboard-port={dashboard}", *others, "--num-cpus=2", f"--temp-dir={temp}",
                              "--block"],
