@@ -38,6 +38,7 @@ from pyarrow import fs as pafs
 
 from analysis.convergence import curve_points
 from analysis.fsio import Location, ResultsError, resolve
+from analysis.published import check_published
 from gan_core.config import GANConfig
 
 # Quality metrics the evaluators report, with the direction that is better. Order = order in every table.
@@ -45,7 +46,7 @@ METRIC_MODES: dict[str, str] = {
     "fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max", "coverage": "max",
     "classes_covered": "max", "class_kl": "min",
     "modes_captured": "max", "high_quality_frac": "max", "reverse_kl": "min",
-    "jsd": "min", "jsd_estimate": "min",
+    "jsd": "min", "jsd_estimate": "min", "parzen_ll": "max",
 }
 # ``diversity`` (generated spread / real spread, target 1) is a diagnostic, not a ranked quality metric: it is kept in
 # the history and read by the stability assessment (collapse), but gets no summary or effect of its own.
@@ -58,7 +59,7 @@ NUMERIC_KEYS = frozenset(METRIC_MODES) | {
     "g_steps", "d_steps", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value", "d_real", "d_fake",
     "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s", "training_iteration", "time_total_s",
     "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp", "diversity", "top_share",
-    "g_mu", "g_sigma"}
+    "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma"}
 STABILITY_STATUSES = ("ok", "diverged", "d_dominates", "collapsed")  # as gan_core.metrics.stability names them
 STABILITY_COLUMNS = ("stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap")
 
@@ -76,6 +77,7 @@ class StudyMeta:
     factors: list[str] | None = None
     command: list[str] = field(default_factory=list)
     search: dict[str, str] = field(default_factory=dict)  # a search's searcher and scheduler (empty: a design)
+    published: list[dict[str, Any]] = field(default_factory=list)  # a paper's figures (analysis.published)
 
 
 @dataclass
@@ -198,6 +200,10 @@ def _read_meta(loc: Location, names: set[str], notes: list[str]) -> StudyMeta:
     if not isinstance(variants, dict):
         variants = {str(v): {} for v in variants} if isinstance(variants, list) else {}
     factors = d.get("factors")
+    try:
+        published = check_published(d["published"]) if d.get("published") is not None else []
+    except ValueError as e:
+        raise ResultsError(f"{loc.join('study.json').uri!r}: {e}") from None
     return StudyMeta(
         name=str(d.get("study") or loc.name),
         primary_metric=primary,
@@ -208,6 +214,7 @@ def _read_meta(loc: Location, names: set[str], notes: list[str]) -> StudyMeta:
         factors=[str(f) for f in factors] if isinstance(factors, list) and factors else None,
         command=[str(c) for c in d.get("command") or []],
         search={str(k): str(v) for k, v in search.items()} if isinstance(search := d.get("search"), dict) else {},
+        published=published,
     )
 
 

@@ -34,6 +34,8 @@ from analysis.effects import STABILITY
 from analysis.fsio import Location, ResultsError, publish, resolve, staging_dir
 from analysis.load import FINISHED, STABILITY_STATUSES, stability_labels
 from analysis.markdown import better_text, ci, num, pct, pvalue, table
+from analysis.published import compare
+from analysis.published import markdown as markdown_table
 from analysis.results import Results, load_results
 from analysis.text import (STABILITY_RATE, STABILITY_STATUSES_TEXT, answer, effect_sentence, search_answer,
                            summary_sentence)
@@ -88,6 +90,8 @@ def _write_all(results: Results, out: Path, sample_figures: bool) -> None:
     _parquet(results.history, out / "history.parquet")
     results.summary.to_csv(out / "summary.csv", index=False)
     results.effects.to_csv(out / "effects.csv", index=False)
+    if results.study.meta.published:
+        compare(results.summary, results.study.meta.published).to_csv(out / "published.csv", index=False)
     figures, notes = _table_figures(results, plot_dir)
     if sample_figures:
         more, more_notes = _checkpoint_figures(results, plot_dir)
@@ -247,6 +251,12 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
         rows.append(cells)
     lines += [table(header, rows), ""]
     lines += [f"- {summary_sentence(r, primary)}" for _, r in summary.iterrows()]
+    if meta.published:
+        lines += ["", "## Against the published figures", "",
+                  "Each figure a paper published for one of these configurations, beside our mean [95% t interval] "
+                  "over its seeds at this study's budget; inside: whether the published value lies in our interval "
+                  "(published.csv).", ""]
+        lines += markdown_table(compare(summary, meta.published))
     lines += ["", "## Effects against the baseline", ""]
     if results.is_search:
         lines += ["None: this is a search (see the Answer); trials.csv holds every trial with its settings.", ""]

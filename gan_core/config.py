@@ -5,8 +5,9 @@ sweeps exactly what it says: an unknown key, a wrong type or an out-of-range val
 the key, the value and what is allowed -- never a silent default.
 
 Keys left out take the defaults in ``BASE_DEFAULTS``, overlaid by the per-dataset defaults in
-``DATASET_DEFAULTS`` (an MLP with a linear output for 2D points, an affine generator for gauss1d). A key the
-user gives always wins. ``to_flat()`` returns every key with its resolved value.
+``DATASET_DEFAULTS`` (an MLP with a linear output for 2D points, an affine generator for gauss1d); the MLP and
+affine generators have no BatchNorm unless ``batchnorm_g`` is given. A key the user gives always wins.
+``to_flat()`` returns every key with its resolved value.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ G_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh")
 G_OUTPUTS = ("tanh", "sigmoid", "linear")
 D_ACTIVATIONS = ("leaky_relu", "relu")
 IMAGE_SIZES = (32, 64)
+UPDATES = ("alternating", "simultaneous")
+OPTIMIZERS = ("adam", "sgd")
+INITS = ("auto", "normal_0.02")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 
@@ -67,9 +71,11 @@ class GANConfig:
     mlp_hidden: int = 128
     mlp_layers: int = 2
     mlp_hidden_d: int = 0      # D's hidden width in arch mlp; 0: mlp_hidden (the paper's MNIST model: G 1200, D 240)
+    mlp_layers_d: int = 0      # D's hidden layers in arch mlp; 0: mlp_layers (PacGAN's 2D model: G 4, D 3)
     maxout_pieces: int = 0     # arch mlp: D's hidden layers are maxout units of this many pieces; 0: d_activation
     dropout_input: float = 0.0   # arch mlp: dropout rate on D's input (the paper's MNIST model: 0.2)
     dropout_hidden: float = 0.0  # arch mlp: dropout rate after each of D's hidden layers (the paper: 0.5)
+    init: str = "auto"         # auto: each arch's own (DCGAN N(0, 0.02); MLP variance-preserving); or normal_0.02
     strided_conv: bool = True
     batchnorm_g: bool = True
     batchnorm_d: bool = True
@@ -80,7 +86,11 @@ class GANConfig:
     # algorithm
     k: int = 1
     g_loss: str = "non_saturating"
+    updates: str = "alternating"  # Algorithm 1; simultaneous: D and G from one minibatch in one step (k = 1)
+    pack: int = 1              # PacGAN: D judges packs of this many samples; batch_size counts packs
     batch_size: int = 64
+    optimizer: str = "adam"
+    momentum: float = 0.0      # optimizer sgd only
     lr_d: float = 2e-4
     lr_g: float = 2e-4
     beta1: float = 0.5
@@ -112,6 +122,8 @@ class GANConfig:
             _check_choice("dataset", d["dataset"], DATASETS)
             values.update(DATASET_DEFAULTS[d["dataset"]])
         values.update(d)
+        if values["arch"] != "dcgan" and "batchnorm_g" not in d:
+            values["batchnorm_g"] = False  # the fully connected G of Goodfellow et al. has none (PacGAN's has)
         for f in dataclasses.fields(cls):
             values[f.name] = _coerce(f.name, values[f.name], _FIELD_TYPES[f.name])
         cfg = cls(**values)
@@ -138,6 +150,11 @@ class GANConfig:
         return 3 if self.dataset == "cifar10" else 1
 
     @property
+    def samples_per_batch(self) -> int:
+        """Real (and fake) samples in one minibatch: batch_size packs of ``pack`` samples each."""
+        return self.batch_size * self.pack
+
+    @property
     def data_dim(self) -> int:
         """Dimension of one point for point datasets; 0 for images."""
         return {"ring8": 2, "grid25": 2, "gauss1d": 1}.get(self.dataset, 0)
@@ -150,12 +167,16 @@ class GANConfig:
         _check_choice("g_activation", self.g_activation, G_ACTIVATIONS)
         _check_choice("g_output", self.g_output, G_OUTPUTS)
         _check_choice("d_activation", self.d_activation, D_ACTIVATIONS)
+        _check_choice("updates", self.updates, UPDATES)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("init", self.init, INITS)
         _check_choice("device", self.device, DEVICES)
         _check_choice("precision", self.precision, PRECISIONS)
-        for key in ("nz", "ngf", "ndf", "mlp_hidden", "mlp_layers", "k", "batch_size", "steps", "eval_every",
+        for key in ("nz", "ngf", "ndf", "mlp_hidden", "mlp_layers", "k", "pack", "batch_size", "steps", "eval_every",
                     "threads"):
             _check_range(key, getattr(self, key), ">= 1", getattr(self, key) >= 1)
         _check_range("mlp_hidden_d", self.mlp_hidden_d, "0 (= mlp_hidden) or an integer >= 1", self.mlp_hidden_d >= 0)
+        _check_range("mlp_layers_d", self.mlp_layers_d, "0 (= mlp_layers) or an integer >= 1", self.mlp_layers_d >= 0)
         _check_range("maxout_pieces", self.maxout_pieces, "0 (no maxout) or an integer >= 2",
                      self.maxout_pieces == 0 or self.maxout_pieces >= 2)
         for key in ("dropout_input", "dropout_hidden"):
@@ -166,16 +187,17 @@ class GANConfig:
         for key in ("lr_d", "lr_g"):
             v = getattr(self, key)
             _check_range(key, v, "a finite number > 0", math.isfinite(v) and v > 0)
-        for key in ("beta1", "beta2"):
+        for key in ("beta1", "beta2", "momentum"):
             v = getattr(self, key)
             _check_range(key, v, "0 <= value < 1", 0 <= v < 1)
+        self._validate_algorithm()
         if not self.data_root:
             raise ValueError("config key 'data_root' is empty; allowed: a directory path")
         if self.is_image and self.arch not in ("dcgan", "mlp"):
             raise ValueError(f"config key 'arch' = {self.arch!r} does not fit image dataset {self.dataset!r}; "
                              f"allowed for images: 'dcgan' or 'mlp'")
         if self.arch == "dcgan":  # D's MLP keys change only the MLP discriminator: in a DCGAN they would do nothing
-            for key in ("mlp_hidden_d", "maxout_pieces", "dropout_input", "dropout_hidden"):
+            for key in ("mlp_hidden_d", "mlp_layers_d", "maxout_pieces", "dropout_input", "dropout_hidden"):
                 if getattr(self, key) != BASE_DEFAULTS[key]:
                     raise ValueError(f"config key {key!r} = {getattr(self, key)!r} does not fit arch 'dcgan'; "
                                      f"allowed: {BASE_DEFAULTS[key]!r}, or arch 'mlp'")
@@ -187,6 +209,21 @@ class GANConfig:
                              f"allowed: 'affine' only with dataset 'gauss1d'")
         if self.arch == "affine" and self.nz != 1:
             raise ValueError(f"config key 'nz' = {self.nz} does not fit arch 'affine'; allowed: 1")
+        if self.arch == "affine" and self.batchnorm_g:
+            raise ValueError("config key 'batchnorm_g' = True does not fit arch 'affine' (it has no hidden layer); "
+                             "allowed: False")
+
+    def _validate_algorithm(self) -> None:
+        """The keys of one update rule or optimizer must not be set for another, where they would do nothing."""
+        if self.updates == "simultaneous" and self.k != 1:
+            raise ValueError(f"config key 'k' = {self.k} does not fit updates 'simultaneous' (one minibatch updates "
+                             f"D and G once each); allowed: k = 1, or updates 'alternating'")
+        unused = ("momentum",) if self.optimizer == "adam" else ("beta1", "beta2")
+        for key in unused:
+            if getattr(self, key) != BASE_DEFAULTS[key]:
+                other = "sgd" if self.optimizer == "adam" else "adam"
+                raise ValueError(f"config key {key!r} = {getattr(self, key)!r} does not fit optimizer "
+                                 f"{self.optimizer!r}; allowed: {BASE_DEFAULTS[key]!r}, or optimizer {other!r}")
 
 
 BASE_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(GANConfig)}

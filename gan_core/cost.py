@@ -22,13 +22,13 @@ def forward_flops(cfg: GANConfig) -> tuple[int, int]:
     nothing is allocated, whatever the config's size, and no random number is drawn)."""
     with torch.device("meta"):
         G, D = build_generator(cfg).eval(), build_discriminator(cfg).eval()
-        z = torch.empty(1, cfg.nz)  # [1, nz]
+        z = torch.empty(cfg.pack, cfg.nz)  # [pack, nz]: one pack, the least D can judge
         with torch.no_grad():
             with FlopCounterMode(display=False) as g_count:
                 x = G(z)
             with FlopCounterMode(display=False) as d_count:
                 D(x)
-    return g_count.get_total_flops(), d_count.get_total_flops()
+    return g_count.get_total_flops() // cfg.pack, d_count.get_total_flops() // cfg.pack
 
 
 def iteration_flops(cfg: GANConfig) -> int:
@@ -36,5 +36,8 @@ def iteration_flops(cfg: GANConfig) -> int:
     backward on a real and a fake minibatch) and one generator step (G and D forward and backward)."""
     g, d = forward_flops(cfg)
     train = 1 + BACKWARD_FACTOR
-    per_sample = cfg.k * (g + 2 * d * train) + (g + d) * train
-    return int(cfg.batch_size * per_sample)
+    if cfg.updates == "simultaneous":  # one G forward and backward, D forward and backward on both minibatches
+        per_sample = (g + 2 * d) * train
+    else:
+        per_sample = cfg.k * (g + 2 * d * train) + (g + d) * train
+    return int(cfg.samples_per_batch * per_sample)

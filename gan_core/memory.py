@@ -70,7 +70,7 @@ def estimate(cfg: GANConfig) -> MemoryEstimate:
 
     with torch.device("meta"):
         G, D = build_generator(cfg), build_discriminator(cfg)
-        m = cfg.batch_size
+        m = cfg.samples_per_batch
         g_acts, fake = _forward_numel(G, torch.empty(m, cfg.nz))  # [m, nz] -> samples
         d_acts, _ = _forward_numel(D, fake)
         eval_n = min(EVAL_BATCH, cfg.eval_samples)

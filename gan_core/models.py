@@ -41,28 +41,58 @@ def build_generator(cfg: GANConfig) -> nn.Module:
     """The generator of ``cfg.arch``, initialised for it (the affine one starts at the identity)."""
     if cfg.arch == "dcgan":
         net: nn.Module = DCGANGenerator(cfg)
-        net.apply(dcgan_init)
     elif cfg.arch == "mlp":
         net = MLPGenerator(cfg)
-        mlp_init(net)
     elif cfg.arch == "affine":
         return AffineGenerator()
     else:
         raise ValueError(f"unknown arch {cfg.arch!r}")
+    _initialise(net, cfg)
     return net
 
 
 def build_discriminator(cfg: GANConfig) -> nn.Module:
-    """The discriminator of ``cfg.arch`` (the MLP one for ``mlp`` and ``affine``), initialised for it."""
+    """The discriminator of ``cfg.arch`` (the MLP one for ``mlp`` and ``affine``), initialised for it. With
+    ``pack`` = m > 1 it judges packs (PacGAN): its first layer ``Pack`` joins each m consecutive samples into one
+    input, so a minibatch of B * m samples gives B logits."""
     if cfg.arch == "dcgan":
         net: nn.Module = DCGANDiscriminator(cfg)
-        net.apply(dcgan_init)
     elif cfg.arch in ("mlp", "affine"):
         net = MLPDiscriminator(cfg)
-        mlp_init(net)
     else:
         raise ValueError(f"unknown arch {cfg.arch!r}")
+    _initialise(net, cfg)
+    if cfg.pack > 1:
+        net = nn.Sequential(Pack(cfg.pack), *net)
     return net
+
+
+def _initialise(net: nn.Sequential, cfg: GANConfig) -> None:
+    """``init`` normal_0.02: the DCGAN init for every network (PacGAN's choice for its MLPs); auto: DCGAN's for
+    the DCGAN, the variance-preserving ``mlp_init`` for MLPs."""
+    if cfg.arch == "dcgan" or cfg.init == "normal_0.02":
+        net.apply(dcgan_init)
+    else:
+        mlp_init(net)
+
+
+class Pack(nn.Module):
+    """PacGAN's packing: [B * m, ...] -> [B, m * ...], each m consecutive samples joined along the first feature
+    axis (points [B * m, d] -> [B, m * d]; images [B * m, C, S, S] -> [B, m * C, S, S], stacked as channels, as
+    PacGAN does for images). The trainer draws real and fake minibatches separately, so a pack is all real or all
+    fake."""
+
+    def __init__(self, m: int):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] % self.m:
+            raise ValueError(f"a batch of {x.shape[0]} samples does not split into packs of {self.m}")
+        return x.reshape(x.shape[0] // self.m, self.m * x.shape[1], *x.shape[2:])  # [B*m, F, ...] -> [B, m*F, ...]
+
+    def extra_repr(self) -> str:
+        return f"m={self.m}"
 
 
 @torch.no_grad()
@@ -99,8 +129,9 @@ def mlp_init(net: nn.Sequential) -> None:
             gain = nn.init.calculate_gain("tanh")
         else:
             gain = 1.0
-        nn.init.normal_(m.weight, 0.0, gain / math.sqrt(m.in_features))
-        nn.init.zeros_(m.bias)
+        nn.init.normal_(m.weight, 0.0, gain / math.sqrt(m.in_features))  # before a BatchNorm: any scale will do
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
 
 
 def activation(name: str) -> nn.Module:
@@ -195,7 +226,7 @@ class DCGANDiscriminator(nn.Sequential):
         n, strided, bn = _n_stages(cfg.image_size), cfg.strided_conv, cfg.batchnorm_d
         width = cfg.ndf
         # input layer: no BatchNorm and no bias, as in the reference
-        layers: list[nn.Module] = _d_downsample(cfg.channels, width, strided, bias=False)
+        layers: list[nn.Module] = _d_downsample(cfg.channels * cfg.pack, width, strided, bias=False)
         layers += [activation(cfg.d_activation)]
         for _ in range(n - 1):  # each: [B, c, s, s] -> [B, 2c, s / 2, s / 2]
             layers += _d_downsample(width, width * 2, strided, bias=not bn)
@@ -217,13 +248,18 @@ class DCGANDiscriminator(nn.Sequential):
 class MLPGenerator(nn.Sequential):
     """z [B, nz] -> points [B, data_dim] or images [B, C, S, S]: the fully connected generator of Goodfellow et al.
     (2014), mlp_layers hidden layers of mlp_hidden units with g_activation, then g_output (linear for points by
-    default, tanh for images). No BatchNorm."""
+    default, tanh for images). With batchnorm_g each hidden layer is Linear without bias -> BatchNorm ->
+    g_activation (PacGAN's generator); without, Linear with bias -> g_activation (the GAN paper's)."""
 
     def __init__(self, cfg: GANConfig):
-        h = cfg.mlp_hidden
-        layers: list[nn.Module] = [nn.Linear(cfg.nz, h), activation(cfg.g_activation)]
-        for _ in range(cfg.mlp_layers - 1):
-            layers += [nn.Linear(h, h), activation(cfg.g_activation)]
+        h, bn = cfg.mlp_hidden, cfg.batchnorm_g
+        layers: list[nn.Module] = []
+        width = cfg.nz
+        for _ in range(cfg.mlp_layers):
+            layers += [nn.Linear(width, h, bias=not bn)]
+            layers += [nn.BatchNorm1d(h)] if bn else []
+            layers += [activation(cfg.g_activation)]
+            width = h
         layers += [nn.Linear(h, _sample_numel(cfg)), output_layer(cfg.g_output)]
         if cfg.is_image:
             layers += [nn.Unflatten(1, (cfg.channels, cfg.image_size, cfg.image_size))]  # [B, C*S*S] -> [B, C, S, S]
@@ -245,17 +281,17 @@ class Maxout(nn.Module):
 
 
 class MLPDiscriminator(nn.Sequential):
-    """points [B, data_dim] or images [B, C, S, S] (flattened) -> logits [B]: mlp_layers hidden layers of
-    mlp_hidden_d units (0: mlp_hidden), each a Linear with d_activation or, with maxout_pieces, a Maxout layer;
-    dropout_input on the input and dropout_hidden after each hidden layer (the paper's MNIST discriminator: 2
-    maxout layers of 240 units x 5 pieces, dropout 0.2 and 0.5)."""
+    """points [B, data_dim] or images [B, C, S, S] (flattened) -> logits [B]: mlp_layers_d (0: mlp_layers) hidden
+    layers of mlp_hidden_d units (0: mlp_hidden), each a Linear with d_activation or, with maxout_pieces, a Maxout
+    layer; dropout_input on the input and dropout_hidden after each hidden layer (the paper's MNIST discriminator:
+    2 maxout layers of 240 units x 5 pieces, dropout 0.2 and 0.5); with pack = m its input is m samples wide."""
 
     def __init__(self, cfg: GANConfig):
         h = cfg.mlp_hidden_d or cfg.mlp_hidden
         layers: list[nn.Module] = [nn.Flatten(1)] if cfg.is_image else []  # [B, C, S, S] -> [B, C*S*S]
         layers += [nn.Dropout(cfg.dropout_input)] if cfg.dropout_input else []
-        width = _sample_numel(cfg)
-        for _ in range(cfg.mlp_layers):
+        width = _sample_numel(cfg) * cfg.pack
+        for _ in range(cfg.mlp_layers_d or cfg.mlp_layers):
             if cfg.maxout_pieces:
                 layers += [Maxout(width, h, cfg.maxout_pieces)]
             else:

@@ -1,7 +1,9 @@
 """Algorithm 1 of Goodfellow et al. (2014), exactly, with a complete, resumable training state.
 
 Per iteration: k discriminator updates, each on a fresh data minibatch and fresh noise, then one generator update
-on fresh noise; separate Adam optimizers for D and G. Every ``eval_every`` generator updates the run hands back a
+on fresh noise; separate optimizers (Adam, or SGD with momentum) for D and G. Two switches of the released
+codes: ``pack`` (PacGAN: D judges packs of samples, in the models) and ``updates`` = simultaneous (D and G from
+one minibatch in one step). Every ``eval_every`` generator updates the run hands back a
 metrics dict. All randomness after model initialisation comes from two explicit ``torch.Generator`` streams
 (data and noise) that are part of the saved state, so a run resumed from a checkpoint continues bit for bit as if it
 had never stopped, and evaluation (which uses its own fixed noise) never disturbs training.
@@ -50,6 +52,13 @@ def resolve_device(name: str | torch.device) -> torch.device:
     return torch.device(name)
 
 
+def make_optimizer(cfg: GANConfig, params, lr: float) -> torch.optim.Optimizer:
+    """Adam with (beta1, beta2), or SGD with ``momentum`` (the GAN paper's optimizer, without its schedules)."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
+    return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+
+
 def _stream(seed: int, offset: int, device: torch.device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed * 1000 + offset)
 
@@ -65,9 +74,8 @@ class Trainer:
         self.data = load_dataset(cfg, self.device)
         self.G = build_generator(cfg).to(self.device)
         self.D = build_discriminator(cfg).to(self.device)
-        betas = (cfg.beta1, cfg.beta2)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
+        self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g)
+        self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d)
         self.data_gen = _stream(cfg.seed, _DATA_STREAM, self.device)
         self.noise_gen = _stream(cfg.seed, _NOISE_STREAM, self.device)
         self.evaluator = evaluator.to(self.device) if evaluator is not None else None
@@ -90,7 +98,7 @@ class Trainer:
 
     def _d_step(self) -> None:
         """One discriminator update on a fresh data minibatch and fresh noise."""
-        m = self.cfg.batch_size
+        m = self.cfg.samples_per_batch
         real = self.data.sample(m, self.data_gen)
         z = self._noise(m)
         with torch.no_grad(), self._amp():
@@ -103,6 +111,10 @@ class Trainer:
         terms["d_loss"].backward()
         grad_norm = torch.nn.utils.get_total_norm([p.grad for p in self.D.parameters() if p.grad is not None])
         self.opt_d.step()
+        self._count_d(terms, real_logits, fake_logits, grad_norm)
+
+    def _count_d(self, terms: dict[str, torch.Tensor], real_logits: torch.Tensor, fake_logits: torch.Tensor,
+                 grad_norm: torch.Tensor) -> None:
         self.d_steps += 1
         self._d_sum += torch.stack([
             terms["d_loss"].detach(), terms["d_loss_real"].detach(), terms["d_loss_fake"].detach(),
@@ -112,7 +124,7 @@ class Trainer:
 
     def _g_step(self) -> None:
         """One generator update on fresh noise; D's parameters take no gradient (it is not being updated)."""
-        z = self._noise(self.cfg.batch_size)
+        z = self._noise(self.cfg.samples_per_batch)
         self.D.requires_grad_(False)
         try:
             self.opt_g.zero_grad(set_to_none=True)
@@ -124,14 +136,47 @@ class Trainer:
             self.D.requires_grad_(True)
         grad_norm = torch.nn.utils.get_total_norm([p.grad for p in self.G.parameters() if p.grad is not None])
         self.opt_g.step()
+        self._count_g(terms, grad_norm)
+
+    def _count_g(self, terms: dict[str, torch.Tensor], grad_norm: torch.Tensor) -> None:
         self.g_steps += 1
         self._g_sum += torch.stack([terms["g_loss"].detach(), grad_norm.float()])
 
+    def _simultaneous_step(self) -> None:
+        """D and G updated together from one minibatch (the released code of Goodfellow et al. and of PacGAN, via
+        ALI): one forward of D on the real and the generated samples gives both losses; each network's gradient
+        is taken of its own loss at the same weights, and then both step."""
+        m = self.cfg.samples_per_batch
+        real = self.data.sample(m, self.data_gen)
+        z = self._noise(m)
+        d_params = [p for p in self.D.parameters() if p.requires_grad]
+        g_params = [p for p in self.G.parameters() if p.requires_grad]
+        with self._amp():
+            fake = self.G(z)
+            real_logits = self.D(real).float()
+            fake_logits = self.D(fake).float()
+        d_terms = discriminator_loss(real_logits, fake_logits)
+        g_terms = generator_loss(self.cfg.g_loss, fake_logits)
+        d_grads = torch.autograd.grad(d_terms["d_loss"], d_params, retain_graph=True)
+        g_grads = torch.autograd.grad(g_terms["g_loss"], g_params)
+        for p, g in zip(d_params + g_params, d_grads + g_grads):
+            p.grad = g
+        d_norm = torch.nn.utils.get_total_norm(list(d_grads))
+        g_norm = torch.nn.utils.get_total_norm(list(g_grads))
+        self.opt_d.step()
+        self.opt_g.step()
+        self._count_d(d_terms, real_logits, fake_logits, d_norm)
+        self._count_g(g_terms, g_norm)
+
     def iteration(self) -> None:
-        """One iteration of Algorithm 1: k discriminator updates, then one generator update."""
-        for _ in range(self.cfg.k):
-            self._d_step()
-        self._g_step()
+        """One iteration of Algorithm 1: k discriminator updates, then one generator update (or, with updates
+        'simultaneous', one joint step)."""
+        if self.cfg.updates == "simultaneous":
+            self._simultaneous_step()
+        else:
+            for _ in range(self.cfg.k):
+                self._d_step()
+            self._g_step()
         if self.g_steps % self._check_every == 0 and not self._sums_finite():
             self.status = "diverged"
 
@@ -203,7 +248,7 @@ class Trainer:
     @torch.no_grad()
     def calibrate_batchnorm(self) -> None:
         """Recompute G's BatchNorm running statistics as the average batch statistics of ``CALIBRATION_SAMPLES``
-        fixed noise samples in minibatches of ``batch_size`` (the training batch), G in train mode, momentum off
+        fixed noise samples in minibatches of ``samples_per_batch`` (the training batch), G in train mode, momentum off
         (a cumulative average); every BatchNorm's momentum and G's mode are restored. No BatchNorm: nothing."""
         norms = [m for m in self.G.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
         if not norms:
@@ -211,7 +256,7 @@ class Trainer:
         momenta = [m.momentum for m in norms]
         was_training = self.G.training
         gen = _stream(self.cfg.seed, _CALIBRATION_STREAM, torch.device("cpu"))
-        m = self.cfg.batch_size
+        m = self.cfg.samples_per_batch
         try:
             for bn in norms:
                 bn.reset_running_stats()
@@ -310,7 +355,3 @@ _CPU_STATE_BYTES = torch.Generator().get_state().numel()  # a CPU generator's Me
 def _stream_device(state: torch.Tensor) -> str:
     """Which device type a saved ``torch.Generator`` state belongs to, by its size."""
     return "cpu" if state.numel() == _CPU_STATE_BYTES else "cuda"
-
-
-def count_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())

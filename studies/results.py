@@ -167,9 +167,11 @@ def read_text(loc: Location, relative: str) -> str:
 
 def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str | None,
                variants: dict[str, dict[str, Any]], factors: list[str] | None, baseline: dict[str, Any],
-               command: list[str], search: dict[str, str] | None = None) -> str:
-    """The study's own description for the analysis: what it compares, against what, by which metric, and (for a
-    search) which searcher and scheduler chose and stopped its trials."""
+               command: list[str], search: dict[str, str] | None = None,
+               published: list[dict[str, Any]] | None = None) -> str:
+    """The study's own description for the analysis: what it compares, against what, by which metric, (for a
+    search) which searcher and scheduler chose and stopped its trials, and (for a reproduction) the paper's
+    figures."""
     return json.dumps({
         "study": study,
         "primary_metric": primary_metric,
@@ -180,6 +182,7 @@ def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str
         "baseline": baseline,
         "command": command,
         "search": search,
+        "published": published or None,
     }, indent=2, default=str) + "\n"
 
 
@@ -199,6 +202,24 @@ def write_report(loc: Location, result_grid: Any) -> list[str]:
               file=sys.stderr)
     df = result_grid.get_dataframe()
     return [write_text(loc, "trials.csv", df.to_csv(index=False))]
+
+
+def print_published(loc: Location) -> None:
+    """Print the study's results beside the published figures (the report's table, ``analysis.published``); a
+    failure is printed in one line and loses nothing (the report folder has the same table)."""
+    try:
+        from analysis.published import compare, markdown
+        from analysis.results import load_results
+
+        results = load_results(loc.experiment_path)
+        table = compare(results.summary, results.study.meta.published)
+    except Exception as e:  # noqa: BLE001 -- as in write_report: the study has finished, its files are on disk
+        first = (str(e).strip().splitlines() or [""])[0]
+        print(f"The comparison with the published figures could not be made ({type(e).__name__}: {first}).",
+              file=sys.stderr)
+        return
+    print("\nAgainst the published figures (ours: mean [95% CI] over seeds, at this budget):")
+    print("\n".join(markdown(table)))
 
 
 def _fs(path: str) -> tuple[pafs.FileSystem, str]:

@@ -100,6 +100,7 @@ class StudySpec:
     trainable: Callable[..., None] = train_gan
     validate: Callable[[dict[str, Any]], Any] = GANConfig.from_flat  # strict check of one config sans study keys
     evaluator_config: GANConfig | None = None    # build the evaluator from this config; None: no evaluator
+    evaluator_options: dict[str, Any] = field(default_factory=dict)  # more of build_evaluator's keywords
     metric: str | None = None                    # primary metric when there is no evaluator
     mode: str | None = None
     searched: dict[str, Domain] = field(default_factory=dict)  # keys a search algorithm chooses
@@ -112,6 +113,9 @@ class StudySpec:
     # Estimated cost of one trial from its config sans study keys (None: keep the variants' order).
     cost: Callable[[dict[str, Any]], float] | None = gan_trial_cost
     gan_trials: bool = True  # trial configs are GANConfigs: their memory is checked before the study starts
+    # A paper's figures for some variants, for the report's comparison (analysis.published): {variant, metric,
+    # value, se, source} each, in the project's units.
+    published: list[dict[str, Any]] = field(default_factory=list)
 
     def run_order(self) -> list[str]:
         """The variant labels, costliest first (ties keep the study's order): the slowest trials start first,
@@ -200,7 +204,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int
             if not args.resume:
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
-                    command, spec.search))
+                    command, spec.search, spec.published))
             with sigterm_as_ctrl_c():
                 grid = tuner.fit()
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
@@ -312,7 +316,7 @@ def _evaluator(spec: StudySpec) -> tuple[Any, str, str]:
 
     print(f"Preparing the evaluator for {spec.evaluator_config.dataset} (once, in the driver) ...", flush=True)
     try:
-        evaluator = build_evaluator(spec.evaluator_config, cache_dir=None, device="cpu")
+        evaluator = build_evaluator(spec.evaluator_config, cache_dir=None, device="cpu", **spec.evaluator_options)
     except DatasetUnavailableError as e:
         raise StudyInputError(str(e)) from None
     return evaluator, evaluator.primary_metric, evaluator.mode

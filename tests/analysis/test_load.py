@@ -244,3 +244,22 @@ def test_bad_study_json(synth):
     (exp / "study.json").write_text(json.dumps({"study": "bad", "primary_metric": "fd", "mode": "lowest"}))
     with pytest.raises(ResultsError, match=r"study.json key 'mode' = 'lowest' is not allowed; allowed: 'min' \| 'max'"):
         read_study(str(exp))
+
+
+PUBLISHED = [{"variant": "gan", "metric": "reverse_kl", "value": 0.45, "se": 0.09, "source": "PacGAN Table 1"}]
+
+
+def test_a_papers_figures_in_study_json_are_read_and_bad_ones_refused(synth):
+    p = synth.base_params(seed=0)
+    trials = [{"params": p, "rows": synth.trial_rows(p, {"reverse_kl": 0.5})}]
+    study = {"study": "m", "primary_metric": "reverse_kl", "mode": "min"}
+    assert read_study(str(synth.write("with", trials, {**study, "published": PUBLISHED}))).meta.published == PUBLISHED
+    assert read_study(str(synth.write("without", trials, {**study, "published": None}))).meta.published == []
+    bad = synth.write("bad", trials, {**study, "published": [{**PUBLISHED[0], "value": "0.45"}]})
+    with pytest.raises(ResultsError, match=r"study.json': study.json 'published' entry 0 .* value a number"):
+        read_study(str(bad))
+
+
+def test_the_parzen_keys_are_numbers_and_its_likelihood_ranks_higher_as_better():
+    assert METRIC_MODES["parzen_ll"] == "max"
+    assert {"parzen_ll", "parzen_ll_se", "parzen_sigma"} <= NUMERIC_KEYS

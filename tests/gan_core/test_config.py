@@ -77,6 +77,24 @@ def test_guideline_off_values_differ_from_guidelines_and_are_valid():
     ({"dataset": "mnist5k", "maxout_pieces": 5}, "maxout_pieces"),     # arch dcgan: no MLP discriminator
     ({"dataset": "mnist5k", "dropout_hidden": 0.5}, "dropout_hidden"),
     ({"dataset": "mnist5k", "mlp_hidden_d": 240}, "mlp_hidden_d"),
+    ({"dataset": "ring8", "mlp_layers_d": -1}, "mlp_layers_d"),
+    ({"dataset": "mnist5k", "mlp_layers_d": 3}, "mlp_layers_d"),      # arch dcgan: no MLP discriminator
+    ({"pack": 0}, "pack"),
+    ({"pack": 1.5}, "pack"),
+    ({"pack": "2"}, "pack"),
+    ({"updates": "parallel"}, "updates"),
+    ({"updates": True}, "updates"),
+    ({"updates": "simultaneous", "k": 2}, "k"),                      # one joint step: k is 1
+    ({"optimizer": "rmsprop"}, "optimizer"),
+    ({"optimizer": "sgd", "momentum": 1.0}, "momentum"),
+    ({"optimizer": "sgd", "momentum": -0.5}, "momentum"),
+    ({"optimizer": "sgd", "momentum": "high"}, "momentum"),
+    ({"momentum": 0.5}, "momentum"),                                  # Adam has no momentum key
+    ({"optimizer": "sgd", "beta1": 0.9}, "beta1"),                    # SGD has no betas
+    ({"optimizer": "sgd", "beta2": 0.99}, "beta2"),
+    ({"init": "xavier"}, "init"),
+    ({"init": 0.02}, "init"),
+    ({"dataset": "gauss1d", "batchnorm_g": True}, "batchnorm_g"),     # the affine G has no hidden layer
 ])
 def test_bad_values_raise_naming_the_key(bad, key):
     with pytest.raises(ValueError) as err:
@@ -85,6 +103,22 @@ def test_bad_values_raise_naming_the_key(bad, key):
     assert f"'{key}'" in message
     assert "allowed" in message
     assert "\n" not in message
+
+
+def test_the_mlp_generator_has_batchnorm_only_when_asked_and_dcgan_keeps_its_guideline():
+    assert GANConfig.from_flat({"dataset": "ring8"}).batchnorm_g is False
+    assert GANConfig.from_flat({"dataset": "mnist5k", "arch": "mlp"}).batchnorm_g is False
+    assert GANConfig.from_flat({"dataset": "ring8", "batchnorm_g": True}).batchnorm_g is True
+    assert GANConfig.from_flat({"dataset": "gauss1d"}).batchnorm_g is False
+    assert GANConfig.from_flat({"dataset": "mnist5k"}).batchnorm_g is True
+
+
+def test_the_released_codes_switches_and_sgd_are_accepted():
+    cfg = GANConfig.from_flat({"dataset": "ring8", "pack": 3, "batch_size": 100, "updates": "simultaneous",
+                               "optimizer": "sgd", "momentum": 0.5, "init": "normal_0.02"})
+    assert (cfg.pack, cfg.samples_per_batch, cfg.updates, cfg.optimizer, cfg.momentum, cfg.init) == \
+        (3, 300, "simultaneous", "sgd", 0.5, "normal_0.02")
+    assert GANConfig.from_flat({}).samples_per_batch == 64
 
 
 def test_unknown_key_suggests_the_close_one():

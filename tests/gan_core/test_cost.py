@@ -25,3 +25,19 @@ def test_stride_1_convolutions_cost_more_and_counting_leaves_the_rng_alone():
     strided = iteration_flops(GANConfig.from_flat(base))
     assert torch.equal(torch.get_rng_state(), state)
     assert iteration_flops(GANConfig.from_flat({**base, "strided_conv": False})) > 2 * strided
+
+
+def test_a_pack_costs_per_sample_and_the_minibatch_holds_batch_size_packs():
+    one = GANConfig.from_flat({"dataset": "ring8", "mlp_hidden": 10, "batch_size": 4})
+    packed = one.replace(pack=3)
+    g, d = forward_flops(packed)
+    # D's first layer reads 3 samples at once: 2 * (6 * 10) per pack, a third of it per sample
+    assert (g, d) == (forward_flops(one)[0], (2 * (6 * 10 + 10 * 10 + 10 * 1)) // 3)
+    train = 1 + BACKWARD_FACTOR
+    assert iteration_flops(packed) == 4 * 3 * ((g + 2 * d * train) + (g + d) * train)
+
+
+def test_a_simultaneous_step_runs_g_once_and_d_on_both_minibatches():
+    cfg = GANConfig.from_flat({"dataset": "ring8", "mlp_hidden": 10, "batch_size": 4, "updates": "simultaneous"})
+    g, d = forward_flops(cfg)
+    assert iteration_flops(cfg) == 4 * (g + 2 * d) * (1 + BACKWARD_FACTOR)

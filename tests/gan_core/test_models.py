@@ -524,3 +524,54 @@ def test_without_maxout_and_dropout_the_mlp_discriminator_is_unchanged():
     assert [(m.in_features, m.out_features) for m in leaves(build_generator(c), nn.Linear)] == \
         [(2, 32), (32, 32), (32, 2)]
 
+
+
+# ---------------------------------------------------------------- PacGAN: packing, BatchNorm in the MLP G, its init
+def test_pack_joins_consecutive_samples_of_points_and_stacks_images_as_channels():
+    from gan_core.models import Pack
+
+    points = torch.tensor([[1., 2.], [3., 4.], [5., 6.], [7., 8.], [9., 10.], [11., 12.]])
+    assert torch.equal(Pack(2)(points), torch.tensor([[1., 2., 3., 4.], [5., 6., 7., 8.], [9., 10., 11., 12.]]))
+    assert torch.equal(Pack(3)(points), torch.tensor([[1., 2., 3., 4., 5., 6.], [7., 8., 9., 10., 11., 12.]]))
+    images = torch.arange(4 * 1 * 2 * 2, dtype=torch.float32).view(4, 1, 2, 2)
+    packed = Pack(2)(images)
+    assert packed.shape == (2, 2, 2, 2)
+    assert torch.equal(packed[1, 0], images[2, 0]) and torch.equal(packed[1, 1], images[3, 0])
+    with pytest.raises(ValueError, match="does not split into packs of 4"):
+        Pack(4)(points)
+
+
+def test_a_packed_discriminator_is_the_unpacked_network_on_concatenated_samples():
+    packed = build_discriminator(GANConfig.from_flat({"dataset": "ring8", "pack": 2, "mlp_hidden": 8}))
+    assert names(packed)[0] == "Pack" and packed[1].in_features == 4  # 2 samples x 2 coordinates
+    x = torch.randn(6, 2)
+    by_hand = nn.Sequential(*list(packed)[1:])(torch.cat([x[0::2], x[1::2]], dim=1))  # rows (x0 x1), (x2 x3), ...
+    assert packed(x).shape == (3,)
+    assert torch.equal(packed(x), by_hand)
+
+
+def test_a_packed_dcgan_discriminator_reads_m_times_the_channels():
+    d = build_discriminator(small(pack=3))
+    assert names(d)[0] == "Pack" and leaves(d, nn.Conv2d)[0].in_channels == 3
+    assert d(torch.randn(6, 1, 32, 32)).shape == (2,)
+
+
+def test_pacgans_2d_networks():
+    c = GANConfig.from_flat({"dataset": "ring8", "pack": 2, "mlp_hidden": 400, "mlp_layers": 4, "batchnorm_g": True,
+                             "mlp_hidden_d": 200, "mlp_layers_d": 3, "maxout_pieces": 5, "init": "normal_0.02"})
+    g, d = build_generator(c), build_discriminator(c)
+    assert names(g) == ["Linear", "BatchNorm1d", "ReLU"] * 4 + ["Linear", "Identity"]
+    assert [m.bias is None for m in leaves(g, nn.Linear)] == [True, True, True, True, False]
+    # G: 2 -> 400 (no bias) x 4 hidden with BatchNorm (2 x 400 each) -> 2; D: 4 -> maxout 200 x 5 -> 200 x 5 -> 1
+    assert sum(p.numel() for p in g.parameters()) == 2 * 400 + 3 * 400 * 400 + 4 * 2 * 400 + (400 * 2 + 2)
+    assert sum(p.numel() for p in d.parameters()) == (4 * 1000 + 1000) + 2 * (200 * 1000 + 1000) + (200 + 1)
+    torch.manual_seed(0)
+    weights = torch.cat([m.weight.detach().flatten() for m in leaves(build_generator(c), nn.Linear)])
+    assert float(weights.std()) == pytest.approx(0.02, rel=0.01)
+    assert float(weights.mean()) == pytest.approx(0.0, abs=3e-4)
+
+
+def test_init_auto_keeps_the_variance_preserving_mlp_init():
+    torch.manual_seed(0)
+    first = leaves(build_generator(GANConfig.from_flat({"dataset": "ring8", "mlp_hidden": 4000})), nn.Linear)[1]
+    assert float(first.weight.detach().std()) == pytest.approx(math.sqrt(2 / 4000), rel=0.01)  # He normal before ReLU

@@ -86,7 +86,8 @@ def test_same_seed_gives_identical_metrics_and_another_seed_does_not(flat):
     assert other != first
 
 
-@pytest.mark.parametrize("flat", [RING, TINY_DCGAN])
+@pytest.mark.parametrize("flat", [RING, TINY_DCGAN, {**RING, "updates": "simultaneous", "pack": 2, "batchnorm_g": True,
+                                                  "optimizer": "sgd", "momentum": 0.5, "lr_d": 0.01, "lr_g": 0.01}])
 def test_save_load_continue_equals_an_unbroken_run_bit_for_bit(flat, tmp_path):
     cfg = GANConfig.from_flat(flat)
     unbroken = Trainer(cfg)
@@ -247,3 +248,54 @@ def test_the_papers_fully_connected_model_trains_on_images_with_k_d_steps_per_g_
     assert all(math.isfinite(m[k]) for m in history for k in ("d_loss", "g_loss"))
     again = list(Trainer(cfg, device="cpu").run())  # dropout draws from the seeded streams: deterministic
     assert without_time(again) == without_time(history)
+
+
+# ------------------------------------------------------------- the released codes' switches: packing, simultaneous
+@pytest.mark.parametrize("k", [1, 3])
+def test_under_packing_d_steps_is_still_k_times_g_steps_and_d_judges_batch_size_packs(k):
+    trainer = Trainer(GANConfig.from_flat({**RING, "k": k, "pack": 3, "batch_size": 4}))
+    drawn, judged = [], []
+    sample, noise = trainer.data.sample, trainer._noise
+    trainer.data.sample = lambda n, gen: drawn.append(("data", n)) or sample(n, gen)
+    trainer._noise = lambda n: drawn.append(("noise", n)) or noise(n)
+    trainer.D.register_forward_hook(lambda mod, inp, out: judged.append(tuple(out.shape)))
+    history = list(trainer.run())
+    assert [(m["g_steps"], m["d_steps"]) for m in history] == [(4, 4 * k), (8, 8 * k), (12, 12 * k)]
+    # every minibatch is batch_size packs of 3 samples; D gives one logit per pack
+    assert drawn == ([("data", 12), ("noise", 12)] * k + [("noise", 12)]) * 12
+    assert set(judged) == {(4,)}
+
+
+def test_a_simultaneous_step_takes_both_gradients_at_the_same_weights_from_one_minibatch():
+    """By hand with SGD (w <- w - lr * grad): D's gradient of the D loss and G's of the non-saturating G loss, both
+    at the weights before the step, from the same real minibatch and the same noise."""
+    flat = {**RING, "updates": "simultaneous", "optimizer": "sgd", "lr_d": 0.05, "lr_g": 0.03}
+    trainer = Trainer(GANConfig.from_flat(flat))
+    twin = Trainer(GANConfig.from_flat(flat))  # the same init and streams
+    real = twin.data.sample(32, twin.data_gen)
+    z = twin._noise(32)
+    d_params, g_params = list(twin.D.parameters()), list(twin.G.parameters())
+    fake_logits = twin.D(twin.G(z))
+    d_loss = -(torch.log(torch.sigmoid(twin.D(real))).mean() + torch.log(1 - torch.sigmoid(fake_logits)).mean())
+    g_loss = -torch.log(torch.sigmoid(fake_logits)).mean()
+    d_grads = torch.autograd.grad(d_loss, d_params, retain_graph=True)
+    g_grads = torch.autograd.grad(g_loss, g_params)
+    expected_d = [p.detach() - 0.05 * g for p, g in zip(d_params, d_grads)]
+    expected_g = [p.detach() - 0.03 * g for p, g in zip(g_params, g_grads)]
+    trainer.iteration()
+    assert (trainer.d_steps, trainer.g_steps) == (1, 1)
+    for got, want in zip(list(trainer.D.parameters()) + list(trainer.G.parameters()), expected_d + expected_g):
+        torch.testing.assert_close(got.detach(), want, rtol=1e-5, atol=1e-6)
+    # alternating instead: G's gradient is taken at D's updated weights, so G ends elsewhere
+    alternating = Trainer(GANConfig.from_flat({**flat, "updates": "alternating"}))
+    alternating.iteration()
+    assert not all(torch.allclose(a, b) for a, b in zip(alternating.G.parameters(), trainer.G.parameters()))
+
+
+def test_sgd_with_momentum_is_torchs_sgd_with_the_configured_momentum():
+    trainer = Trainer(GANConfig.from_flat({**RING, "optimizer": "sgd", "momentum": 0.5, "lr_d": 0.1, "lr_g": 0.2}))
+    assert [type(o).__name__ for o in (trainer.opt_d, trainer.opt_g)] == ["SGD", "SGD"]
+    assert [(o.defaults["lr"], o.defaults["momentum"]) for o in (trainer.opt_d, trainer.opt_g)] == \
+        [(0.1, 0.5), (0.2, 0.5)]
+    history = list(trainer.run())
+    assert history[-1]["status"] == "ok" and history[-1]["d_steps"] == 12

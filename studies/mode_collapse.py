@@ -1,0 +1,162 @@
+"""Mode collapse on the 2D mixtures: PacGAN's table, VEEGAN's setting, and what separates the two.
+
+PacGAN (Lin et al. 2018, Table 1) and VEEGAN (Srivastava et al. 2017, Table 1) both train a vanilla GAN on the
+ring of 8 Gaussians and the grid of 25 and report very different results for it (ring: 6.3 of 8 modes against 1).
+Their setups differ in the networks (with the batch size that goes with them), the optimizer's settings and how
+D and G are updated. This study runs, on one dataset:
+
+- ``gan`` and ``pacgan2`` (``--full`` adds ``pacgan3``, ``pacgan4``): PacGAN's networks and settings, from its
+  released code (fjxmlzn/PacGAN), packing m = 1..4;
+- ``veegan``: VEEGAN's setting (akashgit/VEEGAN: far smaller networks, a larger learning rate and batch);
+- the 2 x 2 x 2 factorial between them: network (and batch), learning rate and beta1, and updates simultaneous
+  (both papers' code) or alternating (the paper's Algorithm 1); ``gan`` and ``veegan`` are two of its corners.
+
+It ends with a table that sets each published figure beside ours (mean, 95% CI over seeds, and whether the
+published value lies inside), also written to the report as published.csv. Run from the repository root:
+
+    python studies/mode_collapse.py                       # ring8, laptop preset (about 30 minutes on 2 cores)
+    python studies/mode_collapse.py --dataset grid25 --no-factorial   # the table's rows only (about 10 minutes)
+    python studies/mode_collapse.py --smoke-test
+    python studies/mode_collapse.py --full --storage-path s3://bucket/gan-study   # PacGAN's 400k steps, 10 seeds
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from studies import cli  # noqa: E402
+from studies.results import print_published  # noqa: E402
+from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
+
+STUDY = "mode_collapse"
+DATASETS = ("ring8", "grid25")
+
+# PacGAN's released code: G = 4 x (Linear 400 without bias -> BatchNorm -> ReLU) -> linear 2, z ~ N(0, I_2);
+# D = 3 maxout layers of 200 units x 5 pieces -> linear 1, no BatchNorm, no dropout (defined but switched off);
+# every weight N(0, 0.02^2); 100 packs a minibatch.
+PACGAN_NET = {"nz": 2, "mlp_hidden": 400, "mlp_layers": 4, "batchnorm_g": True, "mlp_hidden_d": 200,
+              "mlp_layers_d": 3, "maxout_pieces": 5, "d_activation": "leaky_relu", "init": "normal_0.02",
+              "batch_size": 100}
+# VEEGAN's notebook: G = 2 x 128 ReLU -> linear 2 from 254 + 1 Gaussian noise dimensions; D = 1 x 128 ReLU
+# -> 1; minibatch 500; default (Glorot) init, which here is the variance-preserving init of arch mlp.
+VEEGAN_NET = {"nz": 255, "mlp_hidden": 128, "mlp_layers": 2, "batchnorm_g": False, "mlp_hidden_d": 128,
+              "mlp_layers_d": 1, "maxout_pieces": 0, "d_activation": "relu", "init": "auto", "batch_size": 500}
+PACGAN_OPT = {"lr_d": 1e-4, "lr_g": 1e-4, "beta1": 0.8}  # Adam, beta2 0.999
+VEEGAN_OPT = {"lr_d": 1e-3, "lr_g": 1e-3, "beta1": 0.5}
+NETS = {"pacgan": PACGAN_NET, "veegan": VEEGAN_NET}
+OPTS = {"pacgan": PACGAN_OPT, "veegan": VEEGAN_OPT}
+UPDATES = {"sim": "simultaneous", "alt": "alternating"}
+
+# Published figures, in this project's units (high_quality_frac a fraction): (mean, standard error or None).
+PACGAN_SOURCE = "PacGAN Table 1 (10 trials)"
+VEEGAN_SOURCE = "VEEGAN Table 1 (5 runs)"
+PUBLISHED = {
+    "ring8": [
+        ("gan", "modes_captured", 6.3, 0.5, PACGAN_SOURCE), ("gan", "high_quality_frac", 0.982, 0.002, PACGAN_SOURCE),
+        ("gan", "reverse_kl", 0.45, 0.09, PACGAN_SOURCE),
+        ("pacgan2", "modes_captured", 7.9, 0.1, PACGAN_SOURCE),
+        ("pacgan2", "high_quality_frac", 0.956, 0.020, PACGAN_SOURCE),
+        ("pacgan2", "reverse_kl", 0.07, 0.03, PACGAN_SOURCE),
+        ("veegan", "modes_captured", 1.0, None, VEEGAN_SOURCE),
+        ("veegan", "high_quality_frac", 0.993, None, VEEGAN_SOURCE),
+    ],
+    "grid25": [
+        ("gan", "modes_captured", 17.3, 0.8, PACGAN_SOURCE), ("gan", "high_quality_frac", 0.948, 0.007, PACGAN_SOURCE),
+        ("gan", "reverse_kl", 0.70, 0.07, PACGAN_SOURCE),
+        ("pacgan2", "modes_captured", 23.8, 0.7, PACGAN_SOURCE),
+        ("pacgan2", "high_quality_frac", 0.913, 0.008, PACGAN_SOURCE),
+        ("pacgan2", "reverse_kl", 0.13, 0.04, PACGAN_SOURCE),
+        ("veegan", "modes_captured", 3.3, None, VEEGAN_SOURCE),
+        ("veegan", "high_quality_frac", 0.005, None, VEEGAN_SOURCE),
+    ],
+}
+
+# The presets (options given on the command line win). The default is the laptop's budget: 3,000 steps (PacGAN
+# trains 400,000) and 5 seeds, so its figures are those of short runs; ``--full`` is PacGAN's protocol.
+PRESETS = {
+    "default": {"dataset": "ring8", "steps": 3000, "eval_every": 500, "seeds": 5, "packs": [2]},
+    "smoke": {"dataset": "ring8", "steps": 6, "eval_every": 3, "seeds": 1, "packs": [2]},
+    "full": {"dataset": "ring8", "steps": 400_000, "eval_every": 10_000, "seeds": 10, "packs": [2, 3, 4]},
+}
+
+
+def factorial_label(net: str, opt: str, updates: str) -> str:
+    """The factorial's cell name; its two corners that are the papers' setups have the papers' names."""
+    if (net, opt, updates) == ("pacgan", "pacgan", "sim"):
+        return "gan"
+    if (net, opt, updates) == ("veegan", "veegan", "sim"):
+        return "veegan"
+    return f"net-{net}_opt-{opt}_{updates}"
+
+
+def variants(packs: list[int], factorial: bool = True) -> dict[str, dict]:
+    """gan, pacgan<m> for each m, veegan and (with ``factorial``) the rest of the factorial: label -> its keys
+    (every key that differs between the setups, so each variant is complete whatever the base)."""
+    out: dict[str, dict] = {}
+    for net in NETS:
+        for opt in OPTS:
+            for updates in UPDATES:
+                out[factorial_label(net, opt, updates)] = {**NETS[net], **OPTS[opt], "updates": UPDATES[updates],
+                                                           "pack": 1}
+    for m in packs:
+        out[f"pacgan{m}"] = {**out["gan"], "pack": m}
+    first = ["gan", *(f"pacgan{m}" for m in packs), "veegan"]
+    return {label: out[label] for label in first + ([k for k in out if k not in first] if factorial else [])}
+
+
+def build_parser() -> cli.StudyParser:
+    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
+    g = p.add_argument_group("study")
+    g.add_argument("--dataset", choices=DATASETS, default=None, help="2D mixture (preset: ring8)")
+    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial")
+    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
+    g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per variant (0..N-1)")
+    g.add_argument("--packs", type=cli.int_list, default=None, help="PacGAN pack sizes besides 1, e.g. 2,3,4")
+    g.add_argument("--factorial", action=argparse.BooleanOptionalAction, default=True,
+                   help="run the 2 x 2 x 2 factorial between the two setups (default: on; --no-factorial runs only "
+                        "the rows of the papers' tables)")
+    return p
+
+
+def build_spec(args) -> StudySpec:
+    preset = cli.choose_preset(args, PRESETS)
+    if any(m < 2 for m in preset["packs"]) or len(set(preset["packs"])) != len(preset["packs"]):
+        raise cli.StudyInputError(f"--packs {preset['packs']}: allowed: distinct pack sizes >= 2 (m = 1 is 'gan')")
+    table = variants(preset["packs"], args.factorial)
+    evaluator_config, base = resolve_base({
+        **table["gan"], "dataset": preset["dataset"], "g_loss": "non_saturating", "k": 1, "steps": preset["steps"],
+        "eval_every": preset["eval_every"], "eval_samples": 2500, "threads": args.cpus_per_trial,
+        **cli.parse_overrides(args.overrides),
+    })
+    overridden = sorted(set(cli.parse_overrides(args.overrides)) & {k for ch in table.values() for k in ch})
+    if overridden:
+        raise cli.StudyInputError(f"--set {overridden[0]}: the variants set this key themselves; allowed: keys "
+                                  f"the setups share (for example g_loss, steps)")
+    published = [{"variant": v, "metric": m, "value": x, "se": se, "source": src}
+                 for v, m, x, se, src in PUBLISHED[preset["dataset"]] if v in table]
+    return StudySpec(
+        study=STUDY, base=base, variants=table, seeds=tuple(range(preset["seeds"])), baseline_variant="gan",
+        factors=["variant"], evaluator_config=evaluator_config, published=published,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.name is None:  # one experiment per dataset: ring8 and grid25 results side by side
+        dataset = args.dataset or PRESETS[cli.preset_name(args, PRESETS)]["dataset"]
+        args.name = f"{STUDY}_{dataset}" + ("_smoke" if args.smoke_test else "")
+
+    def body() -> int:
+        run = run_study(build_spec(args), args, command=cli.command_line(STUDY, argv))
+        print_published(run.location)
+        return run.exit_code
+
+    return cli.run_main(STUDY, body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
