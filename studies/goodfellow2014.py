@@ -30,7 +30,6 @@ if __package__ in (None, ""):  # run as a script: import the project from the re
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from studies import cli  # noqa: E402
-from studies.results import print_published  # noqa: E402
 from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
 
 STUDY = "goodfellow2014"
@@ -88,13 +87,8 @@ def build_spec(args) -> StudySpec:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-
-    def body() -> int:
-        run = run_study(build_spec(args), args, command=cli.command_line(STUDY, argv))
-        print_published(run.location)
-        return run.exit_code
-
-    return cli.run_main(STUDY, body)
+    return cli.run_main(STUDY, lambda: run_study(build_spec(args), args,
+                                                 command=cli.command_line(STUDY, argv)).exit_code)
 
 
 if __name__ == "__main__":

@@ -64,8 +64,8 @@ from studies.cli import EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError, StudyInt
     default_name
 from studies.connect import check_address, connect
 from studies.lock import study_lock
-from studies.results import (Location, check_writable, damaged_state, experiment_exists, locate, storage_problem,
-                             study_json, unfinished_trials, write_report, write_text)
+from studies.results import (Location, check_writable, damaged_state, experiment_exists, locate, print_published,
+                             storage_problem, study_json, unfinished_trials, write_report, write_text)
 from studies.trainable import STUDY_KEYS, train_gan
 
 __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost",
@@ -221,6 +221,8 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int
     run = StudyRun(loc, grid, reports, len(grid.errors), metric, mode,
                    unfinished=unfinished_trials(loc), resume=resume)
     print_summary(run)
+    if spec.published:
+        print_published(loc)
     return run
 
 
