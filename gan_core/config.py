@@ -27,7 +27,7 @@ D_ACTIVATIONS = ("leaky_relu", "relu")
 IMAGE_SIZES = (32, 64)
 UPDATES = ("alternating", "simultaneous")
 OPTIMIZERS = ("adam", "sgd")
-INITS = ("auto", "normal_0.02")
+INITS = ("auto", "normal_0.02", "uniform")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 
@@ -75,7 +75,8 @@ class GANConfig:
     maxout_pieces: int = 0     # arch mlp: D's hidden layers are maxout units of this many pieces; 0: d_activation
     dropout_input: float = 0.0   # arch mlp: dropout rate on D's input (the paper's MNIST model: 0.2)
     dropout_hidden: float = 0.0  # arch mlp: dropout rate after each of D's hidden layers (the paper: 0.5)
-    init: str = "auto"         # auto: each arch's own (DCGAN N(0, 0.02); MLP variance-preserving); or normal_0.02
+    init: str = "auto"         # auto: each arch's own (DCGAN N(0, 0.02); MLP variance-preserving); normal_0.02;
+    #                            uniform (the GAN paper's MNIST model: G U(-0.05, 0.05), D U(-0.005, 0.005))
     strided_conv: bool = True
     batchnorm_g: bool = True
     batchnorm_d: bool = True
@@ -201,6 +202,9 @@ class GANConfig:
                 if getattr(self, key) != BASE_DEFAULTS[key]:
                     raise ValueError(f"config key {key!r} = {getattr(self, key)!r} does not fit arch 'dcgan'; "
                                      f"allowed: {BASE_DEFAULTS[key]!r}, or arch 'mlp'")
+        if self.arch == "dcgan" and self.init == "uniform":
+            raise ValueError("config key 'init' = 'uniform' does not fit arch 'dcgan' (its init is N(0, 0.02)); "
+                             "allowed: 'auto' or 'normal_0.02', or arch 'mlp'")
         if not self.is_image and self.arch == "dcgan":
             raise ValueError(f"config key 'arch' = 'dcgan' does not fit point dataset {self.dataset!r}; "
                              f"allowed: 'mlp' (or 'affine' for gauss1d)")

@@ -47,7 +47,7 @@ def build_generator(cfg: GANConfig) -> nn.Module:
         return AffineGenerator()
     else:
         raise ValueError(f"unknown arch {cfg.arch!r}")
-    _initialise(net, cfg)
+    _initialise(net, cfg, UNIFORM_G)
     return net
 
 
@@ -61,19 +61,34 @@ def build_discriminator(cfg: GANConfig) -> nn.Module:
         net = MLPDiscriminator(cfg)
     else:
         raise ValueError(f"unknown arch {cfg.arch!r}")
-    _initialise(net, cfg)
+    _initialise(net, cfg, UNIFORM_D)
     if cfg.pack > 1:
         net = nn.Sequential(Pack(cfg.pack), *net)
     return net
 
 
-def _initialise(net: nn.Sequential, cfg: GANConfig) -> None:
-    """``init`` normal_0.02: the DCGAN init for every network (PacGAN's choice for its MLPs); auto: DCGAN's for
-    the DCGAN, the variance-preserving ``mlp_init`` for MLPs."""
+def _initialise(net: nn.Sequential, cfg: GANConfig, scale: float) -> None:
+    """``init`` normal_0.02: the DCGAN init for every network (PacGAN's choice for its MLPs); uniform: weights
+    U(-scale, scale) and zero biases, with the scale of the GAN paper's released MNIST model (G 0.05, D 0.005:
+    pylearn2's ``irange``); auto: DCGAN's for the DCGAN, the variance-preserving ``mlp_init`` for MLPs."""
     if cfg.arch == "dcgan" or cfg.init == "normal_0.02":
         net.apply(dcgan_init)
+    elif cfg.init == "uniform":
+        net.apply(lambda m: uniform_init(m, scale))
     else:
         mlp_init(net)
+
+
+UNIFORM_G, UNIFORM_D = 0.05, 0.005  # init "uniform": goodfeli/adversarial mnist.yaml, irange of G and of D
+
+
+@torch.no_grad()
+def uniform_init(m: nn.Module, scale: float) -> None:
+    """For ``net.apply``: Linear weights ~ U(-scale, scale), biases 0 (a Maxout's Linear included)."""
+    if isinstance(m, nn.Linear):
+        nn.init.uniform_(m.weight, -scale, scale)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
 
 
 class Pack(nn.Module):

@@ -94,6 +94,7 @@ def test_guideline_off_values_differ_from_guidelines_and_are_valid():
     ({"optimizer": "sgd", "beta2": 0.99}, "beta2"),
     ({"init": "xavier"}, "init"),
     ({"init": 0.02}, "init"),
+    ({"dataset": "mnist5k", "init": "uniform"}, "init"),               # the DCGAN keeps its N(0, 0.02)
     ({"dataset": "gauss1d", "batchnorm_g": True}, "batchnorm_g"),     # the affine G has no hidden layer
 ])
 def test_bad_values_raise_naming_the_key(bad, key):

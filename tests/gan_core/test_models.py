@@ -575,3 +575,15 @@ def test_init_auto_keeps_the_variance_preserving_mlp_init():
     torch.manual_seed(0)
     first = leaves(build_generator(GANConfig.from_flat({"dataset": "ring8", "mlp_hidden": 4000})), nn.Linear)[1]
     assert float(first.weight.detach().std()) == pytest.approx(math.sqrt(2 / 4000), rel=0.01)  # He normal before ReLU
+
+
+def test_init_uniform_is_the_gan_papers_released_init():
+    c = GANConfig.from_flat({"dataset": "mnist5k", "arch": "mlp", "mlp_hidden": 1200, "mlp_hidden_d": 240,
+                             "maxout_pieces": 5, "init": "uniform"})
+    torch.manual_seed(0)
+    g, d = build_generator(c), build_discriminator(c)
+    for net, scale in ((g, 0.05), (d, 0.005)):  # pylearn2's irange: U(-scale, scale), biases 0
+        w = torch.cat([m.weight.detach().flatten() for m in leaves(net, nn.Linear)])
+        assert float(w.abs().max()) <= scale and float(w.abs().max()) == pytest.approx(scale, rel=1e-3)
+        assert float(w.std()) == pytest.approx(scale / math.sqrt(3), rel=0.01)
+        assert all(float(m.bias.abs().max()) == 0.0 for m in leaves(net, nn.Linear) if m.bias is not None)

@@ -22,13 +22,15 @@ def test_the_spec_is_the_papers_model_with_three_optimizer_settings():
     assert (cfg.arch, cfg.nz, cfg.mlp_hidden, cfg.mlp_layers, cfg.mlp_hidden_d, cfg.mlp_layers_d, cfg.maxout_pieces,
             cfg.dropout_input, cfg.dropout_hidden, cfg.batch_size, cfg.k, cfg.batchnorm_g) == \
         ("mlp", 100, 1200, 2, 240, 2, 5, 0.2, 0.5, 100, 1, False)
-    assert (cfg.optimizer, cfg.momentum, cfg.lr_d, cfg.lr_g, cfg.updates) == ("sgd", 0.5, 0.1, 0.1, "simultaneous")
+    assert (cfg.optimizer, cfg.momentum, cfg.lr_d, cfg.lr_g, cfg.updates, cfg.init) == \
+        ("sgd", 0.5, 0.1, 0.1, "simultaneous", "uniform")
     assert (cfg.dataset, cfg.steps, spec.seeds, spec.baseline_variant) == ("mnist5k", 3000, (0, 1, 2, 3, 4), "paper")
-    assert spec.variants == {"paper": {}, "alternating": {"updates": "alternating"},
-                             "adam": {"optimizer": "adam", "momentum": 0.0, "lr_d": 2e-4, "lr_g": 2e-4}}
+    adam = {"optimizer": "adam", "momentum": 0.0, "lr_d": 2e-4, "lr_g": 2e-4}
+    assert spec.variants == {"paper": {}, "adam": adam, "adam_alternating": {**adam, "updates": "alternating"}}
     assert spec.evaluator_options == {"parzen_samples": 10_000}
-    assert spec.published == [{"variant": "paper", "metric": "parzen_ll", "value": 225.0, "se": 2.0,
-                               "source": "Goodfellow et al. 2014, Table 1 (MNIST, 10,000 test digits)"}]
+    assert spec.published == [{"variant": v, "metric": "parzen_ll", "value": 225.0, "se": 2.0,
+                               "source": "Goodfellow et al. 2014, Table 1 (MNIST, 10,000 test digits; their "
+                                         "optimizer: SGD)"} for v in ("paper", "adam")]
     for changes in spec.variants.values():
         GANConfig.from_flat({**spec.base, **changes})
 
@@ -50,7 +52,7 @@ def test_smoke_run_reports_the_parzen_log_likelihood(smoke, experiment_reader):
     code, path, printed = smoke
     assert code == 0 and printed["Results"] == [str(path)]
     trials = experiment_reader(path)
-    assert sorted(t.config["variant"] for t in trials) == ["adam", "alternating", "paper"]
+    assert sorted(t.config["variant"] for t in trials) == ["adam", "adam_alternating", "paper"]
     for t in trials:
         assert t.status == "TERMINATED"
         assert t.reported("g_steps") == [2, 4] and t.reported("d_steps") == [2, 4]
@@ -59,4 +61,4 @@ def test_smoke_run_reports_the_parzen_log_likelihood(smoke, experiment_reader):
     meta = json.loads((path / "study.json").read_text())
     assert meta["published"] == spec_of(["--smoke-test"]).published
     rows = (Path(printed["Report"][0]) / "published.csv").read_text().splitlines()
-    assert len(rows) == 2 and rows[1].startswith("paper,parzen_ll,")
+    assert len(rows) == 3 and rows[1].startswith("paper,parzen_ll,") and rows[2].startswith("adam,parzen_ll,")
