@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.load import CONFIG_KEYS, StudyMeta
+from analysis.study_meta import StudyMeta
+from analysis.trial_frame import CONFIG_KEYS
 from gan_core.config import BASE_DEFAULTS, GANConfig
 
 MAX_LEVELS_UNBINNED = 6  # a float key with more distinct values than this is binned

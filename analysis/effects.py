@@ -39,7 +39,7 @@ import pandas as pd
 from analysis import stats
 from analysis.convergence import still_improving
 from analysis.design import Design, Factor
-from analysis.load import FINISHED, stability_labels
+from analysis.trial_frame import FINISHED, stability_labels
 
 STABILITY = "stability"
 FAILED = ("diverged", "collapsed")  # stability statuses that count as the worst outcome of a seed

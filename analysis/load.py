@@ -25,59 +25,20 @@ without GAN reports (the theory check) have ``stability`` "" and count as stable
 """
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pyarrow import fs as pafs
 
-from analysis.convergence import curve_points
 from analysis.fsio import Location, ResultsError, resolve
-from analysis.published import check_published
-from gan_core.config import GANConfig
+from analysis.ray_state import RAY_RUNNING, RayTrial, has_state, read_ray_trials, trial_id_from_name
+from analysis.study_meta import METRIC_MODES, StudyMeta, read_meta
+from analysis.trial_frame import CONFIG_KEYS, FINISHED, numeric, present_metrics, trials_frame
 
-# Quality metrics the evaluators report, with the direction that is better. Order = order in every table.
-METRIC_MODES: dict[str, str] = {
-    "fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max", "coverage": "max",
-    "classes_covered": "max", "class_kl": "min",
-    "modes_captured": "max", "high_quality_frac": "max", "reverse_kl": "min",
-    "jsd": "min", "jsd_estimate": "min", "parzen_ll": "max",
-}
-# ``diversity`` (generated spread / real spread, target 1) is a diagnostic, not a ranked quality metric: it is kept in
-# the history and read by the stability assessment (collapse), but gets no summary or effect of its own.
-FINISHED = ("ok", "diverged")  # statuses of trials that ran their whole budget (or diverged on the way)
-CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(GANConfig))
 _CHECKPOINT = re.compile(r"^checkpoint_(\d+)$")
-_TRIAL_ID = re.compile(r"_([0-9a-f]{5}_\d{5})(?:_|$)")
-_RAY_RUNNING = ("RUNNING", "PENDING", "PAUSED")
-NUMERIC_KEYS = frozenset(METRIC_MODES) | {
-    "g_steps", "d_steps", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value", "d_real", "d_fake",
-    "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s", "training_iteration", "time_total_s",
-    "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp", "diversity", "top_share",
-    "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma"}
-STABILITY_STATUSES = ("ok", "diverged", "d_dominates", "collapsed")  # as gan_core.metrics.stability names them
-STABILITY_COLUMNS = ("stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap")
-
-
-@dataclass
-class StudyMeta:
-    """What ``study.json`` says (or what was inferred when it is missing: see ``notes``)."""
-
-    name: str
-    primary_metric: str
-    mode: str
-    baseline_variant: str | None = None
-    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
-    baseline: dict[str, Any] = field(default_factory=dict)  # a config subset naming the baseline levels
-    factors: list[str] | None = None
-    command: list[str] = field(default_factory=list)
-    search: dict[str, str] = field(default_factory=dict)  # a search's searcher and scheduler (empty: a design)
-    published: list[dict[str, Any]] = field(default_factory=list)  # a paper's figures (analysis.published)
 
 
 @dataclass
@@ -122,10 +83,10 @@ def _read(loc: Location) -> StudyData:
         raise ResultsError(f"{loc.uri!r} is not a Ray results directory: no study.json, no experiment_state-*.json "
                            f"and no trial folders with params.json{_hint_subfolders(loc, entries)}")
     notes: list[str] = []
-    meta = _read_meta(loc, names, notes)
+    meta = read_meta(loc, names, notes)
     if not trial_dirs:
         raise ResultsError(f"study {meta.name!r} at {loc.uri!r} is empty: it has no trial folders yet")
-    ray_trials = _read_ray_trials(loc, entries, notes)
+    ray_trials = read_ray_trials(loc, entries, notes)
     by_folder = {t.folder: t for t in ray_trials}
     by_id = {t.trial_id: t for t in ray_trials}
     scheduled = bool(meta.search.get("scheduler"))
@@ -145,9 +106,9 @@ def _read(loc: Location) -> StudyData:
         raise ResultsError(f"study {meta.name!r} at {loc.uri!r} has no readable trials: " + "; ".join(notes[:3]))
     history = pd.concat([h for h in histories if len(h)], ignore_index=True) if any(len(h) for h in histories) \
         else pd.DataFrame({"trial_id": pd.Series(dtype=str)})
-    history = _numeric(history)
-    metrics = _present_metrics(history, meta)
-    trials = _trials_frame(trial_rows, history, metrics, meta)
+    history = numeric(history)
+    metrics = present_metrics(history, meta)
+    trials = trials_frame(trial_rows, history, metrics, meta)
     if not meta.search:
         trials = _mark_duplicates(trials, notes)
     return StudyData(loc, meta, trials, history, metrics, notes)
@@ -176,82 +137,6 @@ def _mark_duplicates(trials: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------------- study.json
-def _read_meta(loc: Location, names: set[str], notes: list[str]) -> StudyMeta:
-    if "study.json" not in names:
-        notes.append("study.json is missing: the primary metric, its direction and the baseline were inferred")
-        return StudyMeta(name=loc.name, primary_metric="", mode="")  # metric filled in by _present_metrics
-    try:
-        d = json.loads(loc.join("study.json").read_text())
-    except json.JSONDecodeError as e:
-        raise ResultsError(f"{loc.join('study.json').uri!r} is not valid JSON: {e}") from None
-    if not isinstance(d, dict):
-        raise ResultsError(f"{loc.join('study.json').uri!r} must hold a JSON object, got {type(d).__name__}")
-    mode = d.get("mode", "")
-    if mode not in ("min", "max", ""):
-        raise ResultsError(f"study.json key 'mode' = {mode!r} is not allowed; allowed: 'min' | 'max'")
-    primary = d.get("primary_metric", "")
-    if not isinstance(primary, str):
-        raise ResultsError(f"study.json key 'primary_metric' = {primary!r} must be a metric name")
-    baseline_variant = d.get("baseline_variant")
-    baseline = d.get("baseline")
-    if isinstance(baseline, str) and baseline_variant is None:  # ARCHITECTURE.md's form: a variant label
-        baseline_variant = baseline
-    variants = d.get("variants") or {}
-    if not isinstance(variants, dict):
-        variants = {str(v): {} for v in variants} if isinstance(variants, list) else {}
-    factors = d.get("factors")
-    try:
-        published = check_published(d["published"]) if d.get("published") is not None else []
-    except ValueError as e:
-        raise ResultsError(f"{loc.join('study.json').uri!r}: {e}") from None
-    return StudyMeta(
-        name=str(d.get("study") or loc.name),
-        primary_metric=primary,
-        mode=mode or METRIC_MODES.get(primary, ""),
-        baseline_variant=baseline_variant if isinstance(baseline_variant, str) else None,
-        variants={str(k): (v if isinstance(v, dict) else {}) for k, v in variants.items()},
-        baseline=baseline if isinstance(baseline, dict) else {},
-        factors=[str(f) for f in factors] if isinstance(factors, list) and factors else None,
-        command=[str(c) for c in d.get("command") or []],
-        search={str(k): str(v) for k, v in search.items()} if isinstance(search := d.get("search"), dict) else {},
-        published=published,
-    )
-
-
-@dataclass(frozen=True)
-class RayTrial:
-    """What Ray's experiment state says of one trial (its JSON parts only)."""
-
-    trial_id: str
-    status: str
-    folder: str               # the trial folder's name (relative_logdir)
-    config: dict[str, Any]
-    last_iteration: int       # training_iteration of the last report Ray received (0: none)
-
-
-def _read_ray_trials(loc: Location, entries: list[pafs.FileInfo], notes: list[str]) -> list[RayTrial]:
-    """Every trial of the newest experiment_state-*.json, as Ray last saw it."""
-    states = sorted(e.base_name for e in entries if e.base_name.startswith("experiment_state-")
-                    and e.base_name.endswith(".json"))
-    if not states:
-        return []
-    try:
-        d = json.loads(loc.join(states[-1]).read_text())
-        out = []
-        for item in d["trial_data"]:
-            trial = json.loads(item[0])
-            runtime = json.loads(item[1]) if len(item) > 1 else {}
-            last = runtime.get("last_result") or {}  # Ray's own record: absent until a trial reports
-            config = trial.get("config")
-            out.append(RayTrial(str(trial["trial_id"]), str(trial["status"]), str(trial["relative_logdir"]),
-                                config if isinstance(config, dict) else {},
-                                int(last.get("training_iteration") or 0)))
-        return out
-    except (json.JSONDecodeError, TypeError, AttributeError, IndexError, KeyError, ValueError):
-        notes.append(f"{states[-1]} could not be read: Ray's trial status is unknown")
-        return []
-
-
 # ------------------------------------------------------------------------------------------------------- a trial
 def _missing_trial(t: RayTrial) -> dict[str, Any]:
     """The trials-frame row of a trial whose folder is gone: its config from Ray's state, status "missing"."""
@@ -283,7 +168,7 @@ def _read_trial(tdir: Location, by_folder: dict[str, RayTrial], by_id: dict[str,
         params = rows[-1]["config"]
     children = tdir.children()
     child_names = {c.base_name for c in children}
-    trial_id = str(rows[-1]["trial_id"]) if rows and "trial_id" in rows[-1] else _trial_id_from_name(name)
+    trial_id = str(rows[-1]["trial_id"]) if rows and "trial_id" in rows[-1] else trial_id_from_name(name)
     error = _error_line(tdir.join("error.txt")) if "error.txt" in child_names else ""
     ckpts = sorted((int(m.group(1)), c.base_name) for c in children if c.type == pafs.FileType.Directory
                    and (m := _CHECKPOINT.match(c.base_name)))
@@ -355,7 +240,7 @@ def _status(last: Any, error: str, ray_status: str, scheduled: bool) -> str:
     if last is None:  # nothing reported yet
         return "running" if ray_status in ("RUNNING", "PAUSED") else \
             "error" if ray_status == "TERMINATED" else "pending"
-    if ray_status in _RAY_RUNNING:
+    if ray_status in RAY_RUNNING:
         return "running"
     # reports without a status (a trainable that is not a GAN run, e.g. the theory check) end "ok" when Ray is done
     if last == "<none>":
@@ -364,128 +249,11 @@ def _status(last: Any, error: str, ray_status: str, scheduled: bool) -> str:
     return "stopped" if scheduled or ray_status == "" else "incomplete"
 
 
-def _trial_id_from_name(name: str) -> str:
-    m = _TRIAL_ID.search(name)
-    return m.group(1) if m else name
-
-
 def _hint_subfolders(loc: Location, entries: list[pafs.FileInfo]) -> str:
     """Name experiment folders one level down: the common mistake is to pass the storage path."""
     found = []
     for e in entries[:50]:
         if e.type == pafs.FileType.Directory and (loc.join(e.base_name, "study.json").is_file()
-                                                  or _has_state(loc.join(e.base_name))):
+                                                  or has_state(loc.join(e.base_name))):
             found.append(e.base_name)
     return f"; did you mean one of its subfolders: {', '.join(found[:5])}?" if found else ""
-
-
-def _has_state(loc: Location) -> bool:
-    return any(c.base_name.startswith("experiment_state-") for c in loc.children())
-
-
-# ------------------------------------------------------------------------------------------------------ frames
-def _numeric(history: pd.DataFrame) -> pd.DataFrame:
-    """Known numeric columns as floats: Ray's encoder may write a stray string (e.g. "null") for odd values."""
-    for col in history.columns:
-        if col in NUMERIC_KEYS and history[col].dtype == object:
-            history[col] = pd.to_numeric(history[col], errors="coerce")
-    return history
-
-
-def _present_metrics(history: pd.DataFrame, meta: StudyMeta) -> list[str]:
-    present = [m for m in METRIC_MODES if m in history.columns and history[m].notna().any()]
-    if not meta.primary_metric:
-        meta.primary_metric = present[0] if present else "fd"
-    if not meta.mode:
-        meta.mode = METRIC_MODES.get(meta.primary_metric, "min")
-    if meta.primary_metric in history.columns:
-        present = [meta.primary_metric] + [m for m in present if m != meta.primary_metric]
-    return present
-
-
-def best_value(values: pd.Series, mode: str) -> tuple[float, int | None]:
-    """(best finite value, its position) by ``mode``; (nan, None) when no value is finite."""
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    ok = np.isfinite(v)
-    if not ok.any():
-        return math.nan, None
-    idx = np.flatnonzero(ok)
-    pos = idx[np.argmin(v[ok])] if mode == "min" else idx[np.argmax(v[ok])]
-    return float(v[pos]), int(pos)
-
-
-def _trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: list[str],
-                  meta: StudyMeta) -> pd.DataFrame:
-    trials = pd.DataFrame(rows)
-    by_trial = {tid: h for tid, h in history.groupby("trial_id", sort=False)} if len(history) else {}
-    extra = []
-    for tid in trials["trial_id"]:
-        h = by_trial.get(tid)
-        out: dict[str, Any] = {"best_checkpoint": ""}
-        last = h.iloc[-1] if h is not None and len(h) else None
-
-        def last_of(key: str, default: Any = math.nan) -> Any:
-            return last[key] if last is not None and key in last.index and pd.notna(last[key]) else default
-
-        out["g_steps"] = last_of("g_steps")
-        out["d_steps"] = last_of("d_steps")
-        out["wall_time_s"] = last_of("time_total_s")
-        out["train_time_s"] = last_of("train_time_s")
-        out["eval_time_s"] = last_of("eval_time_s")
-        for key in ("node_id", "hostname", "node_ip"):
-            out[key] = last_of(key, "")
-        out["device_used"] = last_of("device", "")
-        for m in metrics:
-            mode = meta.mode if m == meta.primary_metric else METRIC_MODES.get(m, "min")
-            out[f"final_{m}"] = float(last_of(m)) if m in (h.columns if h is not None else []) else math.nan
-            best, pos = best_value(h[m], mode) if h is not None and m in h.columns else (math.nan, None)
-            out[f"best_{m}"] = best
-            out[f"best_{m}_g_steps"] = h["g_steps"].iloc[pos] if pos is not None and "g_steps" in h else math.nan
-            if m == meta.primary_metric:
-                ck = h["checkpoint_dir_name"].iloc[pos] if pos is not None and "checkpoint_dir_name" in h else None
-                out["best_checkpoint"] = ck if isinstance(ck, str) else ""
-                first, at_3q, _ = curve_points(h, m) if h is not None else (math.nan, math.nan, math.nan)
-                out[f"first_{m}"], out[f"three_quarter_{m}"] = first, at_3q
-        out.update(_stability(h, meta))
-        extra.append(out)
-    trials = pd.concat([trials, pd.DataFrame(extra, index=trials.index)], axis=1)
-    config_cols = [c for c in CONFIG_KEYS if c in trials.columns]
-    front = ["trial_id", "trial_dir", *config_cols]
-    rest = [c for c in trials.columns if c not in front]
-    return trials[front + rest].sort_values("trial_dir", kind="stable").reset_index(drop=True)
-
-
-def _stability(h: pd.DataFrame | None, meta: StudyMeta) -> dict[str, Any]:
-    """The stability columns of one trial: ``assess_stability`` on its evaluations in g_steps order. "" (and NaN)
-    for a trial without GAN reports; "" with the reason when its history cannot be assessed (e.g. it never
-    reported the primary metric), so that the trainer status decides (``stability_labels``)."""
-    out: dict[str, Any] = {"stability": "", "stability_reason": "", "steps_to_90pct": math.nan,
-                           "oscillation": math.nan, "final_best_gap": math.nan}
-    if h is None or "g_steps" not in h.columns or not h["g_steps"].notna().any():
-        return out
-    from gan_core.metrics.stability import assess_stability  # torch comes with gan_core.metrics: on first use
-
-    rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable")
-    # keys no report has are dropped; the primary metric stays even when every value is NaN (a trial that diverged
-    # at its first report): assess_stability then reads it as what it is, a non-finite final metric
-    keep = rows.notna().any().to_numpy() | (rows.columns == meta.primary_metric)
-    rows = rows.loc[:, keep]
-    try:
-        got = assess_stability(rows.to_dict("records"), meta.primary_metric, meta.mode)
-    except ValueError as e:
-        out["stability_reason"] = f"not assessed: {e}"
-        return out
-    out.update({"stability": got["status"], "stability_reason": got["reason"],
-                "steps_to_90pct": got["steps_to_90pct"], "oscillation": got["oscillation"],
-                "final_best_gap": got["final_best_gap"]})
-    return out
-
-
-def stability_labels(trials: pd.DataFrame) -> pd.Series:
-    """Each trial's stability status as the statistics count it: ``stability`` where it was assessed, else the
-    trainer status when the trial finished ("ok" or "diverged": the theory check, whose reports are not a GAN's),
-    else ""."""
-    assessed = trials["stability"].fillna("").astype(str) if "stability" in trials.columns \
-        else pd.Series("", index=trials.index)
-    fallback = trials["status"].where(trials["status"].isin(FINISHED), "")
-    return assessed.where(assessed != "", fallback)

@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 
 from analysis import stats  # noqa: E402
 from analysis.design import Design  # noqa: E402
-from analysis.load import FINISHED, stability_labels  # noqa: E402
+from analysis.trial_frame import FINISHED, stability_labels  # noqa: E402
 from analysis.markdown import better_text  # noqa: E402
 
 MAX_LEGEND = 12

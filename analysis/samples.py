@@ -17,7 +17,6 @@ in data space; arithmetic is skipped (there are no visual attributes to add).
 """
 from __future__ import annotations
 
-import math
 import textwrap
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from torch import nn  # noqa: E402
 from analysis.fsio import Location  # noqa: E402
 from analysis.plots import save_figure  # noqa: E402
 from gan_core.config import GANConfig  # noqa: E402
+from gan_core.plots import points_axes  # noqa: E402
 
 NOISE_SEED = 0
 GRID_SAMPLES = 64
@@ -77,47 +77,6 @@ def _show_grid(ax: plt.Axes, images: torch.Tensor, nrow: int) -> None:
     ax.axis("off")
 
 
-def _true_modes(cfg: GANConfig):
-    from gan_core.data import Gauss1D, mixture_spec
-
-    if cfg.dataset == "gauss1d":
-        g = Gauss1D()
-        return None, None, (g.mu, g.sigma)
-    centres, std = mixture_spec(cfg.dataset)
-    return centres, std, None
-
-
-def _points_axes(ax: plt.Axes, points: np.ndarray, cfg: GANConfig) -> None:
-    centres, std, gauss = _true_modes(cfg)
-    if gauss is not None:
-        mu, sigma = gauss
-        lo, hi = mu - 5 * sigma, mu + 5 * sigma
-        x = points[:, 0]
-        x = x[np.isfinite(x)]
-        ax.hist(np.clip(x, lo, hi), bins=60, range=(lo, hi), density=True, alpha=0.6, label="generated")
-        grid = np.linspace(lo, hi, 400)
-        ax.plot(grid, np.exp(-0.5 * ((grid - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi)), "r-",
-                label=f"data N({mu:g}, {sigma:g}²)")
-        ax.legend(fontsize=7)
-        return
-    margin = 1.0 if cfg.dataset == "ring8" else 1.5
-    lo, hi = centres.min(0) - margin, centres.max(0) + margin
-    ok = np.isfinite(points).all(1)
-    inside = ok & (points >= lo).all(1) & (points <= hi).all(1)
-    if len(points):
-        ax.scatter(points[inside, 0], points[inside, 1], s=2, alpha=0.3, label="generated")
-    for c in centres:
-        ax.add_patch(plt.Circle(c, 3 * std, fill=False, color="red", lw=0.8))
-    ax.plot(centres[:, 0], centres[:, 1], "r+", ms=6, label="modes (circles: 3 std)")
-    ax.set_xlim(lo[0], hi[0])
-    ax.set_ylim(lo[1], hi[1])
-    ax.set_aspect("equal")
-    if (~inside).any():
-        ax.text(0.01, 0.01, f"{int((~inside).sum())} of {len(points)} points outside the view or not finite",
-                transform=ax.transAxes, fontsize=7)
-    ax.legend(fontsize=7, loc="upper right")
-
-
 def samples_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str) -> Path:
     """An 8x8 grid of samples (images), or generated points over the true modes (point datasets)."""
     if cfg.is_image:
@@ -127,7 +86,7 @@ def samples_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str)
     else:
         points = generate(generator, noise(POINT_SAMPLES, cfg.nz)).numpy()  # [n, dim]
         fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
-        _points_axes(ax, points, cfg)
+        points_axes(ax, points, cfg)
     ax.set_title(_shown(title), fontsize=9)
     return save_figure(fig, path, title)
 
@@ -146,7 +105,7 @@ def interpolation_figure(generator: nn.Module, cfg: GANConfig, path: Path, title
         fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
         pts = out.numpy().reshape(rows, steps, -1)  # [rows, steps, dim]
         if cfg.data_dim == 2:
-            _points_axes(ax, np.zeros((0, 2)), cfg)
+            points_axes(ax, np.zeros((0, 2)), cfg)
             for r in range(rows):
                 ax.plot(pts[r, :, 0], pts[r, :, 1], "-o", ms=3, lw=1)
         else:

@@ -20,7 +20,7 @@ import pandas as pd
 from analysis import stats
 from analysis.convergence import still_improving
 from analysis.design import Design
-from analysis.load import FINISHED, stability_labels
+from analysis.trial_frame import FINISHED, stability_labels
 
 
 def finished(trials: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 IMAGE_DATASETS = ("mnist5k", "mnist", "fashion_mnist", "cifar10")
 POINT_DATASETS = ("ring8", "grid25", "gauss1d")
@@ -292,6 +292,22 @@ def _did_you_mean(word: str, known: set[str]) -> str:
 
     close = difflib.get_close_matches(word, sorted(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_overrides(items: Sequence[str], option: str = "argument") -> dict[str, Any]:
+    """``["k=3", "g_loss=minimax"]`` -> ``{"k": 3, "g_loss": "minimax"}``, values typed by ``parse_cli_value``;
+    ValueError on an item without ``=`` or a key given twice (``option`` names the item in the message: the
+    command line of ``python -m gan_core.train`` and the studies' ``--set`` both read overrides this way)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"{option} {item!r} is not of the form key=value; allowed: key=value, e.g. k=3")
+        if key in out:
+            raise ValueError(f"config key {key!r} is given twice; allowed: each key once")
+        out[key] = parse_cli_value(text)
+    return out
 
 
 def parse_cli_value(text: str) -> Any:

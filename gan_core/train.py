@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from gan_core.config import GANConfig, parse_cli_value
+from gan_core.config import GANConfig, parse_overrides
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -27,26 +27,13 @@ class _OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
-    """``["k=3", "g_loss=minimax"]`` -> ``{"k": 3, "g_loss": "minimax"}``; ValueError on a malformed item."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"argument {item!r} is not of the form key=value; allowed: key=value, e.g. k=3")
-        if key in out:
-            raise ValueError(f"config key {key!r} is given twice; allowed: each key once")
-        out[key] = parse_cli_value(value)
-    return out
-
-
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
     """NaN and inf are not JSON: write them as null so every JSON reader can parse the last line."""
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
 
 
 def save_samples(trainer, path: Path, n: int = 64) -> None:
-    """A grid of n images (torchvision) or a scatter of 2,500 points over the true modes (matplotlib)."""
+    """A grid of n images (torchvision) or 2,500 points over the true modes (``gan_core.plots``, matplotlib)."""
     if trainer.cfg.is_image:
         from torchvision.utils import save_image
 
@@ -57,22 +44,11 @@ def save_samples(trainer, path: Path, n: int = 64) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    points = trainer.sample(2500).numpy()
-    fig, ax = plt.subplots(figsize=(5, 5))
-    if points.shape[1] == 1:
-        import torch
+    from gan_core.plots import points_axes
 
-        ax.hist(points[:, 0], bins=80, density=True, alpha=0.6, label="generated")
-        grid = torch.linspace(-5, 5, 501, device=trainer.device).unsqueeze(1)  # [501, 1]
-        density = trainer.data.log_prob(grid).exp().cpu().numpy()
-        ax.plot(grid.cpu().numpy()[:, 0], density, c="red", label="data density")
-        ax.legend()
-    else:
-        ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, label="generated")
-        centres = trainer.data.centres.cpu().numpy()
-        ax.scatter(centres[:, 0], centres[:, 1], marker="x", c="red", label="modes")
-        ax.legend(loc="upper right")
-        ax.set_aspect("equal")
+    points = trainer.sample(2500).numpy()  # [2500, dim]
+    fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
+    points_axes(ax, points, trainer.cfg)
     ax.set_title(f"{trainer.cfg.dataset}: {trainer.g_steps} generator steps")
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -11,10 +11,16 @@ Presets: every study keeps its defaults in ONE dict at the top of its script (``
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
-from gan_core.config import IMAGE_DATASETS, parse_cli_value
+from gan_core.config import IMAGE_DATASETS
+from gan_core.config import parse_overrides as config_overrides
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the study ran but did not finish (as for trials that failed after all restarts)
@@ -82,6 +88,10 @@ def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str,
     g.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override any GANConfig key for every trial (repeatable), e.g. --set batch_size=32; "
                         "keys the study varies are set by the study")
+
+    p.add_argument("--inception-fid", action="store_true",
+                   help="also report fid_inception, the standard Inception FID of papers (image datasets; needs "
+                        "pip install -e '.[fid]' and the Inception weights in the torch hub cache: never downloaded)")
 
     r = p.add_argument_group("Ray")
     r.add_argument("--storage-path", default="./results",
@@ -160,14 +170,11 @@ def command_line(study: str, argv: Sequence[str] | None) -> list[str]:
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
-    """``["k=2", "g_loss=minimax"]`` -> ``{"k": 2, "g_loss": "minimax"}``; values typed by ``parse_cli_value``."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise StudyInputError(f"--set {item!r}: expected KEY=VALUE")
-        out[key.strip()] = parse_cli_value(text)
-    return out
+    """``--set`` items -> ``{key: value}`` by ``gan_core.config.parse_overrides``; StudyInputError if malformed."""
+    try:
+        return config_overrides(items, option="--set")
+    except ValueError as e:
+        raise StudyInputError(str(e)) from None
 
 
 # --------------------------------------------------------------------------------------------- value types
@@ -215,3 +222,28 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+# --------------------------------------------------------------------------------------------- interrupts
+@contextmanager
+def sigterm_as_ctrl_c():
+    """While the study runs, SIGTERM (``kill``, ``timeout``, ``ray job stop``, a batch system) stops it the way
+    Ctrl+C does: Ray saves the experiment state, and the driver ends with its summary and exit 130, instead of
+    aborting in Ray's own handler (exit -6 with a native stack trace). Only in the main thread, where signal
+    handlers can be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def resume_command(command: Sequence[str]) -> str:
+    """The command that continues this study: the one it was started (or resumed) with, plus --resume."""
+    args = list(command)
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["python", *args])

@@ -14,7 +14,7 @@ over seeds:
 
 Scored like Table 1: a Gaussian Parzen window on 10,000 generated digits, its width chosen on one half of the
 held-out digits, the mean log-likelihood of the other half with its standard error, pixels in [0, 1] on the
-28 x 28 digit (gan_core.metrics.ParzenImageEvaluator). On mnist5k the held-out digits are 1,000 (100 a class;
+28 x 28 digit (gan_core.metrics.parzen_evaluator). On mnist5k the held-out digits are 1,000 (100 a class;
 500 choose the width, 500 are scored), not the paper's 10,000 test digits; with ``--dataset mnist`` they are the
 official test set (5,000 and 5,000). The run ends with our figures beside the paper's. From the repo root:
 

@@ -22,15 +22,15 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from studies.cli import StudyInputError
-from studies.results import Location, missing_dirs
+from studies.experiment_dir import ExperimentDir, missing_dirs
 
 
-def lock_path(loc: Location) -> str:
+def lock_path(loc: ExperimentDir) -> str:
     return os.path.join(loc.storage_path, f".{loc.name}.lock")
 
 
 @contextmanager
-def study_lock(loc: Location) -> Iterator[None]:
+def study_lock(loc: ExperimentDir) -> Iterator[None]:
     """Hold the study's lock for the ``with`` block; StudyInputError (one line) if another driver holds it.
 
     A URI has no lock (see the module docstring). The storage path must exist (``check_writable`` made sure it
@@ -60,7 +60,7 @@ def study_lock(loc: Location) -> Iterator[None]:
                 break
 
 
-def _acquire(path: str, loc: Location) -> int:
+def _acquire(path: str, loc: ExperimentDir) -> int:
     """The open, locked lock file (its descriptor), with this driver's host and pid written in it.
 
     The file is held open read-only where the filesystem allows an exclusive flock on such a descriptor (local

@@ -27,7 +27,7 @@ from ray.tune.search.optuna import OptunaSearch  # noqa: E402
 
 from gan_core.config import IMAGE_DATASETS  # noqa: E402
 from studies import cli  # noqa: E402
-from studies.results import Location  # noqa: E402
+from studies.experiment_dir import ExperimentDir  # noqa: E402
 from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
 
 STUDY = "lr_search"
@@ -49,7 +49,7 @@ PRESETS = {
 }
 
 
-def optuna_db_path(loc: Location) -> Path:
+def optuna_db_path(loc: ExperimentDir) -> Path:
     """Where the SQLite database lives while the study runs (a local file, see the module docstring)."""
     folder = Path(loc.experiment_path) if loc.is_local else Path("optuna", loc.name).resolve()
     return folder / "optuna.db"
@@ -76,7 +76,7 @@ class DivergenceAwareOptunaSearch(OptunaSearch):
 
 
 def make_searcher_factory(search_seed: int, first_point: dict):
-    def make_searcher(loc: Location):
+    def make_searcher(loc: ExperimentDir):
         import optuna
 
         db = optuna_db_path(loc)
@@ -123,7 +123,7 @@ def build_spec(args) -> StudySpec:
     )
 
 
-def publish_optuna_db(loc: Location) -> str:
+def publish_optuna_db(loc: ExperimentDir) -> str:
     """With a remote storage path, copy the local SQLite database into the experiment directory."""
     db = optuna_db_path(loc)
     if loc.is_local:

@@ -43,16 +43,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shlex
-import shutil
-import signal
 import sys
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-import pyarrow.fs as pafs
 import ray
 from ray import tune
 from ray.tune.search.sample import Domain
@@ -60,12 +54,14 @@ from ray.tune.search.sample import Domain
 from gan_core.config import GANConfig
 from studies import space as space_mod
 from studies.capacity import check_memory, check_resources
-from studies.cli import EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError, StudyInterrupted, StudyStorageError, \
-    default_name
+from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError, StudyInterrupted, default_name,
+                         resume_command, sigterm_as_ctrl_c)
 from studies.connect import check_address, connect
+from studies.console import print_published, print_summary
 from studies.lock import study_lock
-from studies.results import (Location, check_writable, damaged_state, experiment_exists, locate, print_published,
-                             storage_problem, study_json, unfinished_trials, write_report, write_text)
+from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate, study_json,
+                             unfinished_trials, write_study_report, write_text)
+from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
 from studies.trainable import STUDY_KEYS, train_gan
 
 __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost",
@@ -73,10 +69,6 @@ __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "
 
 GPU_FRACTION_DEFAULT = 0.25
 CHECKPOINTS_TO_KEEP = 2
-# Room kept free on a local storage path (``StorageGuard``): the next checkpoint of every running trial, one more,
-# and this much for Ray's experiment state and the result files.
-STORAGE_RESERVE_EXTRA = 8 * 2**20
-_STORAGE_PROBLEMS: dict[str, str] = {}  # experiment path -> why a StorageGuard stopped that study (see run_study)
 
 
 def gan_trial_cost(flat: dict[str, Any]) -> float:
@@ -106,7 +98,7 @@ class StudySpec:
     searched: dict[str, Domain] = field(default_factory=dict)  # keys a search algorithm chooses
     num_samples: int = 1
     # A searcher/scheduler is built without metric and mode: Tune hands it the study's (TuneConfig).
-    make_searcher: Callable[[Location], Any] | None = None   # experiment location -> Searcher
+    make_searcher: Callable[[ExperimentDir], Any] | None = None   # experiment location -> Searcher
     make_scheduler: Callable[[], Any] | None = None          # -> TrialScheduler
     # What chooses and stops the trials, for the report (a search reports its best settings, not effects).
     search: dict[str, str] | None = None
@@ -136,7 +128,7 @@ class StudySpec:
 class StudyRun:
     """What a finished (or interrupted) study left: where, Ray's ResultGrid, the report files."""
 
-    location: Location
+    location: ExperimentDir
     result_grid: Any
     report_paths: list[str]
     n_errors: int
@@ -170,7 +162,7 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
         return _run_locked(spec, args, loc, n, callbacks, list(command if command is not None else sys.argv))
 
 
-def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int,
+def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, n: int,
                 callbacks: Sequence[tune.Callback], command: list[str]) -> StudyRun:
     exists = experiment_exists(loc)
     if args.resume and not exists:
@@ -184,7 +176,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int
         raise StudyInputError(f"--resume: {damaged}; allowed: a study whose experiment state is complete (run "
                               f"this one again under another --name)")
     check_address(args.address)  # before the evaluator, which may take minutes the first time
-    evaluator, metric, mode = _evaluator(spec)
+    evaluator, metric, mode = _evaluator(spec, args.inception_fid)
     started_ray = connect(args.address, args.worker_logs)
     resume = resume_command(command)
     try:
@@ -210,11 +202,11 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
             raise StudyInterrupted(f"interrupted; continue with: {resume}") from None
         except Exception:
-            _raise_if_storage_problem(loc)  # Ray fails in its own words (often reading a file it could not write)
+            raise_if_storage_problem(loc)  # Ray fails in its own words (often reading a file it could not write)
             raise
-        if grid.num_terminated < len(grid) or loc.experiment_path in _STORAGE_PROBLEMS:
-            _raise_if_storage_problem(loc)  # (counted by status: a trial's error file may not have been written)
-        reports = write_report(loc, grid)
+        if grid.num_terminated < len(grid) or loc.experiment_path in STORAGE_PROBLEMS:
+            raise_if_storage_problem(loc)  # (counted by status: a trial's error file may not have been written)
+        reports = write_study_report(loc, grid)
     finally:
         if started_ray:
             ray.shutdown()
@@ -224,77 +216,6 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: Location, n: int
     if spec.published:
         print_published(loc)
     return run
-
-
-@contextmanager
-def sigterm_as_ctrl_c():
-    """While the study runs, SIGTERM (``kill``, ``timeout``, ``ray job stop``, a batch system) stops it the way
-    Ctrl+C does: Ray saves the experiment state, and the driver ends with its summary and exit 130, instead of
-    aborting in Ray's own handler (exit -6 with a native stack trace). Only in the main thread, where signal
-    handlers can be set."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def resume_command(command: Sequence[str]) -> str:
-    """The command that continues this study: the one it was started (or resumed) with, plus --resume."""
-    args = list(command)
-    if "--resume" not in args:
-        args.append("--resume")
-    return shlex.join(["python", *args])
-
-
-class StorageGuard(tune.Callback):
-    """Stops the study in time when its local storage path runs out of room, so that it stays resumable.
-
-    Why: Ray writes its experiment state (what --resume reads) over the previous one; if the disk fills up during
-    that write, the state is cut short and the study cannot be resumed. So after every checkpoint the guard
-    compares the free space with the room still needed (``STORAGE_RESERVE_EXTRA`` plus the largest checkpoint
-    so far, once per running trial and once more) and, when it falls short, asks Tune to stop the way Ctrl+C
-    does (SIGUSR1: the state is saved, unfinished trials stay resumable). ``run_study`` then reports it in one
-    line. The guard is part of the experiment (Ray pickles it into tuner.pkl), so a resumed study has it too; it
-    finds the storage from the checkpoints themselves (a study may be resumed from where it was moved to) and
-    passes its finding through ``_STORAGE_PROBLEMS``, keyed by the experiment path. A URI is Ray's to check.
-    """
-
-    def __init__(self):
-        self.largest = 0
-
-    def on_checkpoint(self, iteration, trials, trial, checkpoint, **info):
-        if not isinstance(checkpoint.filesystem, pafs.LocalFileSystem):
-            return
-        experiment = os.path.dirname(os.path.dirname(checkpoint.path))  # <experiment>/<trial>/checkpoint_NNNNNN
-        if experiment in _STORAGE_PROBLEMS:
-            return
-        try:
-            self.largest = max(self.largest, sum(os.path.getsize(os.path.join(d, f))
-                                                 for d, _, files in os.walk(checkpoint.path) for f in files))
-            free = shutil.disk_usage(experiment).free
-        except OSError:  # a storage that is gone: the end of the study reports it
-            return
-        reserve = (sum(t.status == "RUNNING" for t in trials) + 1) * self.largest + STORAGE_RESERVE_EXTRA
-        if free >= reserve:
-            return
-        _STORAGE_PROBLEMS[experiment] = (
-            f"the storage path {os.path.dirname(experiment)!r} is nearly full: {free:,} bytes free, less than the "
-            f"{reserve:,} that the running trials' next checkpoints and the study's state need")
-        if callable(signal.getsignal(signal.SIGUSR1)):  # Tune's handler (only where fit runs in the main thread)
-            os.kill(os.getpid(), signal.SIGUSR1)
-
-
-def _raise_if_storage_problem(loc: Location) -> None:
-    """StudyStorageError, one line, if the storage path stopped taking data: the study is not lost, what was saved
-    stays, and --resume continues it once there is room."""
-    problem = _STORAGE_PROBLEMS.pop(loc.experiment_path, None) or storage_problem(loc)
-    if problem is not None:
-        raise StudyStorageError(f"{problem}; the study stopped, keeping every trial's last saved checkpoint: make "
-                                f"room there (or fix it), then continue with --resume") from None
 
 
 def resolve_base(partial: dict[str, Any]) -> tuple[GANConfig, dict[str, Any]]:
@@ -307,19 +228,23 @@ def resolve_base(partial: dict[str, Any]) -> tuple[GANConfig, dict[str, Any]]:
     return cfg, cfg.to_flat()
 
 
-def _evaluator(spec: StudySpec) -> tuple[Any, str, str]:
-    """(evaluator or None, primary metric, mode): built once here, shared by every trial."""
+def _evaluator(spec: StudySpec, inception: bool = False) -> tuple[Any, str, str]:
+    """(evaluator or None, primary metric, mode): built once here, shared by every trial; ``inception`` adds the
+    Inception FID (--inception-fid)."""
     if spec.evaluator_config is None:
         if spec.metric is None or spec.mode is None:
             raise ValueError(f"study {spec.study!r} has neither an evaluator nor a metric and mode")
+        if inception:
+            raise StudyInputError(f"--inception-fid: study {spec.study!r} scores no images; allowed: without it")
         return None, spec.metric, spec.mode
     from gan_core.data import DatasetUnavailableError
     from gan_core.metrics import build_evaluator
 
     print(f"Preparing the evaluator for {spec.evaluator_config.dataset} (once, in the driver) ...", flush=True)
     try:
-        evaluator = build_evaluator(spec.evaluator_config, cache_dir=None, device="cpu", **spec.evaluator_options)
-    except DatasetUnavailableError as e:
+        options = {**spec.evaluator_options, **({"inception": True} if inception else {})}
+        evaluator = build_evaluator(spec.evaluator_config, cache_dir=None, device="cpu", **options)
+    except (DatasetUnavailableError, ValueError) as e:  # the dataset, or an evaluator option that cannot be met
         raise StudyInputError(str(e)) from None
     return evaluator, evaluator.primary_metric, evaluator.mode
 
@@ -338,7 +263,7 @@ def trial_dirname(trial: Any) -> str:
     return f"{label}{seed}_{trial.trial_id}"
 
 
-def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: Location, trainable: Any, metric: str, mode: str,
+def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, trainable: Any, metric: str, mode: str,
                callbacks: Sequence[tune.Callback]) -> tune.Tuner:
     tune_config = tune.TuneConfig(
         metric=metric,
@@ -358,30 +283,3 @@ def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: Location, trainab
         callbacks=list(callbacks) or None,
     )
     return tune.Tuner(trainable, param_space=spec.param_space(), tune_config=tune_config, run_config=run_config)
-
-
-def print_summary(run: StudyRun) -> None:
-    grid = run.result_grid
-    statuses: dict[str, int] = {}
-    for result in grid:
-        status = "error" if result.error is not None else str(result.metrics["status"]) if "status" in \
-            result.metrics else "done"
-        statuses[status] = statuses.get(status, 0) + 1
-    print(f"\nTrials: {len(grid)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
-    print(f"Results: {run.location.experiment_path}")
-    for path in run.report_paths:
-        print(f"Report:  {path}")
-    if run.n_errors:
-        failed = sorted({error_line(result.error) for result in grid if result.error is not None})
-        print(f"{run.n_errors} trial(s) failed after all restarts, with: {'; '.join(failed[:3])}"
-              f"{'; ...' if len(failed) > 3 else ''} (each trial's error.txt has the whole traceback). A damaged "
-              f"checkpoint is skipped on a restart; any other cause repeats: fix it, then run the failed trials "
-              f"again from their last checkpoint with: {run.resume}")
-    if run.unfinished:
-        print(f"Interrupted: {run.unfinished} of {len(grid)} trial(s) unfinished; continue with: {run.resume}")
-
-
-def error_line(error: BaseException) -> str:
-    """The last line of a trial's error (Ray wraps the trainable's exception; its last line names it)."""
-    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
-    return (lines[-1] if lines else type(error).__name__)[:200]

@@ -19,7 +19,7 @@ if __package__ in (None, ""):  # run as a script: import the project from the re
 import pandas as pd  # noqa: E402
 
 from studies import cli  # noqa: E402
-from studies.results import write_text  # noqa: E402
+from studies.experiment_dir import write_text  # noqa: E402
 from studies.runner import StudySpec, run_study  # noqa: E402
 from studies.trainable import check_theory, theory_config  # noqa: E402
 

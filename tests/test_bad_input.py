@@ -122,10 +122,20 @@ ROWS: dict[str, Row] = {
                                                                    "--cpus-per-trial <= 4",
                                                           fixture="ray_cluster"),
     "--set without =": study("k_sweep", "--set", "k", "--storage-path", "{storage}",
-                             fragment="k_sweep: error: --set 'k': expected KEY=VALUE"),
+                             fragment="k_sweep: error: --set 'k' is not of the form key=value; allowed: key=value, "
+                                      "e.g. k=3"),
     "--set for the theory check": study("theory_check", "--set", "k=2", "--storage-path", "{storage}",
                                         fragment="theory_check: error: --set is for GAN config keys; the theory check "
                                                  "has none (use --steps, --seeds)"),
+    "--inception-fid for the theory check": study("theory_check", "--inception-fid", "--storage-path", "{storage}",
+                                                  fragment="theory_check: error: --inception-fid: study "
+                                                           "'theory_check' scores no images; allowed: without it"),
+    "--inception-fid on points": study("k_sweep", "--smoke-test", "--inception-fid", "--storage-path", "{storage}",
+                                       fragment="k_sweep: error: the Inception FID was asked for dataset 'ring8'; "
+                                                "allowed: image datasets"),
+    "--packs 1": study("mode_collapse", "--packs", "1", "--storage-path", "{storage}",
+                       fragment="mode_collapse: error: --packs [1]: allowed: distinct pack sizes >= 2 (m = 1 is "
+                                "'gan')"),
     "theory --steps 0 (process)": Row("script", "studies/theory_check.py", ("--steps", "0", "--storage-path",
                                                                             "{storage}"),
                                       "theory_check: error: invalid trial config (variant='mu0_sd1', seed=0): theory "

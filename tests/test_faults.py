@@ -162,7 +162,7 @@ def test_a_storage_path_running_full_stops_the_study_in_time_and_resume_finishes
     """Room for the reserve of two running trials plus three more checkpoints: the guard stops the study after a
     few checkpoints, before the disk is full, with one clear line and exit 1; Ray's state stays whole; with
     room made, --resume finishes it."""
-    from studies.runner import STORAGE_RESERVE_EXTRA
+    from studies.storage import STORAGE_RESERVE_EXTRA
 
     room = STORAGE_RESERVE_EXTRA + 6 * _checkpoint_bytes()
     (tmpfs / "filler").write_bytes(b"\0" * (shutil.disk_usage(tmpfs).free - room))

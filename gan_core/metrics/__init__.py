@@ -5,7 +5,8 @@
   estimated JSD for gauss1d (``gaussian.py``).
 - ``assess_stability(history, primary_metric, mode)``: a trial's stability label and quality summaries.
 - ``check_optimal_discriminator(mu_g, sigma_g)``: the numerical check of D* and C(G) (``theory.py``).
-- ``inception_fid(fake, real)``: the optional torch-fidelity Inception FID (``inception.py``).
+- ``inception_fid(fake, real)``: the optional torch-fidelity Inception FID (``inception.py``), also the image
+  evaluator's optional ``fid_inception``.
 - ``parzen_log_likelihood(samples, test, sigma)``: the Parzen-window log-likelihood of Goodfellow et al. 2014,
   Table 1, with ``select_parzen_sigma`` for its width (``parzen.py``).
 """
@@ -15,7 +16,6 @@ from gan_core.metrics.evaluator import (
     ImageEvaluator,
     MixtureEvaluator,
     build_evaluator,
-    prepare_classifier,
 )
 from gan_core.metrics.features import (
     class_histogram_metrics,
@@ -55,6 +55,5 @@ __all__ = [
     "mixture_metrics_from_spec",
     "parzen_log_likelihood",
     "prdc",
-    "prepare_classifier",
     "select_parzen_sigma",
 ]

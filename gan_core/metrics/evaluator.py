@@ -13,7 +13,8 @@ evaluation pays only for its generated samples.
 
 Metric keys per dataset kind (all floats, plus ``eval_status``: "ok" | "nonfinite_samples"):
 - images: fd, cis, precision, recall, density, coverage, classes_covered, class_kl, top_share, diversity; primary
-  "fd"; with ``parzen_samples``, also parzen_ll, parzen_ll_se, parzen_sigma (the GAN paper's Table 1 metric).
+  "fd"; with ``parzen_samples``, also parzen_ll, parzen_ll_se, parzen_sigma (the GAN paper's Table 1 metric); with
+  ``inception``, fid_inception (the standard Inception FID, comparable with papers).
 - ring8 / grid25: modes_captured, high_quality_frac, reverse_kl, top_share, diversity; primary "reverse_kl".
 - gauss1d, affine generator: jsd (exact), g_mu, g_sigma, diversity; primary "jsd".
 - gauss1d, other generators: jsd_estimate (KDE estimate), diversity; primary "jsd_estimate".
@@ -45,23 +46,22 @@ from gan_core.metrics.features import (
     prdc,
 )
 from gan_core.metrics.gaussian import gaussian_jsd, jsd_estimate
+from gan_core.metrics.inception import inception_fid, inception_fid_status
 from gan_core.metrics.mixtures import mixture_metrics_from_spec
-from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
 
-__all__ = ["build_evaluator", "prepare_classifier", "ImageEvaluator", "ParzenImageEvaluator", "MixtureEvaluator",
-           "GaussianEvaluator"]
+__all__ = ["build_evaluator", "ImageEvaluator", "MixtureEvaluator", "GaussianEvaluator"]
 
 EVAL_BATCH = 500  # generator / classifier batch during evaluation
 REAL_SUBSET_SEED = 0  # which held-out reals form the reference when there are more than n_samples
-PARZEN_SPLIT_SEED = 0  # which held-out images choose the Parzen width (validation) and which are scored (test)
 
 
 def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
-                    device: torch.device | str = "cpu", parzen_samples: int = 0,
+                    device: torch.device | str = "cpu", parzen_samples: int = 0, inception: bool = False,
                     ) -> "ImageEvaluator | MixtureEvaluator | GaussianEvaluator":
     """The evaluator of ``cfg.dataset`` on ``device``. Images: trains or loads the cached classifier (under a file
     lock, see ``gan_core.metrics.classifier``) and precomputes the held-out statistics, with the Parzen
-    log-likelihood of ``parzen_samples`` generated images if > 0; points: nothing heavy."""
+    log-likelihood of ``parzen_samples`` generated images if > 0 and with ``inception`` the Inception FID of the
+    same samples (``inception.py``: torch-fidelity with cached weights, never downloaded); points: nothing heavy."""
     if not isinstance(cfg, GANConfig):
         raise ValueError(f"build_evaluator needs a GANConfig, got {type(cfg).__name__}")
     from gan_core.data import load_dataset
@@ -69,12 +69,16 @@ def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
     if parzen_samples and not cfg.is_image:
         raise ValueError(f"parzen_samples = {parzen_samples} for dataset {cfg.dataset!r}; allowed: 0, or an image "
                          f"dataset")
+    if inception and not cfg.is_image:
+        raise ValueError(f"the Inception FID was asked for dataset {cfg.dataset!r}; allowed: image datasets")
     if cfg.is_image:
         data = load_dataset(cfg, "cpu")
         classifier, meta = load_or_train_classifier(data, cache_dir, device)
         if parzen_samples:
-            return ParzenImageEvaluator(cfg, data, classifier, meta, parzen_samples, device)
-        return ImageEvaluator(cfg, data, classifier, meta, device)
+            from gan_core.metrics.parzen_evaluator import ParzenImageEvaluator
+
+            return ParzenImageEvaluator(cfg, data, classifier, meta, parzen_samples, device, inception)
+        return ImageEvaluator(cfg, data, classifier, meta, device, inception)
     if cfg.dataset in ("ring8", "grid25"):
         from gan_core.data import mixture_spec
 
@@ -84,18 +88,6 @@ def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
         data = load_dataset(cfg, "cpu")
         return GaussianEvaluator(data.mu, data.sigma, cfg.arch == "affine", cfg.eval_samples, device)
     raise ValueError(f"no evaluator for dataset {cfg.dataset!r}")
-
-
-def prepare_classifier(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
-                       device: torch.device | str = "cpu") -> dict:
-    """Train (or find) the cached classifier of an image config and return its metadata; for a study driver to
-    call before any trial starts. Point datasets need none: returns {}."""
-    if not cfg.is_image:
-        return {}
-    from gan_core.data import load_dataset
-
-    _, meta = load_or_train_classifier(load_dataset(cfg, "cpu"), cache_dir, device)
-    return meta
 
 
 def _check_z(z: torch.Tensor, min_rows: int) -> None:
@@ -146,7 +138,14 @@ class ImageEvaluator(_Evaluator):
     metric_keys = ("fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl",
                    "top_share", "diversity")
 
-    def __init__(self, cfg: GANConfig, data, classifier: LeNet, meta: dict, device: torch.device | str = "cpu"):
+    def __init__(self, cfg: GANConfig, data, classifier: LeNet, meta: dict, device: torch.device | str = "cpu",
+                 inception: bool = False):
+        if inception:
+            ok, why = inception_fid_status()
+            if not ok:
+                raise ValueError(f"the Inception FID was asked for, but {why}; allowed: without it, or where "
+                                 f"torch-fidelity and its weights are installed")
+            self.metric_keys = type(self).metric_keys + ("fid_inception",)
         self.device = torch.device(device)
         self.dataset = data.name
         self.image_size = int(data.image_size)
@@ -162,7 +161,8 @@ class ImageEvaluator(_Evaluator):
             real_u8 = data.heldout[idx.to(data.heldout.device)]
         else:
             real_u8 = data.heldout
-        feats, logits = self.features(real_u8.to(self.device).float() / 127.5 - 1)  # uint8 -> [-1, 1]
+        self.inception_real = real_u8.cpu() if inception else None  # the reference of fid_inception
+        feats, logits = self.features(data.to_float(real_u8.to(self.device)))
         self.real = RealFeatureStats.from_features(feats)
         self.real_cis = classifier_inception_score(logits)  # the classifier's own score on real data
         self._real_trace = float(np.trace(self.real.cov))
@@ -206,61 +206,14 @@ class ImageEvaluator(_Evaluator):
         out.update(class_histogram_metrics(logits))
         out["diversity"] = math.sqrt(max(float(np.trace(cov)), 0.0) / self._real_trace) if self._real_trace > 0 \
             else math.nan
+        if self.inception_real is not None:
+            out["fid_inception"], _ = inception_fid(images.cpu(), self.inception_real)
         out["eval_status"] = "ok"
         return out
 
     def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
         _check_z(z, PRECISION_RECALL_K + 1)
         return self.score_images(_generate(generator, z).to(self.device))
-
-
-class ParzenImageEvaluator(ImageEvaluator):
-    """The image metrics and the Parzen-window log-likelihood of Goodfellow et al. (2014, Table 1): a Gaussian
-    window on ``parzen_samples`` generated images, its width chosen from ``parzen.SIGMAS`` by the mean
-    log-likelihood of one half of the held-out images (validation), the mean log-likelihood of the other half
-    (test) and its standard error, in nats per image. Scored as the paper scores MNIST: pixels in [0, 1] and, for
-    the 28 px MNIST family (padded to 32 here), on the 28 x 28 digit without the padding. The other metrics use
-    the first ``eval_samples`` generated images, as ImageEvaluator does.
-
-    Keys added: parzen_ll, parzen_ll_se, parzen_sigma."""
-
-    metric_keys = ImageEvaluator.metric_keys + ("parzen_ll", "parzen_ll_se", "parzen_sigma")
-
-    def __init__(self, cfg: GANConfig, data, classifier: LeNet, meta: dict, parzen_samples: int,
-                 device: torch.device | str = "cpu"):
-        if cfg.image_size != 32:
-            raise ValueError(f"the Parzen log-likelihood is scored at 32 px (the 28 px digit inside); got image_size "
-                             f"{cfg.image_size}; allowed: 32")
-        if parzen_samples < 2:
-            raise ValueError(f"parzen_samples = {parzen_samples}; allowed: an integer >= 2 (the paper: 10,000)")
-        super().__init__(cfg, data, classifier, meta, device)
-        self.image_n_samples = self.n_samples
-        self.n_samples = int(parzen_samples)  # the trainer draws this much fixed noise for each evaluation
-        self.crop = 2 if data.channels == 1 else 0  # MNIST family: 28 px digits padded by 2 px (gan_core.data)
-        held = self._unit_pixels(data.heldout.float() / 127.5 - 1)  # uint8 -> [-1, 1] -> [0, 1], flattened
-        order = torch.randperm(held.shape[0], generator=torch.Generator().manual_seed(PARZEN_SPLIT_SEED))
-        half = held.shape[0] // 2
-        self.parzen_validation = held[order[:half]].to(torch.float64)  # [m / 2, d]
-        self.parzen_test = held[order[half:]].to(torch.float64)        # [m - m / 2, d]
-
-    def _unit_pixels(self, images: torch.Tensor) -> torch.Tensor:
-        """[n, C, S, S] in [-1, 1] -> [n, C * (S - 2 crop)^2] in [0, 1], the padding cut away."""
-        c = self.crop
-        if c:
-            images = images[:, :, c:-c, c:-c]  # [n, C, 32, 32] -> [n, C, 28, 28]
-        return ((images + 1) / 2).flatten(1).cpu()  # [n, C, s, s] -> [n, C*s*s]
-
-    def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
-        _check_z(z, self.n_samples)
-        images = _generate(generator, z).to(self.device)
-        out = self.score_images(images[:self.image_n_samples])
-        if out["eval_status"] != "ok":
-            return {**out, **{k: math.nan for k in ("parzen_ll", "parzen_ll_se", "parzen_sigma")}}
-        samples = self._unit_pixels(images)
-        sigma, _ = select_parzen_sigma(samples, self.parzen_validation)
-        out["parzen_ll"], out["parzen_ll_se"] = parzen_log_likelihood(samples, self.parzen_test, sigma)
-        out["parzen_sigma"] = sigma
-        return out
 
 
 class MixtureEvaluator(_Evaluator):

@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 from analysis.fsio import ResultsError
-from analysis.load import METRIC_MODES, NUMERIC_KEYS, read_study, stability_labels
+from analysis.load import read_study
+from analysis.trial_frame import stability_labels
 
 
 def test_ablation_trials_and_history(ablation_dir, synth):
@@ -177,12 +178,6 @@ def test_stopped_and_unfinished_trials_get_a_label_from_what_they_reported(synth
     assert stability_labels(t).tolist() == ["ok", ""]
 
 
-def test_gauss1d_keys():
-    assert METRIC_MODES["jsd_estimate"] == "min"
-    assert "diversity" not in METRIC_MODES  # a diagnostic (target 1), not a ranked quality metric
-    assert {"diversity", "g_mu", "g_sigma", "jsd", "jsd_estimate"} <= NUMERIC_KEYS
-
-
 def test_steps_reported_again_after_a_restore_count_once(synth):
     p = synth.base_params(seed=0)
     rows = synth.trial_rows(p, {"fd": 10.0})  # g_steps 50, 100, 150, 200
@@ -244,22 +239,3 @@ def test_bad_study_json(synth):
     (exp / "study.json").write_text(json.dumps({"study": "bad", "primary_metric": "fd", "mode": "lowest"}))
     with pytest.raises(ResultsError, match=r"study.json key 'mode' = 'lowest' is not allowed; allowed: 'min' \| 'max'"):
         read_study(str(exp))
-
-
-PUBLISHED = [{"variant": "gan", "metric": "reverse_kl", "value": 0.45, "se": 0.09, "source": "PacGAN Table 1"}]
-
-
-def test_a_papers_figures_in_study_json_are_read_and_bad_ones_refused(synth):
-    p = synth.base_params(seed=0)
-    trials = [{"params": p, "rows": synth.trial_rows(p, {"reverse_kl": 0.5})}]
-    study = {"study": "m", "primary_metric": "reverse_kl", "mode": "min"}
-    assert read_study(str(synth.write("with", trials, {**study, "published": PUBLISHED}))).meta.published == PUBLISHED
-    assert read_study(str(synth.write("without", trials, {**study, "published": None}))).meta.published == []
-    bad = synth.write("bad", trials, {**study, "published": [{**PUBLISHED[0], "value": "0.45"}]})
-    with pytest.raises(ResultsError, match=r"study.json': study.json 'published' entry 0 .* value a number"):
-        read_study(str(bad))
-
-
-def test_the_parzen_keys_are_numbers_and_its_likelihood_ranks_higher_as_better():
-    assert METRIC_MODES["parzen_ll"] == "max"
-    assert {"parzen_ll", "parzen_ll_se", "parzen_sigma"} <= NUMERIC_KEYS

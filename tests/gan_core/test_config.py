@@ -171,3 +171,16 @@ def test_the_papers_mnist_model_is_a_config():
         GANConfig.from_flat({"dataset": "mnist5k", "maxout_pieces": 5})
     assert str(e.value) == "config key 'maxout_pieces' = 5 does not fit arch 'dcgan'; allowed: 0, or arch 'mlp'"
 
+
+
+def test_parse_overrides_types_and_refuses_malformed_or_repeated_items():
+    from gan_core.config import parse_overrides
+
+    assert parse_overrides(["k=3", "lr_d=1e-3", "fc_hidden=true", "dataset=ring8"]) == {
+        "k": 3, "lr_d": 1e-3, "fc_hidden": True, "dataset": "ring8"}
+    with pytest.raises(ValueError, match=r"^argument 'k' is not of the form key=value; allowed: key=value, e.g. k=3$"):
+        parse_overrides(["k"])
+    with pytest.raises(ValueError, match=r"^--set ' =1' is not of the form key=value"):
+        parse_overrides([" =1"], option="--set")
+    with pytest.raises(ValueError, match=r"^config key 'k' is given twice; allowed: each key once$"):
+        parse_overrides(["k=1", " k=2"])

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gan_core.train import main, parse_overrides
+from gan_core.train import main
 
 
 def test_trains_and_prints_final_metrics_as_json(tmp_path, capsys):
@@ -85,8 +85,3 @@ def test_unknown_option_exits_2_with_one_line():
     proc = subprocess.run([sys.executable, "-m", "gan_core.train", "--bogus"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["python -m gan_core.train: error: unrecognized arguments: --bogus"]
-
-
-def test_parse_overrides_types():
-    assert parse_overrides(["k=3", "lr_d=1e-3", "fc_hidden=true", "dataset=ring8"]) == {
-        "k": 3, "lr_d": 1e-3, "fc_hidden": True, "dataset": "ring8"}

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -63,8 +65,10 @@ def test_set_overrides_reach_the_base_config():
 def test_parse_overrides_types_values():
     assert cli.parse_overrides(["k=2", "g_loss=minimax", "fc_hidden=true", "lr_g=1e-3"]) == \
         {"k": 2, "g_loss": "minimax", "fc_hidden": True, "lr_g": 0.001}
-    with pytest.raises(cli.StudyInputError, match="expected KEY=VALUE"):
+    with pytest.raises(cli.StudyInputError, match=r"^--set 'k' is not of the form key=value"):
         cli.parse_overrides(["k"])
+    with pytest.raises(cli.StudyInputError, match=r"^config key 'k' is given twice"):
+        cli.parse_overrides(["k=1", "k=2"])
 
 
 def test_value_types():
@@ -171,3 +175,32 @@ def test_an_interruption_exits_130_in_one_line(capsys):
             run_main("k_sweep", body)
         assert e.value.code == 130
         assert capsys.readouterr().err == f"k_sweep: error: {line}\n"
+
+
+def test_the_resume_command_is_the_command_with_resume_once():
+    from studies.cli import resume_command
+
+    assert resume_command(["studies/k_sweep.py", "--name", "a b"]) == \
+        "python studies/k_sweep.py --name 'a b' --resume"
+    assert resume_command(["studies/k_sweep.py", "--resume"]) == "python studies/k_sweep.py --resume"
+
+
+def test_sigterm_stops_a_study_the_way_ctrl_c_does():
+    """Inside the context SIGTERM arrives as SIGINT (what Tune handles by saving its state); outside, SIGTERM's
+    handler is what it was. (A stand-in SIGINT handler records it: Ray, started in this process by other tests,
+    may have put its own in place of Python's.)"""
+    from studies.cli import sigterm_as_ctrl_c
+
+    before = signal.getsignal(signal.SIGTERM)
+    got: list[int] = []
+    previous_int = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    try:
+        with sigterm_as_ctrl_c():
+            os.kill(os.getpid(), signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while not got and time.monotonic() < deadline:  # handlers run between bytecodes of the main thread
+                time.sleep(0.01)
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
+    assert got == [signal.SIGINT]
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -9,7 +9,7 @@ import pytest
 
 from studies.cli import StudyInputError
 from studies.lock import lock_path, study_lock
-from studies.results import locate
+from studies.experiment_dir import locate
 
 
 def test_a_second_holder_of_the_same_study_is_refused_in_one_line(tmp_path):
@@ -33,7 +33,7 @@ def test_a_second_holder_of_the_same_study_is_refused_in_one_line(tmp_path):
 def test_a_lock_held_by_another_process_is_released_when_it_dies(tmp_path):
     """flock belongs to the process: a driver killed with SIGKILL leaves a file, never a lock."""
     loc = locate(str(tmp_path), "s")
-    code = (f"import os, sys; from studies.lock import study_lock; from studies.results import locate\n"
+    code = (f"import os, sys; from studies.lock import study_lock; from studies.experiment_dir import locate\n"
             f"with study_lock(locate({str(tmp_path)!r}, 's')):\n"
             f"    print('held', flush=True); sys.stdin.read(); os._exit(9)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -26,7 +26,7 @@ def test_space_and_preset():
 def test_a_diverged_trial_is_a_failed_optuna_trial(tmp_path):
     """A NaN metric (a diverged trial) becomes FAIL in optuna.db, as Optuna's own optimize() records it, instead of
     a trial left RUNNING; a finite metric is COMPLETE with its value; a crashed trial is FAIL."""
-    from studies.results import locate
+    from studies.experiment_dir import locate
 
     loc = locate(str(tmp_path), "lr")
     searcher = lr_search.make_searcher_factory(0, {"lr_d": 1e-3, "lr_g": 1e-3, "beta1": 0.5})(loc)

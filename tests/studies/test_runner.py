@@ -211,32 +211,3 @@ def test_resume_after_the_driver_is_killed(tmp_path, experiment_reader, ray_clus
     # the trials that had finished were not run again: their results are byte for byte what they were
     assert _result_files(path, finished) == before
     assert json.loads((path / "study.json").read_text())["command"] == argv[1:]
-
-
-def test_the_resume_command_is_the_command_with_resume_once():
-    from studies.runner import resume_command
-
-    assert resume_command(["studies/k_sweep.py", "--name", "a b"]) == \
-        "python studies/k_sweep.py --name 'a b' --resume"
-    assert resume_command(["studies/k_sweep.py", "--resume"]) == "python studies/k_sweep.py --resume"
-
-
-def test_sigterm_stops_a_study_the_way_ctrl_c_does():
-    """Inside the context SIGTERM arrives as SIGINT (what Tune handles by saving its state); outside, SIGTERM's
-    handler is what it was. (A stand-in SIGINT handler records it: Ray, started in this process by other tests,
-    may have put its own in place of Python's.)"""
-    from studies.runner import sigterm_as_ctrl_c
-
-    before = signal.getsignal(signal.SIGTERM)
-    got: list[int] = []
-    previous_int = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
-    try:
-        with sigterm_as_ctrl_c():
-            os.kill(os.getpid(), signal.SIGTERM)
-            deadline = time.monotonic() + 5
-            while not got and time.monotonic() < deadline:  # handlers run between bytecodes of the main thread
-                time.sleep(0.01)
-    finally:
-        signal.signal(signal.SIGINT, previous_int)
-    assert got == [signal.SIGINT]
-    assert signal.getsignal(signal.SIGTERM) is before

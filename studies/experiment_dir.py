@@ -22,7 +22,7 @@ STUDY_FILE = "study.json"
 
 
 @dataclass(frozen=True)
-class Location:
+class ExperimentDir:
     storage_path: str      # what Ray gets as RunConfig.storage_path: an absolute path or a URI
     experiment_path: str   # <storage_path>/<name>
 
@@ -39,16 +39,16 @@ class Location:
         return "/".join([self.experiment_path.rstrip("/"), *parts])
 
 
-def locate(storage_path: str, name: str) -> Location:
+def locate(storage_path: str, name: str) -> ExperimentDir:
     if not name or "/" in name or name in (".", ".."):
         raise StudyInputError(f"--name {name!r}: allowed: one directory name, no '/'")
     if "://" in storage_path:
-        return Location(storage_path.rstrip("/"), f"{storage_path.rstrip('/')}/{name}")
+        return ExperimentDir(storage_path.rstrip("/"), f"{storage_path.rstrip('/')}/{name}")
     root = os.path.abspath(os.path.expanduser(storage_path))
-    return Location(root, os.path.join(root, name))
+    return ExperimentDir(root, os.path.join(root, name))
 
 
-def check_writable(loc: Location) -> None:
+def check_writable(loc: ExperimentDir) -> None:
     """StudyInputError unless a local storage path can be created and written to (a URI is Ray's to check).
 
     A check only: the folders it had to create are removed again, so input refused later (an existing study, an
@@ -81,7 +81,7 @@ def missing_dirs(path: str) -> list[str]:
     return missing
 
 
-def storage_problem(loc: Location) -> str | None:
+def storage_problem(loc: ExperimentDir) -> str | None:
     """Why a local storage path no longer takes the study's data, in words, or None if it does.
 
     It does not when a test write fails (full, read-only, removed) or when it has less room left than the largest
@@ -105,7 +105,7 @@ def storage_problem(loc: Location) -> str | None:
     return None
 
 
-def damaged_state(loc: Location) -> str | None:
+def damaged_state(loc: ExperimentDir) -> str | None:
     """Why the newest experiment_state-*.json of an experiment cannot be read (e.g. cut short by a full disk), in
     words, or None when it can (or there is none)."""
     newest = _newest_state(loc)
@@ -118,7 +118,7 @@ def damaged_state(loc: Location) -> str | None:
     return None
 
 
-def unfinished_trials(loc: Location) -> int:
+def unfinished_trials(loc: ExperimentDir) -> int:
     """How many trials the newest experiment state lists as neither finished nor failed: what --resume would run.
 
     Why the state and not the driver's ResultGrid: after Ctrl+C Ray marks every trial TERMINATED in memory, while
@@ -134,7 +134,7 @@ def unfinished_trials(loc: Location) -> int:
         return 0
 
 
-def _newest_state(loc: Location) -> str | None:
+def _newest_state(loc: ExperimentDir) -> str | None:
     """The name of the newest experiment_state-*.json in the experiment directory (the one --resume reads)."""
     fs, path = _fs(loc.experiment_path)
     states = sorted(i.base_name for i in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
@@ -142,14 +142,14 @@ def _newest_state(loc: Location) -> str | None:
     return states[-1] if states else None
 
 
-def experiment_exists(loc: Location) -> bool:
+def experiment_exists(loc: ExperimentDir) -> bool:
     """True when the directory already holds a Tune experiment (its experiment_state file) or a study.json."""
     fs, path = _fs(loc.experiment_path)
     info = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
     return any(i.base_name.startswith("experiment_state-") or i.base_name == STUDY_FILE for i in info)
 
 
-def write_text(loc: Location, relative: str, text: str) -> str:
+def write_text(loc: ExperimentDir, relative: str, text: str) -> str:
     """Write one file into the experiment directory (local or URI); returns its path."""
     target = loc.join(relative)
     fs, path = _fs(target)
@@ -159,7 +159,7 @@ def write_text(loc: Location, relative: str, text: str) -> str:
     return target
 
 
-def read_text(loc: Location, relative: str) -> str:
+def read_text(loc: ExperimentDir, relative: str) -> str:
     fs, path = _fs(loc.join(relative))
     with fs.open_input_stream(path) as f:
         return f.read().decode()
@@ -186,40 +186,22 @@ def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str
     }, indent=2, default=str) + "\n"
 
 
-def write_report(loc: Location, result_grid: Any) -> list[str]:
+def write_study_report(loc: ExperimentDir, result_grid: Any) -> list[str]:
     """The study's report through ``analysis.report.write_report``; if that is missing or fails, a trials.csv.
 
     A failing report must not lose a finished study: the results are on disk and the report can be written again
     later (``python -m analysis.report <experiment>``), so the error is printed and the small fallback written.
     """
     try:
-        from analysis.report import write_report as analysis_write_report
+        from analysis.report import write_report
 
-        return [str(analysis_write_report(loc.experiment_path))]
+        return [str(write_report(loc.experiment_path))]
     except Exception as e:  # noqa: BLE001 -- any failure of the report, see the docstring
         first = (str(e).strip().splitlines() or [""])[0]
         print(f"The report could not be written ({type(e).__name__}: {first}); writing trials.csv instead.",
               file=sys.stderr)
     df = result_grid.get_dataframe()
     return [write_text(loc, "trials.csv", df.to_csv(index=False))]
-
-
-def print_published(loc: Location) -> None:
-    """Print the study's results beside the published figures (the report's table, ``analysis.published``); a
-    failure is printed in one line and loses nothing (the report folder has the same table)."""
-    try:
-        from analysis.published import compare, markdown
-        from analysis.results import load_results
-
-        results = load_results(loc.experiment_path)
-        table = compare(results.summary, results.study.meta.published)
-    except Exception as e:  # noqa: BLE001 -- as in write_report: the study has finished, its files are on disk
-        first = (str(e).strip().splitlines() or [""])[0]
-        print(f"The comparison with the published figures could not be made ({type(e).__name__}: {first}).",
-              file=sys.stderr)
-        return
-    print("\nAgainst the published figures (ours: mean [95% CI] over seeds, at this budget):")
-    print("\n".join(markdown(table)))
 
 
 def _fs(path: str) -> tuple[pafs.FileSystem, str]:

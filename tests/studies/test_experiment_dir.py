@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from studies.results import locate, unfinished_trials
+from studies.experiment_dir import locate, unfinished_trials
 
 
 def _state(path, name, statuses):

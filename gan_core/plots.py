@@ -1,0 +1,63 @@
+"""The one picture of generated points: over the true modes of a 2D mixture, or against the 1D data density.
+
+Drawn by ``python -m gan_core.train`` (its samples.png) and by the reports' sample figures (``analysis.samples``),
+so both show points the same way. matplotlib is imported by the caller (analysis selects the Agg backend).
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gan_core.config import GANConfig
+from gan_core.data import Gauss1D, mixture_spec
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
+
+__all__ = ["points_axes"]
+
+
+def _true_modes(cfg: GANConfig):
+    """(centres [M, 2], std, None) of ring8 / grid25, or (None, None, (mu, sigma)) of gauss1d."""
+    if cfg.dataset == "gauss1d":
+        g = Gauss1D()
+        return None, None, (g.mu, g.sigma)
+    centres, std = mixture_spec(cfg.dataset)
+    return centres, std, None
+
+
+def points_axes(ax: "plt.Axes", points: np.ndarray, cfg: GANConfig) -> None:
+    """Generated points [n, 2] over the true modes with their 3-std circles (ring8, grid25), or a histogram of
+    [n, 1] over the data density (gauss1d); points outside the view or not finite are counted, not drawn."""
+    import matplotlib.pyplot as plt
+
+    centres, std, gauss = _true_modes(cfg)
+    if gauss is not None:
+        mu, sigma = gauss
+        lo, hi = mu - 5 * sigma, mu + 5 * sigma
+        x = points[:, 0]
+        x = x[np.isfinite(x)]
+        ax.hist(np.clip(x, lo, hi), bins=60, range=(lo, hi), density=True, alpha=0.6, label="generated")
+        grid = np.linspace(lo, hi, 400)
+        ax.plot(grid, np.exp(-0.5 * ((grid - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi)), "r-",
+                label=f"data N({mu:g}, {sigma:g}²)")
+        ax.legend(fontsize=7)
+        return
+    margin = 1.0 if cfg.dataset == "ring8" else 1.5
+    lo, hi = centres.min(0) - margin, centres.max(0) + margin
+    ok = np.isfinite(points).all(1)
+    inside = ok & (points >= lo).all(1) & (points <= hi).all(1)
+    if len(points):
+        ax.scatter(points[inside, 0], points[inside, 1], s=2, alpha=0.3, label="generated")
+    for c in centres:
+        ax.add_patch(plt.Circle(c, 3 * std, fill=False, color="red", lw=0.8))
+    ax.plot(centres[:, 0], centres[:, 1], "r+", ms=6, label="modes (circles: 3 std)")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal")
+    if (~inside).any():
+        ax.text(0.01, 0.01, f"{int((~inside).sum())} of {len(points)} points outside the view or not finite",
+                transform=ax.transAxes, fontsize=7)
+    ax.legend(fontsize=7, loc="upper right")

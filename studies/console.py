@@ -1,0 +1,58 @@
+"""What a study's driver prints at its end: the summary of its trials and, for a reproduction, the published
+table beside ours."""
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from studies.experiment_dir import ExperimentDir
+
+if TYPE_CHECKING:
+    from studies.runner import StudyRun
+
+__all__ = ["print_summary", "error_line", "print_published"]
+
+
+def print_summary(run: "StudyRun") -> None:
+    grid = run.result_grid
+    statuses: dict[str, int] = {}
+    for result in grid:
+        status = "error" if result.error is not None else str(result.metrics["status"]) if "status" in \
+            result.metrics else "done"
+        statuses[status] = statuses.get(status, 0) + 1
+    print(f"\nTrials: {len(grid)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
+    print(f"Results: {run.location.experiment_path}")
+    for path in run.report_paths:
+        print(f"Report:  {path}")
+    if run.n_errors:
+        failed = sorted({error_line(result.error) for result in grid if result.error is not None})
+        print(f"{run.n_errors} trial(s) failed after all restarts, with: {'; '.join(failed[:3])}"
+              f"{'; ...' if len(failed) > 3 else ''} (each trial's error.txt has the whole traceback). A damaged "
+              f"checkpoint is skipped on a restart; any other cause repeats: fix it, then run the failed trials "
+              f"again from their last checkpoint with: {run.resume}")
+    if run.unfinished:
+        print(f"Interrupted: {run.unfinished} of {len(grid)} trial(s) unfinished; continue with: {run.resume}")
+
+
+def error_line(error: BaseException) -> str:
+    """The last line of a trial's error (Ray wraps the trainable's exception; its last line names it)."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:200]
+
+
+def print_published(loc: ExperimentDir) -> None:
+    """Print the study's results beside the published figures (the report's table, ``analysis.published``); a
+    failure is printed in one line and loses nothing (the report folder has the same table)."""
+    try:
+        from analysis.published import compare, markdown
+        from analysis.results import load_results
+
+        results = load_results(loc.experiment_path)
+        table = compare(results.summary, results.study.meta.published)
+    except Exception as e:  # noqa: BLE001 -- as in write_study_report: the study has finished, its files are on disk
+        first = (str(e).strip().splitlines() or [""])[0]
+        print(f"The comparison with the published figures could not be made ({type(e).__name__}: {first}).",
+              file=sys.stderr)
+        return
+    print("\nAgainst the published figures (ours: mean [95% CI] over seeds, at this budget):")
+    print("\n".join(markdown(table)))

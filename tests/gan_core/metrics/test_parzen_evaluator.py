@@ -1,0 +1,68 @@
+"""The GAN paper's Parzen score in the image evaluator: the 28 px digit in [0, 1], a held-out split, bad input."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from gan_core.config import GANConfig
+from gan_core.metrics import build_evaluator
+from gan_core.metrics.parzen_evaluator import ParzenImageEvaluator
+
+from .conftest import ReplayGenerator
+
+
+def _train_subset(data, n, seed=0):
+    idx = torch.randperm(data.train.shape[0], generator=torch.Generator().manual_seed(seed))[:n]
+    return data.to_float(data.train[idx])
+
+
+def _parzen_evaluator(ev, cfg, data, n):
+    return ParzenImageEvaluator(cfg, data, ev.classifier, ev.classifier_meta, parzen_samples=n)
+
+
+def test_parzen_evaluator_scores_the_28px_digit_in_unit_pixels_on_a_held_out_split(mnist_evaluator, mnist_cfg,
+                                                                                   mnist_data):
+    from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
+
+    ev = _parzen_evaluator(mnist_evaluator, mnist_cfg, mnist_data, 300)
+    assert (ev.n_samples, ev.image_n_samples) == (300, 1000)  # 300 generated for the window, 1000 for the rest
+    assert ev.parzen_validation.shape == (500, 784) and ev.parzen_test.shape == (500, 784)
+    assert float(ev.parzen_test.min()) == 0.0 and float(ev.parzen_test.max()) == pytest.approx(1.0)
+
+    def rows(x):  # [n, 784] in [0, 1] -> the set of its rows as 8-bit pixel tuples
+        return {tuple(r) for r in (x * 255).round().int().tolist()}
+    held = rows(mnist_data.heldout[:, :, 2:30, 2:30].flatten(1).double() / 255)  # the 1000 held-out digits
+    validation, test = rows(ev.parzen_validation), rows(ev.parzen_test)
+    assert len(held) == 1000 and validation | test == held and not validation & test  # each digit in one half
+    images = _train_subset(mnist_data, 300)
+    z = ReplayGenerator.noise(300, 100)
+    out = ev.evaluate(ReplayGenerator(images), z)
+    unit = ((images[:, :, 2:30, 2:30] + 1) / 2).flatten(1)  # [300, 784]
+    sigma, _ = select_parzen_sigma(unit, ev.parzen_validation)
+    mean, se = parzen_log_likelihood(unit, ev.parzen_test, sigma)
+    assert (out["parzen_sigma"], out["parzen_ll"], out["parzen_ll_se"]) == pytest.approx((sigma, mean, se))
+    assert out["fd"] == pytest.approx(mnist_evaluator.score_images(images)["fd"])  # the other metrics as before
+    # the 2 px padding is not scored: noise there leaves the likelihood as it was
+    noisy = images.clone()
+    noisy[:, :, :2, :] = torch.rand(300, 1, 2, 32)
+    assert ev.evaluate(ReplayGenerator(noisy), z)["parzen_ll"] == pytest.approx(mean)
+
+
+def test_parzen_evaluator_of_nonfinite_samples_is_nan(mnist_evaluator, mnist_cfg, mnist_data):
+    ev = _parzen_evaluator(mnist_evaluator, mnist_cfg, mnist_data, 20)
+    bad = _train_subset(mnist_data, 20)
+    bad[3, 0, 5, 5] = float("nan")
+    out = ev.evaluate(ReplayGenerator(bad), ReplayGenerator.noise(20, 100))
+    assert out["eval_status"] == "nonfinite_samples"
+    assert all(math.isnan(out[k]) for k in ("parzen_ll", "parzen_ll_se", "parzen_sigma", "fd"))
+
+
+def test_parzen_evaluator_bad_input_is_one_clear_line(mnist_evaluator, mnist_cfg, mnist_data):
+    with pytest.raises(ValueError, match=r"parzen_samples = 1; allowed: an integer >= 2"):
+        _parzen_evaluator(mnist_evaluator, mnist_cfg, mnist_data, 1)
+    with pytest.raises(ValueError, match=r"image_size 64; allowed: 32"):
+        _parzen_evaluator(mnist_evaluator, mnist_cfg.replace(image_size=64), mnist_data, 100)
+    with pytest.raises(ValueError, match=r"parzen_samples = 100 for dataset 'ring8'; allowed: 0, or an image"):
+        build_evaluator(GANConfig.from_flat({"dataset": "ring8"}), parzen_samples=100)

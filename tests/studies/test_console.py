@@ -1,0 +1,62 @@
+"""What a study's driver prints at its end: the trial summary, its advice, and the published table."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from analysis.synthetic import trial_rows, write_experiment
+from studies.console import error_line, print_published, print_summary
+from studies.experiment_dir import ExperimentDir
+
+
+def _result(status=None, error=None):
+    return SimpleNamespace(error=error, metrics={} if status is None else {"status": status})
+
+
+def test_the_summary_counts_outcomes_and_names_errors_and_the_resume_command(capsys):
+    grid = [_result("ok"), _result("ok"), _result("diverged"), _result(error=RuntimeError("Trace\n  x\nOSError: gone"))]
+    run = SimpleNamespace(result_grid=grid, location=ExperimentDir("/r", "/r/s"), report_paths=["/r/s/report"],
+                          n_errors=1, unfinished=0, resume="python studies/k_sweep.py --resume")
+    print_summary(run)
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:4] == ["Trials: 4 (1 diverged, 1 error, 2 ok)", "Results: /r/s", "Report:  /r/s/report"]
+    assert out[4].startswith("1 trial(s) failed after all restarts, with: OSError: gone (each trial's error.txt")
+    assert out[4].endswith("again from their last checkpoint with: python studies/k_sweep.py --resume")
+
+
+def test_an_interrupted_study_ends_with_the_command_that_continues_it(capsys):
+    run = SimpleNamespace(result_grid=[_result("ok"), _result("running")], location=ExperimentDir("/r", "/r/s"),
+                          report_paths=[], n_errors=0, unfinished=1, resume="python x.py --resume")
+    print_summary(run)
+    assert capsys.readouterr().out.splitlines()[-1] == \
+        "Interrupted: 1 of 2 trial(s) unfinished; continue with: python x.py --resume"
+
+
+def test_error_line_is_the_last_line_of_the_error():
+    assert error_line(RuntimeError("a\n\n  b  \nValueError: bad k\n")) == "ValueError: bad k"
+    assert error_line(RuntimeError("")) == "RuntimeError"
+
+
+def test_the_published_table_is_printed_from_the_results_directory(tmp_path, capsys):
+    from gan_core.config import GANConfig
+
+    rows = []
+    for seed in range(3):
+        p = {**GANConfig.from_flat({"dataset": "mnist5k", "steps": 200, "eval_every": 50}).to_flat(), "seed": seed,
+             "variant": "gan"}
+        rows.append({"params": p, "rows": trial_rows(p, {"fd": 10.0 + seed})})
+    published = [{"variant": "gan", "metric": "fd", "value": 11.0, "se": None, "source": "a paper"}]
+    exp = write_experiment(tmp_path, "pub", rows, {"study": "pub", "primary_metric": "fd", "mode": "min",
+                                                   "baseline_variant": "gan", "variants": {"gan": {}},
+                                                   "factors": ["variant"], "published": published})
+    print_published(ExperimentDir(str(tmp_path), str(exp)))
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "Against the published figures (ours: mean [95% CI] over seeds, at this budget):"
+    assert out[4] == "| gan | fd | 11 | 11 [8.52, 13.5] | 3 | yes | a paper |"
+
+
+def test_a_failing_comparison_is_one_line_and_loses_nothing(tmp_path, capsys):
+    print_published(ExperimentDir(str(tmp_path), str(tmp_path / "nothing")))
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("The comparison with the published figures could not be made (ResultsError: ")
+    assert captured.err.count("\n") == 1
