@@ -586,4 +586,4 @@ def test_init_uniform_is_the_gan_papers_released_init():
         w = torch.cat([m.weight.detach().flatten() for m in leaves(net, nn.Linear)])
         assert float(w.abs().max()) <= scale and float(w.abs().max()) == pytest.approx(scale, rel=1e-3)
         assert float(w.std()) == pytest.approx(scale / math.sqrt(3), rel=0.01)
-        assert all(float(m.bias.abs().max()) == 0.0 for m in leaves(net, nn.Linear) if m.bias is not None)
+        assert all(float(m.bias.detach().abs().max()) == 0.0 for m in leaves(net, nn.Linear) if m.bias is not None)

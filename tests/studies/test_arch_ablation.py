@@ -99,5 +99,5 @@ def test_study_json(smoke):
         "study": "arch_ablation", "primary_metric": "fd", "mode": "min", "baseline_variant": "baseline",
         "variants": {k: v for k, v in arch_ablation.variants().items()}, "factors": ["variant"], "baseline": {},
         "command": ["studies/arch_ablation.py", "--smoke-test", "--storage-path", str(path.parent)],
-        "search": None,
+        "search": None, "published": None,
     }
