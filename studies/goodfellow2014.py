@@ -18,7 +18,7 @@ held-out digits, the mean log-likelihood of the other half with its standard err
 500 choose the width, 500 are scored), not the paper's 10,000 test digits; with ``--dataset mnist`` they are the
 official test set (5,000 and 5,000). The run ends with our figures beside the paper's. From the repo root:
 
-    python studies/goodfellow2014.py                 # mnist5k, laptop preset (about 30 minutes on 2 cores)
+    python studies/goodfellow2014.py                 # mnist5k, laptop preset (30 to 40 minutes on 2 cores)
     python studies/goodfellow2014.py --smoke-test
     python studies/goodfellow2014.py --full --dataset mnist --storage-path s3://bucket/gan-study
 """
