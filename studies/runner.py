@@ -59,8 +59,10 @@ from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError, StudyIn
 from studies.connect import check_address, connect
 from studies.console import print_published, print_summary
 from studies.lock import study_lock
-from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate, study_json,
-                             unfinished_trials, write_study_report, write_text)
+from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate,
+                                    study_json, unfinished_trials, write_study_report, write_text)
+# StorageGuard is imported here also for experiments started before it moved to studies.storage: their tuner.pkl
+# names it studies.runner.StorageGuard, and --resume unpickles it.
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
 from studies.trainable import STUDY_KEYS, train_gan
 
