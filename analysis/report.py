@@ -39,6 +39,9 @@ from analysis.text import (STABILITY_RATE, STABILITY_STATUSES_TEXT, answer, effe
                            summary_sentence)
 from analysis.trial_frame import FINISHED, STABILITY_STATUSES, stability_labels
 
+REPORT_DIR = "report"  # the report's folder inside the experiment directory, unless --out says otherwise
+
+
 def write_report(experiment_path: str, out_dir: str | None = None, *, filesystem: pafs.FileSystem | None = None,
                  sample_figures: bool = True) -> Path | str:
     """Write every report file; returns the output folder (a Path when local, else its URI as given)."""
@@ -61,7 +64,7 @@ def write_report(experiment_path: str, out_dir: str | None = None, *, filesystem
 
 def _out_location(src: Location, out_dir: str | None) -> Location:
     if out_dir is None:
-        return src.join("report")
+        return src.join(REPORT_DIR)
     if "://" in str(out_dir):
         return resolve(out_dir)
     return resolve(os.path.abspath(os.path.expanduser(str(out_dir))))

@@ -2,10 +2,11 @@
 table beside ours."""
 from __future__ import annotations
 
+import io
 import sys
 from typing import TYPE_CHECKING
 
-from studies.experiment_dir import ExperimentDir
+from studies.experiment_dir import ExperimentDir, read_text
 
 if TYPE_CHECKING:
     from studies.runner import StudyRun
@@ -41,14 +42,24 @@ def error_line(error: BaseException) -> str:
 
 
 def print_published(loc: ExperimentDir) -> None:
-    """Print the study's results beside the published figures (the report's table, ``analysis.published``); a
+    """Print the table of the study's results beside the published figures that its report has just written
+    (``report/published.csv``, made by ``analysis.published``), rather than reading the whole study again; a
     failure is printed in one line and loses nothing (the report folder has the same table)."""
     try:
-        from analysis.published import compare, markdown
-        from analysis.results import load_results
+        import pandas as pd
 
-        results = load_results(loc.experiment_path)
-        table = compare(results.summary, results.study.meta.published)
+        from analysis.fsio import ResultsError
+        from analysis.published import markdown
+        from analysis.report import REPORT_DIR
+
+        relative = f"{REPORT_DIR}/published.csv"
+        try:
+            text = read_text(loc, relative)
+        except OSError as e:  # the report could not be written (write_study_report said why)
+            raise ResultsError(f"{relative} is not in {loc.experiment_path!r} ({type(e).__name__})") from None
+        table = pd.read_csv(io.StringIO(text))
+        table["published_se"] = table["published_se"].astype(object).where(table["published_se"].notna(), None)
+        table["inside"] = table["inside"].astype(object).where(table["inside"].notna(), None)
     except Exception as e:  # noqa: BLE001 -- as in write_study_report: the study has finished, its files are on disk
         first = (str(e).strip().splitlines() or [""])[0]
         print(f"The comparison with the published figures could not be made ({type(e).__name__}: {first}).",

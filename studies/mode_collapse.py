@@ -126,12 +126,12 @@ def build_spec(args) -> StudySpec:
     if any(m < 2 for m in preset["packs"]) or len(set(preset["packs"])) != len(preset["packs"]):
         raise cli.StudyInputError(f"--packs {preset['packs']}: allowed: distinct pack sizes >= 2 (m = 1 is 'gan')")
     table = variants(preset["packs"], args.factorial)
+    overrides = cli.parse_overrides(args.overrides)
     evaluator_config, base = resolve_base({
         **table["gan"], "dataset": preset["dataset"], "g_loss": "non_saturating", "k": 1, "steps": preset["steps"],
-        "eval_every": preset["eval_every"], "eval_samples": 2500, "threads": args.cpus_per_trial,
-        **cli.parse_overrides(args.overrides),
+        "eval_every": preset["eval_every"], "eval_samples": 2500, "threads": args.cpus_per_trial, **overrides,
     })
-    overridden = sorted(set(cli.parse_overrides(args.overrides)) & {k for ch in table.values() for k in ch})
+    overridden = sorted(set(overrides) & {k for ch in table.values() for k in ch})
     if overridden:
         raise cli.StudyInputError(f"--set {overridden[0]}: the variants set this key themselves; allowed: keys "
                                   f"the setups share (for example g_loss, steps)")

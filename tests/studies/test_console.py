@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from analysis.report import write_report
 from analysis.synthetic import trial_rows, write_experiment
 from studies.console import error_line, print_published, print_summary
 from studies.experiment_dir import ExperimentDir
@@ -48,6 +49,8 @@ def test_the_published_table_is_printed_from_the_results_directory(tmp_path, cap
     exp = write_experiment(tmp_path, "pub", rows, {"study": "pub", "primary_metric": "fd", "mode": "min",
                                                    "baseline_variant": "gan", "variants": {"gan": {}},
                                                    "factors": ["variant"], "published": published})
+    write_report(str(exp), sample_figures=False)  # the study's end writes the report, then prints its table
+    capsys.readouterr()
     print_published(ExperimentDir(str(tmp_path), str(exp)))
     out = capsys.readouterr().out.splitlines()
     assert out[1] == "Against the published figures (ours: mean [95% CI] over seeds, at this budget):"
