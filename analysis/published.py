@@ -30,12 +30,12 @@ def check_published(rows: Any) -> list[dict[str, Any]]:
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or sorted(row) != sorted(FIELDS):
             raise ValueError(f"study.json 'published' entry {i} = {row!r}; allowed: an object with exactly the "
-                               f"keys {', '.join(FIELDS)}")
+                             f"keys {', '.join(FIELDS)}")
         ok_value = isinstance(row["value"], (int, float)) and not isinstance(row["value"], bool)
         ok_se = row["se"] is None or (isinstance(row["se"], (int, float)) and not isinstance(row["se"], bool))
         if not (ok_value and ok_se and all(isinstance(row[k], str) for k in ("variant", "metric", "source"))):
             raise ValueError(f"study.json 'published' entry {i} = {row!r}; allowed: variant, metric and source "
-                               f"as text, value a number, se a number or null")
+                             f"as text, value a number, se a number or null")
         out.append(dict(row))
     return out
 

@@ -29,19 +29,28 @@ def parzen_log_densities(samples: torch.Tensor, test: torch.Tensor, sigma: float
                          batch_size: int = 256) -> torch.Tensor:
     """log p(x) of every test row under the Parzen window of ``samples`` (float64): samples [n, d], test [m, d]
     -> [m]. Computed in batches of test rows, so memory stays at batch_size x n."""
+    return _log_densities(samples, test, [sigma], batch_size)[0]
+
+
+def _log_densities(samples: torch.Tensor, test: torch.Tensor, sigmas: Sequence[float],
+                   batch_size: int) -> list[torch.Tensor]:
+    """``parzen_log_densities`` for several widths at once: the squared distances, the costly part, are computed
+    once per batch of test rows and shared by every sigma."""
     if samples.ndim != 2 or test.ndim != 2 or samples.shape[1] != test.shape[1]:
         raise ValueError(f"samples and test must be [n, d] and [m, d] with the same d; got {tuple(samples.shape)} "
                          f"and {tuple(test.shape)}")
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma = {sigma!r} is not allowed; allowed: a finite number > 0")
+    for sigma in sigmas:
+        if not (math.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"sigma = {sigma!r} is not allowed; allowed: a finite number > 0")
     mu = samples.to(torch.float64)
     n, d = mu.shape
-    const = -math.log(n) - d / 2 * math.log(2 * math.pi * sigma ** 2)
-    out = []
+    consts = [-math.log(n) - d / 2 * math.log(2 * math.pi * sigma ** 2) for sigma in sigmas]
+    out: list[list[torch.Tensor]] = [[] for _ in sigmas]
     for x in test.to(torch.float64).split(batch_size):
         sq = torch.cdist(x, mu).pow(2)  # [b, n]: squared distances to every sample
-        out.append(torch.logsumexp(-sq / (2 * sigma ** 2), dim=1) + const)
-    return torch.cat(out)
+        for i, (sigma, const) in enumerate(zip(sigmas, consts)):
+            out[i].append(torch.logsumexp(-sq / (2 * sigma ** 2), dim=1) + const)
+    return [torch.cat(o) for o in out]
 
 
 def parzen_log_likelihood(samples: torch.Tensor, test: torch.Tensor, sigma: float,
@@ -56,5 +65,6 @@ def parzen_log_likelihood(samples: torch.Tensor, test: torch.Tensor, sigma: floa
 def select_parzen_sigma(samples: torch.Tensor, validation: torch.Tensor, sigmas: Sequence[float] = SIGMAS,
                         batch_size: int = 256) -> tuple[float, dict[float, float]]:
     """(the sigma of ``sigmas`` with the highest mean validation log-likelihood, {sigma: that mean})."""
-    scores = {float(s): parzen_log_likelihood(samples, validation, s, batch_size)[0] for s in sigmas}
+    lls = _log_densities(samples, validation, list(sigmas), batch_size)
+    scores = {float(s): ll.mean().item() for s, ll in zip(sigmas, lls)}
     return max(scores, key=scores.__getitem__), scores
