@@ -1,4 +1,5 @@
-"""The command line every study shares: one parser class, the common options, presets and the exit-2 rule.
+"""The command line every study shares: one parser class, the common options, presets, the exit-2 rule, and how a
+running study is stopped and continued (SIGTERM as Ctrl+C, the ``--resume`` command).
 
 Why a custom parser: argparse answers bad input with the whole usage block plus an error line. A study is often
 run from scripts and cluster jobs, where the one thing that matters is one clear line on stderr and exit code 2,
