@@ -2,7 +2,7 @@
 
 Why: a study compares configurations at one budget, and a configuration that learns more slowly looks worse there
 whether or not it would catch up. So each configuration (or factor level) says how much of its improvement came
-in the last quarter of training: over its seeds that trained (stability ok or d_dominates: a diverged or
+in the last quarter of training: over its seeds that trained (stability stable or d_dominates: a diverged or
 collapsed seed has no curve to read), the mean value at the first evaluation, at the last evaluation at or before
 3/4 of the final step, and at the end. ``gain_share`` = (mean at 3/4 - mean at the end) / (mean at the first
 evaluation - mean at the end), signed so that improvement is positive; the configuration is *still improving*
@@ -17,7 +17,7 @@ import pandas as pd
 
 IMPROVING_SHARE = 0.10
 THREE_QUARTERS = 0.75
-TRAINED = ("ok", "d_dominates")  # stability statuses whose metric curve is a working generator's
+TRAINED = ("stable", "d_dominates")  # stability statuses whose metric curve is a working generator's
 
 
 def curve_points(history: pd.DataFrame, metric: str) -> tuple[float, float, float]:

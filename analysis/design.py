@@ -1,14 +1,15 @@
-"""The design of a study, read off its trials: which settings vary (the factors), their levels and baselines.
+"""The design of a study: its factors, their levels (read off the trials' configs) and baselines.
 
-Why infer it: a study's answer compares settings, and the settings a study really ran are in the trials' configs,
-not in what its script meant to run. So the factors are the config keys that vary across trials, the seed excepted
-(seeds are replicates, pooled). A study with variants (the architecture ablation) has one factor, ``variant``,
+The levels are what the trials ran, from their params.json, not what the script meant to run; seeds are
+replicates, pooled. A study with variants (the architecture ablation) has one factor, ``variant``,
 whose levels are the variants and whose baseline is ``study.json``'s ``baseline_variant``. A learning rate drawn
 from a continuous range has almost one value per trial, so keys with many distinct float values are binned by
 decade of their value (``1e-04..1e-03``), or by quartile when all values fall in one decade.
 
-A factor's baseline level is, in this order: what study.json names, the GANConfig default for the study's dataset
-(k = 1, g_loss = non_saturating, lr = the dataset's default rate), or else the most common level (noted).
+study.json is the record of a study's design: where it names the factors, they are the factors, and its baselines
+are their baselines (a named baseline that no trial ran: the most common level, noted). Only a directory without
+them has its design read off the configs: the keys that vary, and as baseline the GANConfig default for the
+study's dataset (k = 1, g_loss = non_saturating, lr = the dataset's default rate), else the most common level.
 """
 from __future__ import annotations
 
@@ -81,15 +82,15 @@ def infer_design(trials: pd.DataFrame, meta: StudyMeta) -> tuple[pd.DataFrame, D
         missing = [f for f in meta.factors if f not in trials.columns]
         if missing:
             notes.append(f"study.json names factor(s) {', '.join(missing)} that no trial's params.json holds")
-        keys = [f for f in meta.factors if f in trials.columns]
-    else:
+        keys = [f for f in meta.factors if f in trials.columns]  # study.json's design, as it is
+    else:  # a directory without study.json's factors: the design is read off the configs
         keys = [c for c in candidates if trials[c].astype(str).nunique() > 1]
+        if "variant" in keys:
+            # keys that the variants explain are not factors of their own; keys varying within a variant are
+            within = [k for k in keys if k != "variant"
+                      and (trials.groupby("variant")[k].agg(lambda s: s.astype(str).nunique()) > 1).any()]
+            keys = ["variant", *within]
     has_variants = "variant" in keys
-    if has_variants:
-        # keys that the variants explain are not factors of their own; keys varying within a variant are
-        within = [k for k in keys if k != "variant"
-                  and (trials.groupby("variant")[k].agg(lambda s: s.astype(str).nunique()) > 1).any()]
-        keys = ["variant", *within]
     factors = [_factor(trials, key, meta, notes) for key in keys]
     config_columns = [f.column for f in factors]
     trials["configuration"] = _config_labels(trials, factors)
@@ -183,7 +184,7 @@ def _baseline_level(trials: pd.DataFrame, key: str, column: str, order: list[str
     else:
         if key in meta.baseline and as_label(meta.baseline[key]) in order:
             return as_label(meta.baseline[key]), "study.json baseline"
-        default = _dataset_defaults(trials).get(key)
+        default = _dataset_defaults(trials).get(key) if not meta.factors else None  # inferred designs only
         if default is not None and as_label(default) in order:
             return as_label(default), "the config default"
     counts = trials[column].value_counts()

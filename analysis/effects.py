@@ -39,7 +39,7 @@ import pandas as pd
 from analysis import stats
 from analysis.convergence import still_improving
 from analysis.design import Design, Factor
-from analysis.trial_frame import FINISHED, stability_labels
+from analysis.trial_frame import FINISHED, STABLE, stability_labels
 
 STABILITY = "stability"
 FAILED = ("diverged", "collapsed")  # stability statuses that count as the worst outcome of a seed
@@ -85,9 +85,9 @@ def _quality(level: pd.DataFrame, base: pd.DataFrame, metric: str, mode: str) ->
 
 
 def _stability(level: pd.DataFrame, base: pd.DataFrame) -> dict:
-    """The comparison of the shares of seeds whose stability status is ok."""
-    kx, nx = int((level["_label"] == "ok").sum()), len(level)
-    ky, ny = int((base["_label"] == "ok").sum()), len(base)
+    """The comparison of the shares of seeds whose stability status is stable."""
+    kx, nx = int((level["_label"] == STABLE).sum()), len(level)
+    ky, ny = int((base["_label"] == STABLE).sum()), len(base)
     lo, hi = stats.proportion_diff_ci(kx, nx, ky, ny)
     p = stats.proportion_diff_pvalue(kx, nx, ky, ny)
     rx, ry = (kx / nx if nx else math.nan), (ky / ny if ny else math.nan)
@@ -117,7 +117,7 @@ def compute_effects(trials: pd.DataFrame, design: Design, metrics: list[str], mo
                 "changes": design.changes.get(level, "") if factor.name == "variant" else "",
                 "n_level": len(group), "n_baseline": len(base),
                 "n_trials_level": len(everyone), "n_finished_level": len(group),
-                "n_unstable_level": int((labels != "ok").sum()),
+                "n_unstable_level": int((labels != STABLE).sum()),
                 "n_diverged_level": int((labels == "diverged").sum()),
                 "n_collapsed_level": int((labels == "collapsed").sum()),
                 "n_d_dominates_level": int((labels == "d_dominates").sum()),

@@ -14,7 +14,9 @@ measured at another budget, so it is counted and labelled, and a search (``study
 settings instead of effects.
 
 A GAN trial (its reports carry ``g_steps``) also gets a *stability* status, the project's definition of whether it
-trained stably: ``gan_core.metrics.assess_stability`` on its history with the study's primary metric, one of ok,
+trained stably: ``gan_core.metrics.assess_stability`` on its history with the study's primary metric, which the
+trainer computes at every report, so that its last report carries it (results written before it did are assessed
+here, with the same function: ``trial_frame``). One of stable,
 diverged (non-finite losses, samples or final metric), collapsed (G puts almost all its samples on one class or
 mode, or they have almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 over the last quarter of
 training). Columns ``stability``, ``stability_reason``, ``steps_to_90pct``, ``oscillation`` and
@@ -35,7 +37,7 @@ from pyarrow import fs as pafs
 
 from analysis.fsio import Location, ResultsError, resolve
 from analysis.ray_state import RAY_RUNNING, RayTrial, has_state, read_ray_trials, trial_id_from_name
-from analysis.study_meta import METRIC_MODES, StudyMeta, read_meta
+from analysis.study_meta import StudyMeta, read_meta
 from analysis.trial_frame import CONFIG_KEYS, FINISHED, numeric, present_metrics, trials_frame
 
 _CHECKPOINT = re.compile(r"^checkpoint_(\d+)$")
@@ -53,7 +55,7 @@ class StudyData:
     notes: list[str] = field(default_factory=list)  # things the reader of the report must know
 
     def metric_mode(self, metric: str) -> str:
-        return self.meta.mode if metric == self.meta.primary_metric else METRIC_MODES.get(metric, "min")
+        return self.meta.metric_mode(metric)
 
 
 def read_study(path: str, filesystem: pafs.FileSystem | None = None) -> StudyData:
@@ -106,7 +108,7 @@ def _read(loc: Location) -> StudyData:
         raise ResultsError(f"study {meta.name!r} at {loc.uri!r} has no readable trials: " + "; ".join(notes[:3]))
     history = pd.concat([h for h in histories if len(h)], ignore_index=True) if any(len(h) for h in histories) \
         else pd.DataFrame({"trial_id": pd.Series(dtype=str)})
-    history = numeric(history)
+    history = numeric(history, meta)
     metrics = present_metrics(history, meta)
     trials = trials_frame(trial_rows, history, metrics, meta)
     if not meta.search:

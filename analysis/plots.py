@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 
 from analysis import stats  # noqa: E402
 from analysis.design import Design  # noqa: E402
-from analysis.trial_frame import FINISHED, stability_labels  # noqa: E402
+from analysis.trial_frame import FINISHED, STABLE, stability_labels  # noqa: E402
 from analysis.markdown import better_text  # noqa: E402
 
 MAX_LEGEND = 12
@@ -99,7 +99,7 @@ def plot_effects(effects: pd.DataFrame, metric: str, path: Path, title: str) -> 
 
 def plot_stability(trials: pd.DataFrame, design: Design, path: Path, title: str) -> Path:
     """Share of finished seeds whose stability status is ok (``analysis.load``: not diverged, collapsed or
-    D-dominated), as a heatmap over the first two factors (one factor: a column); cells read n_ok/n."""
+    D-dominated), as a heatmap over the first two factors (one factor: a column); cells read n_stable/n."""
     done = trials[trials["status"].isin(FINISHED)]
     done = done.assign(_stability=stability_labels(done))
     factors = design.factors[:2]
@@ -123,9 +123,9 @@ def plot_stability(trials: pd.DataFrame, design: Design, path: Path, title: str)
             if col_col is not None:
                 sel = sel[sel[col_col] == cl]
             if len(sel):
-                n_ok = int((sel["_stability"] == "ok").sum())
-                rate[i, j] = n_ok / len(sel)
-                text[i][j] = f"{n_ok}/{len(sel)}"
+                n_stable = int((sel["_stability"] == STABLE).sum())
+                rate[i, j] = n_stable / len(sel)
+                text[i][j] = f"{n_stable}/{len(sel)}"
             else:
                 text[i][j] = "none"
     width = max(5.5, 2.6 + 1.1 * len(col_levels))

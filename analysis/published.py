@@ -78,4 +78,6 @@ def _isnan(v: Any) -> bool:
 
 
 def _num(v: float) -> str:
+    """A figure as a paper prints it (6.3, not markdown.num's 6.30: no precision the paper did not give); ours
+    alike, so that the two columns read the same way."""
     return "nan" if _isnan(v) else f"{v:.3g}"

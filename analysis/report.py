@@ -35,8 +35,8 @@ from analysis.markdown import better_text, ci, num, pct, pvalue, table
 from analysis.published import compare
 from analysis.published import markdown as markdown_table
 from analysis.results import Results, load_results
-from analysis.text import (STABILITY_RATE, STABILITY_STATUSES_TEXT, answer, effect_sentence, search_answer,
-                           summary_sentence)
+from analysis.answer import answer, search_answer
+from analysis.text import STABILITY_RATE, STABILITY_STATUSES_TEXT, effect_sentence, summary_sentence
 from analysis.trial_frame import FINISHED, STABILITY_STATUSES, stability_labels
 
 REPORT_DIR = "report"  # the report's folder inside the experiment directory, unless --out says otherwise
@@ -204,8 +204,9 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     lines += ["", "## Method", "",
               f"- Each trial's last evaluation, over the trials that ran the whole budget (trainer status "
               f"{' or '.join(FINISHED)}); a trial stopped early by a scheduler was measured at another budget and is "
-              f"only counted. Stability statuses ({' | '.join(STABILITY_STATUSES)}) from "
-              f"gan_core.metrics.assess_stability on each trial's history (thresholds: README, \"Metrics\"). Seeds "
+              f"only counted. Stability statuses ({' | '.join(STABILITY_STATUSES)}): what each trial's last report "
+              f"says, gan_core.metrics.assess_stability on its history, computed in the trial (thresholds: README, "
+              f"\"Metrics\"). Seeds "
               f"are pooled per configuration; a factor's effect pools the other factors' levels (a main effect).",
               "- Means: Student's t interval. Differences of means: Welch's interval and test. A comparison in which "
               "a seed failed (diverged or collapsed): the exact two-sided permutation test of mean ranks with every "

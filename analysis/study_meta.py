@@ -1,5 +1,5 @@
 """``study.json``: what a study says of itself (its metric and direction, baseline, variants, factors, command,
-search and published figures), read strictly; and the direction of every quality metric the evaluators report."""
+search, published figures and the better direction of each of its quality metrics), read strictly."""
 from __future__ import annotations
 
 import json
@@ -9,17 +9,15 @@ from typing import Any
 from analysis.fsio import Location, ResultsError
 from analysis.published import check_published
 
-__all__ = ["METRIC_MODES", "StudyMeta", "read_meta"]
+__all__ = ["StudyMeta", "evaluator_metric_modes", "read_meta"]
 
-# Quality metrics the evaluators report, with the direction that is better. Order = order in every table.
-METRIC_MODES: dict[str, str] = {
-    "fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max", "coverage": "max",
-    "classes_covered": "max", "class_kl": "min",
-    "modes_captured": "max", "high_quality_frac": "max", "reverse_kl": "min",
-    "jsd": "min", "jsd_estimate": "min", "parzen_ll": "max", "fid_inception": "min",
-}
-# ``diversity`` (generated spread / real spread, target 1) is a diagnostic, not a ranked quality metric: it is kept in
-# the history and read by the stability assessment (collapse), but gets no summary or effect of its own.
+
+def evaluator_metric_modes() -> dict[str, str]:
+    """Every quality metric's better direction as gan_core's evaluators define them: for a results directory whose
+    study.json does not record them (written before it did). torch comes with gan_core.metrics: on first use."""
+    from gan_core.metrics import METRIC_MODES
+
+    return dict(METRIC_MODES)
 
 
 @dataclass
@@ -36,12 +34,19 @@ class StudyMeta:
     command: list[str] = field(default_factory=list)
     search: dict[str, str] = field(default_factory=dict)  # a search's searcher and scheduler (empty: a design)
     published: list[dict[str, Any]] = field(default_factory=list)  # a paper's figures (analysis.published)
+    # each quality metric's better direction, in table order: study.json's record, else gan_core's (old results)
+    metric_modes: dict[str, str] = field(default_factory=dict)
+
+    def metric_mode(self, metric: str) -> str:
+        """The better direction of ``metric``: the study's own for its primary metric."""
+        return self.mode if metric == self.primary_metric else self.metric_modes.get(metric, "min")
 
 
 def read_meta(loc: Location, names: set[str], notes: list[str]) -> StudyMeta:
     if "study.json" not in names:
         notes.append("study.json is missing: the primary metric, its direction and the baseline were inferred")
-        return StudyMeta(name=loc.name, primary_metric="", mode="")  # metric filled in by _present_metrics
+        return StudyMeta(name=loc.name, primary_metric="", mode="",  # metric filled in by present_metrics
+                         metric_modes=evaluator_metric_modes())
     try:
         d = json.loads(loc.join("study.json").read_text())
     except json.JSONDecodeError as e:
@@ -66,10 +71,11 @@ def read_meta(loc: Location, names: set[str], notes: list[str]) -> StudyMeta:
         published = check_published(d["published"]) if d.get("published") is not None else []
     except ValueError as e:
         raise ResultsError(f"{loc.join('study.json').uri!r}: {e}") from None
+    metric_modes = _metric_modes(d, loc)
     return StudyMeta(
         name=str(d.get("study") or loc.name),
         primary_metric=primary,
-        mode=mode or METRIC_MODES.get(primary, ""),
+        mode=mode or metric_modes.get(primary, ""),
         baseline_variant=baseline_variant if isinstance(baseline_variant, str) else None,
         variants={str(k): (v if isinstance(v, dict) else {}) for k, v in variants.items()},
         baseline=baseline if isinstance(baseline, dict) else {},
@@ -77,4 +83,16 @@ def read_meta(loc: Location, names: set[str], notes: list[str]) -> StudyMeta:
         command=[str(c) for c in d.get("command") or []],
         search={str(k): str(v) for k, v in search.items()} if isinstance(search := d.get("search"), dict) else {},
         published=published,
+        metric_modes=metric_modes,
     )
+
+
+def _metric_modes(d: dict[str, Any], loc: Location) -> dict[str, str]:
+    """study.json's ``metric_modes`` (metric -> "min" | "max"), strictly; gan_core's where it has none."""
+    if "metric_modes" not in d:
+        return evaluator_metric_modes()
+    got = d["metric_modes"]
+    if not isinstance(got, dict) or not all(isinstance(k, str) and v in ("min", "max") for k, v in got.items()):
+        raise ResultsError(f"{loc.join('study.json').uri!r}: 'metric_modes' = {got!r} is not allowed; allowed: an "
+                           f"object of metric names to 'min' | 'max'")
+    return dict(got)

@@ -5,10 +5,10 @@ What is summarised, and why: a trial's *final* metric values (its answer at the 
 evaluation), over the trials that ran the whole budget (trainer status ok or diverged: ``analysis.load``); a trial
 that a scheduler stopped early was measured at another budget and is only counted (``n_stopped``), as are errored,
 pending and running ones (``n_other``). Every configuration row says how its seeds ended: ``n_finished`` of
-``n_trials``, and by stability status ``n_ok``, ``n_diverged``, ``n_collapsed``, ``n_d_dominates`` (they add up to
+``n_trials``, and by stability status ``n_stable``, ``n_diverged``, ``n_collapsed``, ``n_d_dominates`` (they add up to
 ``n_finished``). A metric's mean rests on its finite values (``<metric>_n`` of them: a diverged seed has none);
 the effects (``analysis.effects``) are where the failed seeds enter the comparison. The stability rate is the share
-of finished seeds whose stability status is ok, with a Wilson interval. ``<primary>_improving`` and
+of finished seeds whose stability status is stable, with a Wilson interval. ``<primary>_improving`` and
 ``<primary>_gain_share`` come from ``analysis.convergence``. One seed gives no spread: its CI is NaN, noted in
 ``ci_note``.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 from analysis import stats
 from analysis.convergence import still_improving
 from analysis.design import Design
-from analysis.trial_frame import FINISHED, stability_labels
+from analysis.trial_frame import FINISHED, STABLE, stability_labels
 
 
 def finished(trials: pd.DataFrame) -> pd.DataFrame:
@@ -44,20 +44,20 @@ def summarize(trials: pd.DataFrame, design: Design, metrics: list[str], modes: d
         group = trials[trials["configuration"] == label]
         done = finished(group)
         labels = stability_labels(done)
-        n_ok = int((labels == "ok").sum())
-        lo, hi = stats.wilson_interval(n_ok, len(done))
+        n_stable = int((labels == STABLE).sum())
+        lo, hi = stats.wilson_interval(n_stable, len(done))
         row = {"configuration": label}
         for f in design.factors:
             row[f.name] = group[f.column].iloc[0]
         if design.changes:
             row["changes"] = design.changes.get(label, "")
         n_stopped = int((group["status"] == "stopped").sum())
-        row.update({"n_trials": len(group), "n_finished": len(done), "n_ok": n_ok,
+        row.update({"n_trials": len(group), "n_finished": len(done), "n_stable": n_stable,
                     "n_diverged": int((labels == "diverged").sum()),
                     "n_collapsed": int((labels == "collapsed").sum()),
                     "n_d_dominates": int((labels == "d_dominates").sum()), "n_stopped": n_stopped,
                     "n_other": len(group) - len(done) - n_stopped,
-                    "stability": n_ok / len(done) if len(done) else np.nan,
+                    "stability": n_stable / len(done) if len(done) else np.nan,
                     "stability_ci_low": lo, "stability_ci_high": hi})
         for col in ("steps_to_90pct", "oscillation"):
             x = stats.finite(done[col]) if col in done.columns else np.array([])

@@ -11,36 +11,40 @@ import numpy as np
 import pandas as pd
 
 from analysis.convergence import curve_points
-from analysis.study_meta import METRIC_MODES, StudyMeta
+from analysis.study_meta import StudyMeta
 from gan_core.config import GANConfig
 
-__all__ = ["FINISHED", "CONFIG_KEYS", "NUMERIC_KEYS", "STABILITY_STATUSES", "numeric",
+__all__ = ["FINISHED", "CONFIG_KEYS", "NUMERIC_KEYS", "STABLE", "STABILITY_STATUSES", "numeric",
            "present_metrics", "best_value", "trials_frame", "stability_labels"]
 
 FINISHED = ("ok", "diverged")  # statuses of trials that ran their whole budget (or diverged on the way)
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(GANConfig))
-NUMERIC_KEYS = frozenset(METRIC_MODES) | {
+NUMERIC_KEYS = frozenset({
     "g_steps", "d_steps", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value", "d_real", "d_fake",
     "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s", "training_iteration", "time_total_s",
     "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp", "diversity", "top_share",
-    "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma"}
-STABILITY_STATUSES = ("ok", "diverged", "d_dominates", "collapsed")  # as gan_core.metrics.stability names them
+    "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma", "steps_to_90pct", "oscillation", "final_best_gap"})
+# The stability statuses a trial's reports carry (gan_core.metrics.assess_stability writes them): the one list of
+# them in analysis, which names each in its tables and sentences, in the order assess_stability checks them.
+STABLE = "stable"
+STABILITY_STATUSES = (STABLE, "diverged", "collapsed", "d_dominates")
 
 
-def numeric(history: pd.DataFrame) -> pd.DataFrame:
-    """Known numeric columns as floats: Ray's encoder may write a stray string (e.g. "null") for odd values."""
+def numeric(history: pd.DataFrame, meta: StudyMeta) -> pd.DataFrame:
+    """Known numeric columns (and the study's quality metrics) as floats: Ray's encoder may write a stray string
+    (e.g. "null") for odd values."""
     for col in history.columns:
-        if col in NUMERIC_KEYS and history[col].dtype == object:
+        if (col in NUMERIC_KEYS or col in meta.metric_modes) and history[col].dtype == object:
             history[col] = pd.to_numeric(history[col], errors="coerce")
     return history
 
 
 def present_metrics(history: pd.DataFrame, meta: StudyMeta) -> list[str]:
-    present = [m for m in METRIC_MODES if m in history.columns and history[m].notna().any()]
+    present = [m for m in meta.metric_modes if m in history.columns and history[m].notna().any()]
     if not meta.primary_metric:
         meta.primary_metric = present[0] if present else "fd"
     if not meta.mode:
-        meta.mode = METRIC_MODES.get(meta.primary_metric, "min")
+        meta.mode = meta.metric_modes.get(meta.primary_metric, "min")
     if meta.primary_metric in history.columns:
         present = [meta.primary_metric] + [m for m in present if m != meta.primary_metric]
     return present
@@ -79,7 +83,7 @@ def trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: lis
             out[key] = last_of(key, "")
         out["device_used"] = last_of("device", "")
         for m in metrics:
-            mode = meta.mode if m == meta.primary_metric else METRIC_MODES.get(m, "min")
+            mode = meta.metric_mode(m)
             out[f"final_{m}"] = float(last_of(m)) if m in (h.columns if h is not None else []) else math.nan
             best, pos = best_value(h[m], mode) if h is not None and m in h.columns else (math.nan, None)
             out[f"best_{m}"] = best
@@ -99,13 +103,27 @@ def trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: lis
 
 
 def _stability(h: pd.DataFrame | None, meta: StudyMeta) -> dict[str, Any]:
-    """The stability columns of one trial: ``assess_stability`` on its evaluations in g_steps order. "" (and NaN)
-    for a trial without GAN reports; "" with the reason when its history cannot be assessed (e.g. it never
-    reported the primary metric), so that the trainer status decides (``stability_labels``)."""
+    """The stability columns of one trial: what its last report says (the trainer computes them at every report,
+    ``gan_core.metrics.stability``). "" (and NaN) for a trial without GAN reports. A results directory written
+    before the reports carried them is assessed here, by the same function (``_assessed``)."""
     out: dict[str, Any] = {"stability": "", "stability_reason": "", "steps_to_90pct": math.nan,
                            "oscillation": math.nan, "final_best_gap": math.nan}
     if h is None or "g_steps" not in h.columns or not h["g_steps"].notna().any():
         return out
+    if "stability" not in h.columns or not h["stability"].notna().any():
+        return _assessed(h, meta, out)
+    rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable")
+    last = rows.iloc[-1]
+    for key in out:
+        if key in last.index and pd.notna(last[key]):
+            out[key] = last[key]
+    return out
+
+
+def _assessed(h: pd.DataFrame, meta: StudyMeta, out: dict[str, Any]) -> dict[str, Any]:
+    """``assess_stability`` on a trial's evaluations in g_steps order, for results whose reports carry no
+    stability; "" with the reason when its history cannot be assessed (e.g. it never reported the primary
+    metric), so that the trainer status decides (``stability_labels``)."""
     from gan_core.metrics.stability import assess_stability  # torch comes with gan_core.metrics: on first use
 
     rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable")
@@ -125,10 +143,10 @@ def _stability(h: pd.DataFrame | None, meta: StudyMeta) -> dict[str, Any]:
 
 
 def stability_labels(trials: pd.DataFrame) -> pd.Series:
-    """Each trial's stability status as the statistics count it: ``stability`` where it was assessed, else the
-    trainer status when the trial finished ("ok" or "diverged": the theory check, whose reports are not a GAN's),
-    else ""."""
+    """Each trial's stability status as the statistics count it: ``stability`` where it was assessed, else, when
+    the trial finished, what its trainer status says (the theory check, whose reports are not a GAN's): "ok" is
+    stable, "diverged" diverged; else ""."""
     assessed = trials["stability"].fillna("").astype(str) if "stability" in trials.columns \
         else pd.Series("", index=trials.index)
-    fallback = trials["status"].where(trials["status"].isin(FINISHED), "")
+    fallback = trials["status"].map({"ok": STABLE, "diverged": "diverged"}).fillna("")
     return assessed.where(assessed != "", fallback)

@@ -13,8 +13,12 @@ from typing import Any
 
 import torch
 
+from gan_core.runtime import stream_device
+
 FORMAT = "gan-study-trainer/1"
 STATE_FILE = "state.pt"
+# Config keys that may differ between a checkpoint and the run that resumes it: where and how fast it runs.
+RESUMABLE_DIFFERENCES = ("threads", "device", "data_root")
 
 
 class CheckpointError(ValueError):
@@ -75,3 +79,23 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu"):
     generator = build_generator(cfg)
     generator.load_state_dict(state["generator"])
     return generator.to(device).eval(), cfg
+
+
+def check_resumable(state: dict[str, Any], mine: dict[str, Any], here: str) -> None:
+    """CheckpointError unless a run with the flat config ``mine`` on device type ``here`` can continue ``state``:
+    the same config but for ``RESUMABLE_DIFFERENCES``, and random streams of the same device type (a saved
+    ``torch.Generator`` state continues only on its own kind of device)."""
+    saved = state["config"]
+    differing = sorted(k for k in set(saved) | set(mine)
+                       if k not in RESUMABLE_DIFFERENCES and saved.get(k, "<missing>") != mine.get(k, "<missing>"))
+    if differing:
+        key = differing[0]
+        raise CheckpointError(f"checkpoint was made with another configuration: {key!r} is "
+                              f"{saved.get(key, '<missing>')!r} there and {mine.get(key, '<missing>')!r} here "
+                              f"({len(differing)} key(s) differ); allowed: the same config "
+                              f"(only {', '.join(RESUMABLE_DIFFERENCES)} may change)")
+    saved_on = stream_device(state["rng"]["data"])
+    if saved_on != here:
+        raise CheckpointError(f"checkpoint was saved by a run on {saved_on} and this run is on {here}: its random "
+                              f"streams are {saved_on} generator states, which a {here} run cannot continue; "
+                              f"allowed: resume on {saved_on} (config key 'device')")

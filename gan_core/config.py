@@ -161,18 +161,11 @@ class GANConfig:
         return {"ring8": 2, "grid25": 2, "gauss1d": 1}.get(self.dataset, 0)
 
     def _validate(self) -> None:
-        _check_choice("dataset", self.dataset, DATASETS)
-        _check_choice("image_size", self.image_size, IMAGE_SIZES)
-        _check_choice("arch", self.arch, ARCHS)
-        _check_choice("g_loss", self.g_loss, G_LOSSES)
-        _check_choice("g_activation", self.g_activation, G_ACTIVATIONS)
-        _check_choice("g_output", self.g_output, G_OUTPUTS)
-        _check_choice("d_activation", self.d_activation, D_ACTIVATIONS)
-        _check_choice("updates", self.updates, UPDATES)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("init", self.init, INITS)
-        _check_choice("device", self.device, DEVICES)
-        _check_choice("precision", self.precision, PRECISIONS)
+        for key, allowed in (("dataset", DATASETS), ("image_size", IMAGE_SIZES), ("arch", ARCHS),
+                             ("g_loss", G_LOSSES), ("g_activation", G_ACTIVATIONS), ("g_output", G_OUTPUTS),
+                             ("d_activation", D_ACTIVATIONS), ("updates", UPDATES), ("optimizer", OPTIMIZERS),
+                             ("init", INITS), ("device", DEVICES), ("precision", PRECISIONS)):
+            _check_choice(key, getattr(self, key), allowed)
         for key in ("nz", "ngf", "ndf", "mlp_hidden", "mlp_layers", "k", "pack", "batch_size", "steps", "eval_every",
                     "threads"):
             _check_range(key, getattr(self, key), ">= 1", getattr(self, key) >= 1)

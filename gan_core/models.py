@@ -1,4 +1,5 @@
-"""Generators and discriminators: the DCGAN family (32/64 px), the fully connected GAN, the affine 1D generator.
+"""Generators and discriminators: the DCGAN family (32/64 px) here, the fully connected GAN and the affine 1D
+generator in ``gan_core.mlp``, their layers in ``gan_core.layers``; built and initialised here.
 
 ``build_generator(cfg)`` maps z float32 [B, nz] to images [B, C, S, S] (arch ``dcgan``) or points [B, dim]
 (``mlp``, ``affine``). ``build_discriminator(cfg)`` maps a batch to logits float32 [B] -- no sigmoid, so the
@@ -32,9 +33,10 @@ import torch
 from torch import nn
 
 from gan_core.config import GANConfig
+from gan_core.layers import Maxout, Pack, activation, output_layer
+from gan_core.mlp import AffineGenerator, MLPDiscriminator, MLPGenerator
 
 FC_HIDDEN = 512  # width of the fully connected hidden layer of the fc_hidden switch
-LEAKY_SLOPE = 0.2  # DCGAN's LeakyReLU slope
 
 
 def build_generator(cfg: GANConfig) -> nn.Module:
@@ -91,25 +93,6 @@ def uniform_init(m: nn.Module, scale: float) -> None:
             nn.init.zeros_(m.bias)
 
 
-class Pack(nn.Module):
-    """PacGAN's packing: [B * m, ...] -> [B, m * ...], each m consecutive samples joined along the first feature
-    axis (points [B * m, d] -> [B, m * d]; images [B * m, C, S, S] -> [B, m * C, S, S], stacked as channels, as
-    PacGAN does for images). The trainer draws real and fake minibatches separately, so a pack is all real or all
-    fake."""
-
-    def __init__(self, m: int):
-        super().__init__()
-        self.m = m
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[0] % self.m:
-            raise ValueError(f"a batch of {x.shape[0]} samples does not split into packs of {self.m}")
-        return x.reshape(x.shape[0] // self.m, self.m * x.shape[1], *x.shape[2:])  # [B*m, F, ...] -> [B, m*F, ...]
-
-    def extra_repr(self) -> str:
-        return f"m={self.m}"
-
-
 @torch.no_grad()
 def dcgan_init(m: nn.Module) -> None:
     """DCGAN init, for ``net.apply``: conv / linear weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02), biases 0."""
@@ -147,33 +130,6 @@ def mlp_init(net: nn.Sequential) -> None:
         nn.init.normal_(m.weight, 0.0, gain / math.sqrt(m.in_features))  # before a BatchNorm: any scale will do
         if m.bias is not None:
             nn.init.zeros_(m.bias)
-
-
-def activation(name: str) -> nn.Module:
-    """A hidden-layer nonlinearity by config name. In place where torch allows it, as in the reference: it
-    saves one activation-sized buffer per layer and autograd checks that it is safe."""
-    if name == "relu":
-        return nn.ReLU(inplace=True)
-    if name == "leaky_relu":
-        return nn.LeakyReLU(LEAKY_SLOPE, inplace=True)
-    if name == "elu":
-        return nn.ELU(inplace=True)
-    if name == "tanh":
-        return nn.Tanh()
-    raise ValueError(f"unknown activation {name!r}")
-
-
-def output_layer(name: str) -> nn.Module:
-    """G's output nonlinearity: ``tanh`` (the guideline, in the data's range [-1, 1]), ``linear`` (unbounded: the
-    guideline's opposite in the ablation) or ``sigmoid``, kept as a user's choice although its [0, 1] cannot
-    reach the data's -1 (MNIST's background): not rescaled, so a study that picks it sees that mismatch."""
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "sigmoid":
-        return nn.Sigmoid()
-    if name == "linear":
-        return nn.Identity()
-    raise ValueError(f"unknown g_output {name!r}")
 
 
 def _n_stages(image_size: int) -> int:
@@ -258,78 +214,3 @@ class DCGANDiscriminator(nn.Sequential):
             layers += [nn.Conv2d(width, 1, 4, 1, 0, bias=False)]  # -> [B, 1, 1, 1]
         layers += [nn.Flatten(0)]  # [B, 1(, 1, 1)] -> [B]
         super().__init__(*layers)
-
-
-class MLPGenerator(nn.Sequential):
-    """z [B, nz] -> points [B, data_dim] or images [B, C, S, S]: the fully connected generator of Goodfellow et al.
-    (2014), mlp_layers hidden layers of mlp_hidden units with g_activation, then g_output (linear for points by
-    default, tanh for images). With batchnorm_g each hidden layer is Linear without bias -> BatchNorm ->
-    g_activation (PacGAN's generator); without, Linear with bias -> g_activation (the GAN paper's)."""
-
-    def __init__(self, cfg: GANConfig):
-        h, bn = cfg.mlp_hidden, cfg.batchnorm_g
-        layers: list[nn.Module] = []
-        width = cfg.nz
-        for _ in range(cfg.mlp_layers):
-            layers += [nn.Linear(width, h, bias=not bn)]
-            layers += [nn.BatchNorm1d(h)] if bn else []
-            layers += [activation(cfg.g_activation)]
-            width = h
-        layers += [nn.Linear(h, _sample_numel(cfg)), output_layer(cfg.g_output)]
-        if cfg.is_image:
-            layers += [nn.Unflatten(1, (cfg.channels, cfg.image_size, cfg.image_size))]  # [B, C*S*S] -> [B, C, S, S]
-        super().__init__(*layers)
-
-
-class Maxout(nn.Module):
-    """A maxout layer (Goodfellow et al. 2013): ``units`` outputs, each the largest of ``pieces`` affine maps of
-    the input. The discriminator of the GAN paper's released code is built of these (MNIST: 240 units x 5)."""
-
-    def __init__(self, in_features: int, units: int, pieces: int):
-        super().__init__()
-        self.units, self.pieces = units, pieces
-        self.linear = nn.Linear(in_features, units * pieces)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.linear(x).view(x.shape[0], self.units, self.pieces)  # [B, units * pieces] -> [B, units, pieces]
-        return y.amax(dim=2)  # [B, units]
-
-
-class MLPDiscriminator(nn.Sequential):
-    """points [B, data_dim] or images [B, C, S, S] (flattened) -> logits [B]: mlp_layers_d (0: mlp_layers) hidden
-    layers of mlp_hidden_d units (0: mlp_hidden), each a Linear with d_activation or, with maxout_pieces, a Maxout
-    layer; dropout_input on the input and dropout_hidden after each hidden layer (the paper's MNIST discriminator:
-    2 maxout layers of 240 units x 5 pieces, dropout 0.2 and 0.5); with pack = m its input is m samples wide."""
-
-    def __init__(self, cfg: GANConfig):
-        h = cfg.mlp_hidden_d or cfg.mlp_hidden
-        layers: list[nn.Module] = [nn.Flatten(1)] if cfg.is_image else []  # [B, C, S, S] -> [B, C*S*S]
-        layers += [nn.Dropout(cfg.dropout_input)] if cfg.dropout_input else []
-        width = _sample_numel(cfg) * cfg.pack
-        for _ in range(cfg.mlp_layers_d or cfg.mlp_layers):
-            if cfg.maxout_pieces:
-                layers += [Maxout(width, h, cfg.maxout_pieces)]
-            else:
-                layers += [nn.Linear(width, h), activation(cfg.d_activation)]
-            layers += [nn.Dropout(cfg.dropout_hidden)] if cfg.dropout_hidden else []
-            width = h
-        layers += [nn.Linear(h, 1), nn.Flatten(0)]  # [B, 1] -> [B]
-        super().__init__(*layers)
-
-
-def _sample_numel(cfg: GANConfig) -> int:
-    """Numbers in one sample: a point's dimension, or an image's C * S * S."""
-    return cfg.channels * cfg.image_size ** 2 if cfg.is_image else cfg.data_dim
-
-
-class AffineGenerator(nn.Module):
-    """G(z) = a * z + b with scalars a (init 1) and b (init 0): with z ~ N(0, 1), p_g = N(b, a^2) in closed
-    form, so a gauss1d run can be checked against the exact optimum p_g = p_data."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.a = nn.Parameter(torch.tensor(1.0))
-        self.b = nn.Parameter(torch.tensor(0.0))
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.a * z + self.b  # [B, 1] -> [B, 1]

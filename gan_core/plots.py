@@ -1,7 +1,10 @@
-"""The one picture of generated points: over the true modes of a 2D mixture, or against the 1D data density.
+"""The pictures of generated samples: points over the true modes of a 2D mixture or against the 1D data density
+(``points_axes``, matplotlib), and the small image a trial writes to TensorBoard at every report
+(``sample_image``: a grid of images, or a density of 2D points, as a tensor, without matplotlib).
 
-Drawn by ``python -m gan_core.train`` (its samples.png) and by the reports' sample figures (``analysis.samples``),
-so both show points the same way. matplotlib is imported by the caller (analysis selects the Agg backend).
+``points_axes`` is drawn by ``python -m gan_core.train`` (its samples.png) and by the reports' sample figures
+(``analysis.samples``), so both show points the same way. matplotlib is imported by the caller (analysis selects
+the Agg backend).
 """
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 
 from gan_core.config import GANConfig
 from gan_core.data import Gauss1D, mixture_spec
@@ -16,7 +20,9 @@ from gan_core.data import Gauss1D, mixture_spec
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
 
-__all__ = ["points_axes"]
+__all__ = ["points_axes", "sample_image", "view_of"]
+
+POINT_BINS = 96  # pixels a side of the density image of 2D points
 
 
 def _true_modes(cfg: GANConfig):
@@ -26,6 +32,37 @@ def _true_modes(cfg: GANConfig):
         return None, None, (g.mu, g.sigma)
     centres, std = mixture_spec(cfg.dataset)
     return centres, std, None
+
+
+def view_of(centres: np.ndarray, cfg: GANConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(low corner, high corner) of the square that shows a 2D mixture: its modes and a margin around them."""
+    margin = 1.0 if cfg.dataset == "ring8" else 1.5
+    return centres.min(0) - margin, centres.max(0) + margin
+
+
+def sample_image(samples: torch.Tensor, cfg: GANConfig) -> torch.Tensor | None:
+    """[3, H, W] in [0, 1], the picture of ``samples`` a trial writes to TensorBoard: images [n, C, S, S] in [-1, 1]
+    as a grid of 8 columns; 2D points [n, 2] as their density on ``POINT_BINS`` x ``POINT_BINS`` pixels over the
+    view of ``points_axes`` (log counts, white = most), the true modes in red; None for 1D points (gauss1d),
+    whose histogram needs axes to be read."""
+    if cfg.is_image:
+        from torchvision.utils import make_grid
+
+        return make_grid(samples, nrow=8, padding=2, normalize=True, value_range=(-1, 1), pad_value=1.0)
+    if cfg.data_dim != 2:
+        return None
+    centres, _, _ = _true_modes(cfg)
+    lo, hi = view_of(centres, cfg)
+    points = samples.double().numpy()
+    points = points[np.isfinite(points).all(1)]
+    counts, _, _ = np.histogram2d(points[:, 0], points[:, 1], bins=POINT_BINS, range=[[lo[0], hi[0]], [lo[1], hi[1]]])
+    density = np.log1p(counts) / max(np.log1p(counts.max()), 1.0)  # [x bins, y bins] in [0, 1]
+    gray = torch.from_numpy(density.T[::-1].copy()).float()  # [H, W]: rows from high y (top) to low y
+    image = gray.expand(3, -1, -1).clone()  # [3, H, W]
+    cells = np.floor((centres - lo) / (hi - lo) * POINT_BINS).astype(int)  # [M, 2] (x bin, y bin) of each mode
+    for x_bin, y_bin in cells:
+        image[:, POINT_BINS - 1 - y_bin, x_bin] = torch.tensor([1.0, 0.0, 0.0])
+    return image
 
 
 def points_axes(ax: "plt.Axes", points: np.ndarray, cfg: GANConfig) -> None:
@@ -45,8 +82,7 @@ def points_axes(ax: "plt.Axes", points: np.ndarray, cfg: GANConfig) -> None:
                 label=f"data N({mu:g}, {sigma:g}²)")
         ax.legend(fontsize=7)
         return
-    margin = 1.0 if cfg.dataset == "ring8" else 1.5
-    lo, hi = centres.min(0) - margin, centres.max(0) + margin
+    lo, hi = view_of(centres, cfg)
     ok = np.isfinite(points).all(1)
     inside = ok & (points >= lo).all(1) & (points <= hi).all(1)
     if len(points):

@@ -21,9 +21,12 @@ from typing import Any, Sequence
 from gan_core.config import GANConfig, parse_overrides
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and exit 2, instead of usage + message
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but an error is one line on stderr, ``prog: error: message``, and exit code 2 (no usage block);
+    the studies' parsers are these too."""
+
+    def error(self, message: str) -> None:
+        print(f"{self.prog}: error: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
         raise SystemExit(2)
 
 
@@ -84,7 +87,7 @@ def check_out_dir(out: Path, state_bytes: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="python -m gan_core.train",
         description="Train one GAN (Goodfellow et al. 2014, Algorithm 1) outside Ray. "
                     "Config keys as key=value; see README 'Configuration'.",
@@ -95,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-metrics", action="store_true", help="skip the sample-quality metrics")
     args = parser.parse_args(argv)
     from gan_core.memory import available_bytes, check_fits
-    from gan_core.trainer import resolve_device
+    from gan_core.runtime import resolve_device
 
     try:
         cfg = GANConfig.from_flat(parse_overrides(args.overrides))

@@ -9,10 +9,9 @@ metrics dict. All randomness after model initialisation comes from two explicit 
 had never stopped, and evaluation (which uses its own fixed noise) never disturbs training.
 
 How G is sampled for evaluation: in eval mode, after its BatchNorm running statistics are recomputed from fixed
-calibration noise (``calibrate_batchnorm``). Training runs G in train mode in each of the k discriminator steps
-and in the generator step, so the running statistics would otherwise depend on k (k + 1 updates an iteration)
-and on how far back the momentum reaches; recomputed, they depend only on G's weights, so an evaluation compares
-generators, not training schedules.
+calibration noise (``gan_core.calibration``), so that they depend only on G's weights, not on k. Each report also
+carries the run's stability so far (``gan_core.metrics.stability``), computed here, where the run is, from the
+history of its reports, which the saved state holds.
 """
 from __future__ import annotations
 
@@ -21,46 +20,20 @@ import time
 from typing import Any, Iterator
 
 import torch
-from torch import nn
 
-from gan_core.checkpoint import CheckpointError, load_state, save_state
+from gan_core.calibration import calibrate_batchnorm, calibration_noise
+from gan_core.checkpoint import check_resumable, load_state, save_state
 from gan_core.config import GANConfig
 from gan_core.data import load_dataset
 from gan_core.losses import discriminator_loss, generator_loss
+from gan_core.metrics.stability import HISTORY_KEYS, stability_columns
 from gan_core.models import build_discriminator, build_generator
-
-# Config keys that may differ between a checkpoint and the run that resumes it: where and how fast it runs.
-RESUMABLE_DIFFERENCES = ("threads", "device", "data_root")
+from gan_core.runtime import (DATA_STREAM, EVAL_STREAM, NOISE_STREAM, make_optimizer,
+                              resolve_device, stream, stream_device)
 
 # Order of the running sums kept on the device between evaluations (one sync per evaluation, not per step).
 _D_TERMS = ("d_loss", "d_loss_real", "d_loss_fake", "d_real", "d_fake", "grad_norm_d")
 _G_TERMS = ("g_loss", "grad_norm_g")
-
-# Offsets that give each random stream of a run its own seed.
-_DATA_STREAM, _NOISE_STREAM, _EVAL_STREAM, _CALIBRATION_STREAM = 1, 2, 3, 4
-CALIBRATION_SAMPLES = 1024  # noise samples whose batch statistics become G's running statistics before evaluation
-
-
-def resolve_device(name: str | torch.device) -> torch.device:
-    """'auto' is CUDA when torch sees a GPU, else CPU; 'cuda' without a GPU is an error, not a silent CPU run."""
-    if isinstance(name, torch.device):
-        return name
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} was asked for but torch sees no CUDA GPU; allowed here: 'cpu' or 'auto'")
-    return torch.device(name)
-
-
-def make_optimizer(cfg: GANConfig, params, lr: float) -> torch.optim.Optimizer:
-    """Adam with (beta1, beta2), or SGD with ``momentum`` (the GAN paper's optimizer, without its schedules)."""
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
-    return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
-
-
-def _stream(seed: int, offset: int, device: torch.device) -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(seed * 1000 + offset)
 
 
 class Trainer:
@@ -76,17 +49,16 @@ class Trainer:
         self.D = build_discriminator(cfg).to(self.device)
         self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g)
         self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d)
-        self.data_gen = _stream(cfg.seed, _DATA_STREAM, self.device)
-        self.noise_gen = _stream(cfg.seed, _NOISE_STREAM, self.device)
+        self.data_gen = stream(cfg.seed, DATA_STREAM, self.device)
+        self.noise_gen = stream(cfg.seed, NOISE_STREAM, self.device)
         self.evaluator = evaluator.to(self.device) if evaluator is not None else None
         self.g_steps = 0
         self.d_steps = 0
         self.status = "running"
         self.train_time_s = 0.0
         self.eval_time_s = 0.0
+        self.history: list[dict[str, Any]] = []  # what the stability assessment reads of each report (HISTORY_KEYS)
         self._reset_sums()
-        # Divergence is checked every iteration on CPU (free) and less often on CUDA, where a check is a sync.
-        self._check_every = 1 if self.device.type == "cpu" else 25
         self._autocast = self.cfg.precision == "bf16"
 
     # ----------------------------------------------------------------------------------------------- training
@@ -177,8 +149,6 @@ class Trainer:
             for _ in range(self.cfg.k):
                 self._d_step()
             self._g_step()
-        if self.g_steps % self._check_every == 0 and not self._sums_finite():
-            self.status = "diverged"
 
     def _sums_finite(self) -> bool:
         return bool(torch.isfinite(self._d_sum).all() and torch.isfinite(self._g_sum).all())
@@ -186,24 +156,21 @@ class Trainer:
     def run(self) -> Iterator[dict[str, Any]]:
         """Train to ``cfg.steps`` generator updates, yielding metrics every ``eval_every`` and at the end.
 
-        The last dict yielded has status "ok", or "diverged" as soon as a loss is non-finite: a result, not an
-        exception, so one bad trial never kills a study.
+        The last dict yielded has status "ok", or "diverged" when a loss went non-finite since the report before:
+        a result, not an exception, so one bad trial never kills a study. Divergence is checked once a report,
+        on the running sums of the losses (a non-finite loss keeps its sum non-finite), so a step costs no sync
+        with the GPU; a run that diverged trains on for at most ``eval_every`` steps of NaN.
         """
         self.G.train()
         self.D.train()
         while self.status == "running" and self.g_steps < self.cfg.steps:
             start = time.perf_counter()
             self.iteration()
-            at_eval = self.g_steps % self.cfg.eval_every == 0 or self.g_steps == self.cfg.steps
-            checked = self.g_steps % self._check_every == 0  # iteration() has just looked
-            if at_eval and not checked and self.status == "running" and not self._sums_finite():
-                self.status = "diverged"  # the CUDA path checks less often: never miss it at a report
             self.train_time_s += time.perf_counter() - start
-            if self.status == "diverged":
-                yield self._metrics()
-                return
-            if at_eval:
-                if self.g_steps == self.cfg.steps:
+            if self.g_steps % self.cfg.eval_every == 0 or self.g_steps == self.cfg.steps:
+                if not self._sums_finite():
+                    self.status = "diverged"
+                elif self.g_steps == self.cfg.steps:
                     self.status = "ok"
                 yield self._metrics()
 
@@ -233,48 +200,40 @@ class Trainer:
         if self.evaluator is not None:
             self.calibrate_batchnorm()
             out.update(self.evaluator.evaluate(self.G, self.eval_noise()))  # G back in train mode after
+            out.update(self._stability(out))
         self.eval_time_s += time.perf_counter() - start
         out["train_time_s"] = self.train_time_s
         out["eval_time_s"] = self.eval_time_s
         return out
 
+    def _stability(self, out: dict[str, Any]) -> dict[str, Any]:
+        """The run's stability so far (``STABILITY_KEYS``), with this report in its history. A diverged report's
+        quality metrics become NaN first: what the evaluator measures on a network whose training blew up is no
+        result, and it can be a finite, even winning, number (a diverged ring8 generator whose points miss every
+        mode scores reverse_kl = log 8, as a short healthy run does); NaN keeps every selection from picking it."""
+        if self.status == "diverged":
+            out.update({k: float("nan") for k in self.evaluator.metric_keys})
+        primary = self.evaluator.primary_metric
+        self.history.append({k: out[k] for k in (*HISTORY_KEYS, primary) if k in out})
+        return stability_columns(self.history, primary, self.evaluator.mode)
+
     def eval_noise(self, n: int | None = None) -> torch.Tensor:
         """The run's fixed evaluation noise [n, nz]: the same z at every evaluation, from its own stream."""
         if n is None:
             n = self.evaluator.n_samples if self.evaluator is not None else self.cfg.eval_samples
-        gen = _stream(self.cfg.seed, _EVAL_STREAM, torch.device("cpu"))
+        gen = stream(self.cfg.seed, EVAL_STREAM, torch.device("cpu"))
         return torch.randn(n, self.cfg.nz, generator=gen).to(self.device)  # [n, nz]
 
-    @torch.no_grad()
     def calibrate_batchnorm(self) -> None:
-        """Recompute G's BatchNorm running statistics as the average batch statistics of ``CALIBRATION_SAMPLES``
-        fixed noise samples in minibatches of ``samples_per_batch`` (the training batch), G in train mode, momentum off
-        (a cumulative average); every BatchNorm's momentum and G's mode are restored. No BatchNorm: nothing."""
-        norms = [m for m in self.G.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
-        if not norms:
-            return
-        momenta = [m.momentum for m in norms]
-        was_training = self.G.training
-        gen = _stream(self.cfg.seed, _CALIBRATION_STREAM, torch.device("cpu"))
-        m = self.cfg.samples_per_batch
-        try:
-            for bn in norms:
-                bn.reset_running_stats()
-                bn.momentum = None
-            self.G.train()
-            with self._amp():
-                for _ in range(math.ceil(CALIBRATION_SAMPLES / m)):
-                    self.G(torch.randn(m, self.cfg.nz, generator=gen).to(self.device))  # [m, nz] -> samples
-        finally:
-            for bn, momentum in zip(norms, momenta):
-                bn.momentum = momentum
-            self.G.train(was_training)
+        """G's BatchNorm running statistics from the run's fixed calibration noise (``gan_core.calibration``)."""
+        calibrate_batchnorm(self.G, calibration_noise(self.cfg, self.device), self._amp())
 
     @torch.no_grad()
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, recalibrate: bool = True) -> torch.Tensor:
         """n samples of G in eval mode, BatchNorm recalibrated, from the fixed evaluation noise, on the CPU (for
-        grids and plots)."""
-        self.calibrate_batchnorm()
+        grids and plots). ``recalibrate=False`` right after an evaluation, which has just recalibrated."""
+        if recalibrate:
+            self.calibrate_batchnorm()
         was_training = self.G.training
         self.G.eval()
         try:
@@ -300,27 +259,14 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "rng": rng,
+            "history": self.history,
             "sums": {"d": self._d_sum.cpu(), "g": self._g_sum.cpu(),
                      "d_steps_at_reset": self._d_steps_at_reset, "g_steps_at_reset": self._g_steps_at_reset},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state from ``state_dict``; CheckpointError if it was made with another configuration."""
-        saved = state["config"]
-        mine = self.cfg.to_flat()
-        differing = sorted(k for k in set(saved) | set(mine)
-                           if k not in RESUMABLE_DIFFERENCES and saved.get(k, "<missing>") != mine.get(k, "<missing>"))
-        if differing:
-            key = differing[0]
-            raise CheckpointError(f"checkpoint was made with another configuration: {key!r} is "
-                                  f"{saved.get(key, '<missing>')!r} there and {mine.get(key, '<missing>')!r} here "
-                                  f"({len(differing)} key(s) differ); allowed: the same config "
-                                  f"(only {', '.join(RESUMABLE_DIFFERENCES)} may change)")
-        saved_on, here = _stream_device(state["rng"]["data"]), _stream_device(self.data_gen.get_state())
-        if saved_on != here:
-            raise CheckpointError(f"checkpoint was saved by a run on {saved_on} and this run is on {here}: its random "
-                                  f"streams are {saved_on} generator states, which a {here} run cannot continue; "
-                                  f"allowed: resume on {saved_on} (config key 'device')")
+        check_resumable(state, self.cfg.to_flat(), stream_device(self.data_gen.get_state()))
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -330,6 +276,7 @@ class Trainer:
         self.status = state["status"]
         self.train_time_s = state["train_time_s"]
         self.eval_time_s = state["eval_time_s"]
+        self.history = list(state["history"]) if "history" in state else []  # a checkpoint older than the history
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
         self.data_gen.set_state(rng["data"])
@@ -347,11 +294,3 @@ class Trainer:
 
     def load(self, path) -> None:
         self.load_state_dict(load_state(path))
-
-
-_CPU_STATE_BYTES = torch.Generator().get_state().numel()  # a CPU generator's Mersenne Twister state; CUDA's is 16
-
-
-def _stream_device(state: torch.Tensor) -> str:
-    """Which device type a saved ``torch.Generator`` state belongs to, by its size."""
-    return "cpu" if state.numel() == _CPU_STATE_BYTES else "cuda"

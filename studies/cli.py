@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 from gan_core.config import IMAGE_DATASETS
+from gan_core.train import OneLineParser
 from gan_core.config import parse_overrides as config_overrides
 
 EXIT_USAGE = 2
@@ -42,11 +43,7 @@ class StudyInterrupted(Exception):
     message (how to continue) as one line and exits with code 130."""
 
 
-class StudyParser(argparse.ArgumentParser):
-    """argparse, but an error is one line on stderr and exit code 2 (no usage block)."""
-
-    def error(self, message: str) -> NoReturn:
-        fail(self.prog, message)
+StudyParser = OneLineParser  # an error is one line on stderr and exit code 2, as for python -m gan_core.train
 
 
 def fail(prog: str, message: str, code: int = EXIT_USAGE) -> NoReturn:

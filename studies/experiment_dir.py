@@ -168,10 +168,10 @@ def read_text(loc: ExperimentDir, relative: str) -> str:
 def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str | None,
                variants: dict[str, dict[str, Any]], factors: list[str] | None, baseline: dict[str, Any],
                command: list[str], search: dict[str, str] | None = None,
-               published: list[dict[str, Any]] | None = None) -> str:
+               published: list[dict[str, Any]] | None = None, metric_modes: dict[str, str] | None = None) -> str:
     """The study's own description for the analysis: what it compares, against what, by which metric, (for a
-    search) which searcher and scheduler chose and stopped its trials, and (for a reproduction) the paper's
-    figures."""
+    search) which searcher and scheduler chose and stopped its trials, (for a reproduction) the paper's figures,
+    and the better direction of each quality metric its trials report (``metric_modes``, from the evaluator)."""
     return json.dumps({
         "study": study,
         "primary_metric": primary_metric,
@@ -183,6 +183,7 @@ def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str
         "command": command,
         "search": search,
         "published": published or None,
+        "metric_modes": metric_modes or {primary_metric: mode},
     }, indent=2, default=str) + "\n"
 
 

@@ -17,7 +17,7 @@ if __package__ in (None, ""):  # run as a script: import the project from the re
 
 from gan_core.config import IMAGE_DATASETS  # noqa: E402
 from studies import cli  # noqa: E402
-from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
+from studies.runner import StudySpec, resolve_base, study_main  # noqa: E402
 
 STUDY = "k_sweep"
 DATASETS = ("ring8", "grid25", *IMAGE_DATASETS)
@@ -65,9 +65,7 @@ def build_spec(args) -> StudySpec:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return cli.run_main(STUDY, lambda: run_study(build_spec(args), args,
-                                                 command=cli.command_line(STUDY, argv)).exit_code)
+    return study_main(STUDY, build_parser, build_spec, argv)
 
 
 if __name__ == "__main__":

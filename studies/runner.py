@@ -55,7 +55,7 @@ from gan_core.config import GANConfig
 from studies import space as space_mod
 from studies.capacity import check_memory, check_resources
 from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError, StudyInterrupted, default_name,
-                         resume_command, sigterm_as_ctrl_c)
+                         command_line, resume_command, run_main, sigterm_as_ctrl_c)
 from studies.connect import check_address, connect
 from studies.console import print_published, print_summary
 from studies.lock import study_lock
@@ -198,7 +198,8 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, n
             if not args.resume:
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
-                    command, spec.search, spec.published))
+                    command, spec.search, spec.published,
+                    evaluator.metric_modes if evaluator is not None else {metric: mode}))
             with sigterm_as_ctrl_c():
                 grid = tuner.fit()
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
@@ -218,6 +219,13 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, n
     if spec.published:
         print_published(loc)
     return run
+
+
+def study_main(study: str, build_parser: Callable[[], argparse.ArgumentParser],
+               build_spec: Callable[[argparse.Namespace], StudySpec], argv: Sequence[str] | None) -> int:
+    """A design study's ``main``: parse ``argv``, build its spec, run it; the exit code (``cli.run_main``)."""
+    args = build_parser().parse_args(argv)
+    return run_main(study, lambda: run_study(build_spec(args), args, command=command_line(study, argv)).exit_code)
 
 
 def resolve_base(partial: dict[str, Any]) -> tuple[GANConfig, dict[str, Any]]:
@@ -281,6 +289,7 @@ def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, tr
         storage_path=loc.storage_path,
         failure_config=tune.FailureConfig(max_failures=args.max_failures),
         checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_TO_KEEP),
+        sync_config=tune.SyncConfig(sync_artifacts=True),  # the trials' TensorBoard samples (trainable.SampleWriter)
         verbose=1,
         callbacks=list(callbacks) or None,
     )

@@ -8,8 +8,9 @@ Every metrics dict the trainer yields is reported with a checkpoint holding the 
 step counter from there, so no finished step is run twice. A checkpoint that cannot be read (truncated,
 overwritten) is skipped, not retried: the trial says so on stderr and continues from the newest older checkpoint
 that loads (``restore``), losing only the steps in between, or from the start when none does. A diverged run is a
-result: its last report has status "diverged", NaN for every quality metric of the evaluator
-(``without_diverged_metrics``), and the trainable returns normally.
+result: its last report has status "diverged" (and, from the trainer, NaN for every quality metric and stability
+"diverged"), and the trainable returns normally. Each report carries the trial's stability so far, computed by the
+trainer, so the last report of a trial that a scheduler stopped early carries it too.
 """
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ from ray import tune
 
 from gan_core.checkpoint import STATE_FILE, UnreadableCheckpoint
 from gan_core.config import GANConfig
+from gan_core.plots import sample_image
 from gan_core.trainer import Trainer
 
 STUDY_KEYS = ("variant",)
+SAMPLE_IMAGES, SAMPLE_POINTS = 64, 2500  # what the TensorBoard picture of a report shows
 
 # Reported first, so that Ray's progress table (which shows the first numeric metrics of a result) shows them.
 _LEADING = ("g_steps", "d_loss", "g_loss")
@@ -65,20 +68,6 @@ def ordered_metrics(metrics: Mapping[str, Any], primary: str | None) -> dict[str
     return out
 
 
-def without_diverged_metrics(metrics: dict[str, Any], evaluator: Any) -> dict[str, Any]:
-    """A report with status "diverged" gets NaN for every quality metric the evaluator measured.
-
-    Why: what the evaluator measures on a network whose training blew up is no result, and it can be a finite,
-    even winning, number (a diverged ring8 generator whose points miss every mode scores reverse_kl = log 8, the
-    same as a short healthy run). NaN keeps every selection from picking a diverged trial: Tune's
-    ``ResultGrid.get_best_result`` (filter_nan_and_inf), the schedulers and searchers, and the analysis, whose
-    statistics leave non-finite values out and whose stability status says "diverged".
-    """
-    if metrics["status"] != "diverged" or evaluator is None:
-        return metrics
-    return {k: (math.nan if k in evaluator.metric_keys else v) for k, v in metrics.items()}
-
-
 def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
     """One GAN trial: report every metrics dict of ``Trainer.run`` with a checkpoint; resume from the latest."""
     _, flat = split_study_keys(config)
@@ -90,11 +79,47 @@ def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
         restore(trainer, checkpoint)
     primary = evaluator.primary_metric if evaluator is not None else None
     place = where_am_i(device)
-    for metrics in trainer.run():
-        with tempfile.TemporaryDirectory(prefix="gan-ckpt-") as d:
-            trainer.save(Path(d) / STATE_FILE)
-            tune.report({**ordered_metrics(without_diverged_metrics(metrics, evaluator), primary), **place},
-                        checkpoint=tune.Checkpoint.from_directory(d))
+    with SampleWriter(trainer) as samples:
+        for metrics in trainer.run():
+            samples.write(metrics["g_steps"], recalibrate=evaluator is None)
+            with tempfile.TemporaryDirectory(prefix="gan-ckpt-") as d:
+                trainer.save(Path(d) / STATE_FILE)
+                tune.report({**ordered_metrics(metrics, primary), **place},
+                            checkpoint=tune.Checkpoint.from_directory(d))
+
+
+class SampleWriter:
+    """The trial's samples in TensorBoard, beside Ray's scalars: at every report, the picture of G's samples from
+    the fixed evaluation noise (``gan_core.plots.sample_image``: an 8 x 8 grid of images, or the density of 2,500
+    points over the true modes; nothing for 1D points), tag "samples", step g_steps.
+
+    Written by tensorboardX into the trial's working directory, which Ray copies into the trial folder at each
+    checkpoint (``SyncConfig(sync_artifacts=True)``, set by the runner), so that
+    ``tensorboard --logdir <experiment>`` shows them on every storage. A picture costs one forward pass of G: the
+    evaluation before it has just recalibrated G's BatchNorm."""
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.n = SAMPLE_IMAGES if trainer.cfg.is_image else SAMPLE_POINTS
+        self.writer = None
+        if trainer.cfg.is_image or trainer.cfg.data_dim == 2:
+            from tensorboardX import SummaryWriter
+
+            self.writer = SummaryWriter(tune.get_context().get_trial_dir(), filename_suffix=".samples")
+
+    def write(self, g_steps: int, recalibrate: bool) -> None:
+        if self.writer is None:
+            return
+        image = sample_image(self.trainer.sample(self.n, recalibrate=recalibrate), self.trainer.cfg)
+        self.writer.add_image("samples", image, global_step=g_steps)
+        self.writer.flush()
+
+    def __enter__(self) -> "SampleWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
 
 _CHECKPOINT_DIR = re.compile(r"^checkpoint_(\d+)$")

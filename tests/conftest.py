@@ -89,6 +89,23 @@ class TrialRecord:
         """The values of one reported key, report by report."""
         return [row[key] for row in self.rows]
 
+    def tensorboard_images(self):
+        """[(step, tag, height, width)] of every image in the trial's TensorBoard sample file(s) (``*.samples``),
+        read record by record (TFRecord framing: length, its CRC, the Event, its CRC)."""
+        import struct
+
+        from tensorboardX.proto import event_pb2
+
+        out = []
+        for path in sorted(self.path.glob("events.out.tfevents.*.samples")):
+            data, i = path.read_bytes(), 0
+            while i < len(data):
+                (n,) = struct.unpack("<Q", data[i:i + 8])
+                event = event_pb2.Event.FromString(data[i + 12:i + 12 + n])
+                i += 12 + n + 4
+                out += [(event.step, v.tag, v.image.height, v.image.width) for v in event.summary.value]
+        return out
+
     def user_keys(self):
         """The keys the trainable reported (the same in every report, else the test fails)."""
         keys = {frozenset(set(row) - RAY_RESULT_KEYS) for row in self.rows}
@@ -112,11 +129,13 @@ def experiment_reader():
 TRAINER_KEYS = frozenset({"g_steps", "d_steps", "status", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value",
                           "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s"})
 PLACE_KEYS = frozenset({"node_id", "device"})  # where the trial ran, added by the studies' trainable
+# the run's stability so far, added by the trainer to every report when it has an evaluator
+STABILITY_REPORT_KEYS = frozenset({"stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap"})
 
 
 def gan_metric_keys(flat_config):
-    """The exact keys a GAN trial reports: the trainer's, its evaluator's (asked of the real evaluator) and where
-    it ran."""
+    """The exact keys a GAN trial reports: the trainer's, its evaluator's (asked of the real evaluator), its
+    stability and where it ran."""
     from gan_core.config import GANConfig
     from gan_core.metrics import build_evaluator
     from gan_core.trainer import Trainer
@@ -124,7 +143,7 @@ def gan_metric_keys(flat_config):
     cfg = GANConfig.from_flat(flat_config)
     evaluator = build_evaluator(cfg, device="cpu")
     trainer = Trainer(cfg, evaluator=None, device="cpu")
-    return set(TRAINER_KEYS | PLACE_KEYS | set(evaluator.evaluate(trainer.G, trainer.eval_noise(
+    return set(TRAINER_KEYS | PLACE_KEYS | STABILITY_REPORT_KEYS | set(evaluator.evaluate(trainer.G, trainer.eval_noise(
         evaluator.n_samples))))
 
 

@@ -270,11 +270,9 @@ def test_diverging_trials_complete_are_marked_and_never_chosen(mixed, experiment
         assert t.reported("g_steps") == [d["g_steps"] for d in direct]
         if variant == "absurd_lr":
             assert direct[-1]["status"] == "diverged"
-            # measured on the blown-up generator the primary metric is finite, the value of a total collapse ...
-            assert direct[-1]["reverse_kl"] == pytest.approx(math.log(8))
-            # ... and the study reports every quality metric as NaN
-            assert all(math.isnan(t.reported(k)[-1]) for k in
-                       ("reverse_kl", "modes_captured", "high_quality_frac", "diversity"))
+            # the trainer, and so the study, reports every quality metric as NaN
+            for k in ("reverse_kl", "modes_captured", "high_quality_frac", "diversity"):
+                assert math.isnan(t.reported(k)[-1]) and math.isnan(direct[-1][k])
         else:
             assert [d["status"] for d in direct][-1] == "ok"
             assert t.reported("reverse_kl") == [d["reverse_kl"] for d in direct]
@@ -295,7 +293,7 @@ def test_diverging_trials_complete_are_marked_and_never_chosen(mixed, experiment
     assert all(v[1] != "diverged" for k, v in marked.items() if k[0] == "sane")
     md = (report / "report.md").read_text()
     counts = table["stability"].value_counts()
-    statuses = ", ".join(f"{counts[st]} {st}" for st in ("ok", "diverged", "d_dominates", "collapsed") if st in counts)
+    statuses = ", ".join(f"{counts[st]} {st}" for st in ("stable", "diverged", "collapsed", "d_dominates") if st in counts)
     assert counts["diverged"] == 2
     assert f"\n4 trials: 2 diverged, 2 ok (trainer status).\nStability status of the 4 finished: {statuses} " in md
     assert "- **absurd_lr** (lr_d=1e+06, lr_g=1e+06, beta1=0): no finite reverse_kl; stable in 0 of 2 finished " \
@@ -329,7 +327,8 @@ def test_the_same_study_twice_gives_identical_metrics(mixed, experiment_reader):
         sa, sb = (load_state(t.path / t.rows[-1]["checkpoint_dir_name"]) for t in (a, b))
         for net in ("generator", "discriminator"):
             assert sa[net].keys() == sb[net].keys()
-            assert all(torch.equal(sa[net][k], sb[net][k]) for k in sa[net])
+            for k in sa[net]:  # bit for bit, NaN where the other has NaN (a diverged run's weights)
+                torch.testing.assert_close(sa[net][k], sb[net][k], rtol=0, atol=0, equal_nan=True)
     # the comparison sees every reported metric, not only the ones named here
     keys = set(_canonical(first[("sane", 0)].rows)[-1])
     assert {"reverse_kl", "modes_captured", "high_quality_frac", "diversity", "d_loss", "g_loss", "value",

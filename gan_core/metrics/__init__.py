@@ -1,6 +1,6 @@
 """Metrics of GAN samples and training runs; imports no Ray.
 
-- ``build_evaluator(cfg)``: the per-trial evaluator (``evaluator.py``): image metrics in the feature space of the
+- ``build_evaluator(cfg)``: the per-trial evaluator, and ``METRIC_MODES``, each quality metric's better direction (``evaluator.py``): image metrics in the feature space of the
   dataset's cached classifier (``classifier.py``, ``features.py``), mixture metrics (``mixtures.py``), exact or
   estimated JSD for gauss1d (``gaussian.py``).
 - ``assess_stability(history, primary_metric, mode)``: a trial's stability label and quality summaries.
@@ -12,6 +12,7 @@
 """
 from gan_core.metrics.classifier import CLASSIFIER_VERSION, classifier_path, load_or_train_classifier
 from gan_core.metrics.evaluator import (
+    METRIC_MODES,
     GaussianEvaluator,
     ImageEvaluator,
     MixtureEvaluator,
@@ -29,11 +30,12 @@ from gan_core.metrics.gaussian import gaussian_jsd, jsd_estimate
 from gan_core.metrics.inception import inception_fid, inception_fid_status
 from gan_core.metrics.mixtures import mixture_metrics, mixture_metrics_from_spec
 from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
-from gan_core.metrics.stability import assess_stability
+from gan_core.metrics.stability import assess_stability, stability_columns
 from gan_core.metrics.theory import check_optimal_discriminator
 
 __all__ = [
     "CLASSIFIER_VERSION",
+    "METRIC_MODES",
     "GaussianEvaluator",
     "ImageEvaluator",
     "MixtureEvaluator",
@@ -56,4 +58,5 @@ __all__ = [
     "parzen_log_likelihood",
     "prdc",
     "select_parzen_sigma",
+    "stability_columns",
 ]

@@ -9,7 +9,7 @@ evaluation pays only for its generated samples.
 
     evaluator = build_evaluator(cfg, cache_dir=None, device="cpu")
     metrics = evaluator.evaluate(generator, z)      # z: [n, nz] on the evaluator's device
-    evaluator.primary_metric, evaluator.mode, evaluator.n_samples, evaluator.to(device)
+    evaluator.primary_metric, evaluator.mode, evaluator.metric_modes, evaluator.n_samples, evaluator.to(device)
 
 Metric keys per dataset kind (all floats, plus ``eval_status``: "ok" | "nonfinite_samples"):
 - images: fd, cis, precision, recall, density, coverage, classes_covered, class_kl, top_share, diversity; primary
@@ -110,11 +110,32 @@ def _generate(generator: nn.Module, z: torch.Tensor, batch: int = EVAL_BATCH) ->
     return out
 
 
+# Every quality metric an evaluator reports, with the direction that is better, in the order of every table. The
+# one record of these directions: a study writes its evaluator's into study.json, which is where analysis reads them.
+# Diagnostics (top_share, diversity, g_mu, g_sigma, parzen_ll_se, parzen_sigma) have no direction: they are not
+# ranked, and are read by the stability assessment or shown beside their metric.
+METRIC_MODES: dict[str, str] = {
+    "fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max", "coverage": "max",
+    "classes_covered": "max", "class_kl": "min",
+    "modes_captured": "max", "high_quality_frac": "max", "reverse_kl": "min",
+    "jsd": "min", "jsd_estimate": "min", "parzen_ll": "max", "fid_inception": "min",
+}
+
+
 class _Evaluator:
     primary_metric: str
-    mode = "min"
     metric_keys: tuple[str, ...]
     device: torch.device
+
+    @property
+    def mode(self) -> str:
+        """The primary metric's better direction, "min" or "max"."""
+        return METRIC_MODES[self.primary_metric]
+
+    @property
+    def metric_modes(self) -> dict[str, str]:
+        """The direction of each quality metric this evaluator reports, in table order."""
+        return {k: v for k, v in METRIC_MODES.items() if k in self.metric_keys}
 
     def _nan_result(self) -> dict:
         out: dict = {k: math.nan for k in self.metric_keys}

@@ -20,7 +20,7 @@ Status, checked in this order (the first that holds wins; ``reason`` lists every
 - ``d_dominates``: over the last quarter of training (evaluations with g_steps >= 3/4 of the final g_steps),
   mean D(G(z)) < ``D_DOMINATES_FAKE`` while mean D(x) > ``D_DOMINATES_REAL``: D separates real from fake almost
   perfectly and G's minimax gradient vanishes.
-- ``ok`` otherwise.
+- ``stable`` otherwise. (Not "ok": that is the trainer's word for a run whose losses stayed finite to the end.)
 
 Quality summaries (on the finite values of the primary metric, in its own units):
 - ``steps_to_90pct``: the g_steps of the first evaluation that is at least 90% of the way from the first
@@ -39,22 +39,27 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 __all__ = [
-    "STABILITY_STATUSES",
     "D_DOMINATES_FAKE",
     "D_DOMINATES_REAL",
     "COLLAPSE_DIVERSITY",
     "COLLAPSE_TOP_SHARE",
     "LAST_FRACTION",
+    "HISTORY_KEYS",
+    "STABILITY_KEYS",
     "assess_stability",
+    "stability_columns",
 ]
 
-STABILITY_STATUSES = ("ok", "diverged", "d_dominates", "collapsed")
 D_DOMINATES_FAKE = 0.1  # mean D(G(z)) below this over the last quarter ...
 D_DOMINATES_REAL = 0.9  # ... while mean D(x) is above this: D wins
 COLLAPSE_DIVERSITY = 0.05  # generated spread below 5% of the real spread: G emits (nearly) one point
 COLLAPSE_TOP_SHARE = 0.9  # at least 90% of the samples on one class or mode: G emits (almost) one thing
 LAST_FRACTION = 0.25  # "the last quarter of training"
 REACHED_FRACTION = 0.9
+# What assess_stability reads of each evaluation, besides the primary metric: what a run keeps of its reports.
+HISTORY_KEYS = ("g_steps", "status", "d_loss", "g_loss", "eval_status", "top_share", "diversity", "d_real", "d_fake")
+# The keys a run adds to each report (``stability_columns``): its stability so far.
+STABILITY_KEYS = ("stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap")
 
 
 def _finite(v: Any) -> bool:
@@ -64,7 +69,7 @@ def _finite(v: Any) -> bool:
 def assess_stability(history: Sequence[Mapping[str, Any]], primary_metric: str, mode: str = "min") -> dict:
     """Stability summary of one trial from its metric history (the trainer's dicts, in order).
 
-    Returns ``status`` (ok | diverged | d_dominates | collapsed), ``reason`` (a sentence), ``final_quality``,
+    Returns ``status`` (stable | diverged | d_dominates | collapsed), ``reason`` (a sentence), ``final_quality``,
     ``best_quality``, ``best_step``, ``final_best_gap``, ``steps_to_90pct``, ``oscillation``, ``oscillation_rel``,
     ``last_quarter_d_real``, ``last_quarter_d_fake`` and ``n_evals``. Raises ValueError for an empty history,
     a record that is not a mapping or lacks ``g_steps``, an unknown mode, or a primary metric that no record has.
@@ -115,7 +120,7 @@ def assess_stability(history: Sequence[Mapping[str, Any]], primary_metric: str, 
     if d_real and d_fake and mean_fake < D_DOMINATES_FAKE and mean_real > D_DOMINATES_REAL:
         reasons["d_dominates"].append(f"last-quarter mean D(G(z)) = {mean_fake:.3g} < {D_DOMINATES_FAKE} with "
                                       f"mean D(x) = {mean_real:.3g} > {D_DOMINATES_REAL}")
-    status = next((s for s in ("diverged", "collapsed", "d_dominates") if reasons[s]), "ok")
+    status = next((s for s in ("diverged", "collapsed", "d_dominates") if reasons[s]), "stable")
     reason = "; ".join(r for s in ("diverged", "collapsed", "d_dominates") for r in reasons[s]) or "no failure found"
 
     # --- quality summaries ------------------------------------------------------------------------------------
@@ -152,3 +157,11 @@ def assess_stability(history: Sequence[Mapping[str, Any]], primary_metric: str, 
         mean = float(np.mean(last_vals))
         out["oscillation_rel"] = osc / abs(mean) if mean != 0 else math.nan
     return out
+
+
+def stability_columns(history: Sequence[Mapping[str, Any]], primary_metric: str, mode: str) -> dict[str, Any]:
+    """``STABILITY_KEYS`` of a run from its evaluations so far: what the trainer adds to every report, so that the
+    last report of a run, finished or stopped early by a scheduler, carries its stability."""
+    got = assess_stability(history, primary_metric, mode)
+    return {"stability": got["status"], "stability_reason": got["reason"], "steps_to_90pct": got["steps_to_90pct"],
+            "oscillation": got["oscillation"], "final_best_gap": got["final_best_gap"]}

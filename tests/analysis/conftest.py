@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.synthetic import trial_rows, write_experiment
@@ -148,3 +149,13 @@ def synth(tmp_path: Path):
         write=lambda name, trials, study=None, **kw: write_experiment(tmp_path, name, trials, study, **kw),
         trial_rows=trial_rows, base_params=base_params, ablation_trials=ablation_trials, noise=NOISE,
         ablation_study=dict(ABLATION_STUDY), root=tmp_path)
+
+
+def summary_row(**over):
+    """One row of summary.csv for the sentence tests, with ``over`` changed."""
+    base = {"configuration": "baseline", "changes": "", "fd_n": 3, "fd_mean": 45.2, "fd_ci_low": 40.1,
+            "fd_ci_high": 50.3, "fd_improving": False, "fd_gain_share": 0.04, "n_finished": 3, "n_stable": 3,
+            "n_diverged": 0, "n_collapsed": 0, "n_d_dominates": 0, "stability": 1.0, "stability_ci_low": 0.4385,
+            "stability_ci_high": 1.0, "n_stopped": 0, "n_other": 0, "n_trials": 3}
+    base.update(over)
+    return pd.Series(base)

@@ -28,7 +28,7 @@ def test_a_null_study_is_a_results_directory_with_no_planted_effect(tmp_path):
     assert len(r.trials) == calibrate.VARIANTS * 4
     answer = r.effects[r.effects["family"] == "answer"]
     assert len(answer) == 2 * (calibrate.VARIANTS - 1)
-    assert set(r.trials["stability"]) <= {"ok", "diverged", "collapsed"}
+    assert set(r.trials["stability"]) <= {"stable", "diverged", "collapsed"}
     calls = calibrate._clear_calls((4, "normal fd, no failures", 0))
     assert len(calls) == 3 and all(isinstance(c, int) for c in calls)
 

@@ -24,7 +24,7 @@ def test_curve_points_are_the_first_the_three_quarter_and_the_final_value():
 
 def group(rows, labels=None):
     g = pd.DataFrame(rows, columns=["first_fd", "three_quarter_fd", "final_fd"])
-    return g.assign(_label=labels or ["ok"] * len(g))
+    return g.assign(_label=labels or ["stable"] * len(g))
 
 
 def test_still_improving_compares_the_last_quarters_gain_with_the_whole_gain():
@@ -33,12 +33,12 @@ def test_still_improving_compares_the_last_quarters_gain_with_the_whole_gain():
     # end 38.4 against 40 at 3/4: 1.6 / 61.6 = 2.6%
     assert still_improving(group([[100, 40, 38.4]]), "fd", "min") == (False, pytest.approx(1.6 / 61.6))
     # a metric where higher is better: 2 -> 6 -> 7.5: 1.5 / 5.5
-    g = pd.DataFrame({"first_cis": [2.0], "three_quarter_cis": [6.0], "final_cis": [7.5], "_label": ["ok"]})
+    g = pd.DataFrame({"first_cis": [2.0], "three_quarter_cis": [6.0], "final_cis": [7.5], "_label": ["stable"]})
     assert still_improving(g, "cis", "max") == (True, pytest.approx(1.5 / 5.5))
 
 
 def test_only_seeds_that_trained_are_read_and_nothing_improved_is_no_answer():
-    g = group([[100, 40, 38.4], [100, 90, 10]], labels=["ok", "collapsed"])
+    g = group([[100, 40, 38.4], [100, 90, 10]], labels=["stable", "collapsed"])
     assert still_improving(g, "fd", "min") == (False, pytest.approx(1.6 / 61.6))
     assert still_improving(group([[100, 40, 38.4]], labels=["diverged"]), "fd", "min") == (None, pytest.approx(
         math.nan, nan_ok=True))

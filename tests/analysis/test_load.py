@@ -35,11 +35,11 @@ def test_ablation_trials_and_history(ablation_dir, synth):
     assert bad["status"] == "diverged" and math.isnan(bad["final_fd"])
     assert (bad["stability"], bad["stability_reason"]) == (
         "diverged", "trainer status 'diverged' at g_steps=150; final fd is nan")
-    assert t["stability"].value_counts().to_dict() == {"ok": 16, "diverged": 2}
+    assert t["stability"].value_counts().to_dict() == {"stable": 16, "diverged": 2}
     # fd falls linearly 1.75 v, 1.5 v, 1.25 v, v at g_steps 50..200: 90% of the way (1.075 v) is first reached at
     # 200; the last quarter (g_steps >= 150) holds 1.25 v and v, population std 0.125 v
     v = 40 + synth.noise[0]
-    assert (base0["stability"], base0["stability_reason"]) == ("ok", "no failure found")
+    assert (base0["stability"], base0["stability_reason"]) == ("stable", "no failure found")
     assert (base0["steps_to_90pct"], base0["oscillation"], base0["final_best_gap"]) == pytest.approx(
         (200.0, 0.125 * v, 0.0))
     assert bad["best_fd"] == pytest.approx((40 + 12 + synth.noise[0]) * (2 - 2 / 4))  # best finite: 2nd eval
@@ -149,14 +149,14 @@ def test_reports_without_a_status_key_end_ok(synth):
     # not a GAN's reports (no g_steps): no stability status of its own; a finished one counts as stable
     assert (data.trials["stability"].tolist(), data.trials["stability_reason"].tolist()) == ([""], [""])
     assert math.isnan(data.trials["steps_to_90pct"].iloc[0])
-    assert stability_labels(data.trials).tolist() == ["ok"]
+    assert stability_labels(data.trials).tolist() == ["stable"]
 
 
 def test_trainer_ok_yet_collapsed_or_d_dominated(unstable_dir):
     t = read_study(str(unstable_dir)).trials
     assert t["status"].tolist() == ["ok"] * 9
     assert list(zip(t["variant"], t["seed"], t["stability"])) == [
-        ("baseline", 0, "ok"), ("baseline", 1, "ok"), ("baseline", 2, "ok"),
+        ("baseline", 0, "stable"), ("baseline", 1, "stable"), ("baseline", 2, "stable"),
         ("collapsed", 0, "collapsed"), ("collapsed", 1, "collapsed"), ("collapsed", 2, "collapsed"),
         ("d_wins", 0, "d_dominates"), ("d_wins", 1, "d_dominates"), ("d_wins", 2, "d_dominates")]
     assert t.loc[3, "stability_reason"] == "top_share = 0.95 >= 0.9"
@@ -174,8 +174,8 @@ def test_stopped_and_unfinished_trials_get_a_label_from_what_they_reported(synth
                       {"study": "partial", "primary_metric": "fd", "mode": "min", "search": {"scheduler": "ASHA"}})
     t = read_study(str(exp)).trials
     assert t["status"].tolist() == ["stopped", "pending"]
-    assert t["stability"].tolist() == ["ok", ""]
-    assert stability_labels(t).tolist() == ["ok", ""]
+    assert t["stability"].tolist() == ["stable", ""]
+    assert stability_labels(t).tolist() == ["stable", ""]
 
 
 def test_steps_reported_again_after_a_restore_count_once(synth):

@@ -72,7 +72,7 @@ def test_every_file_and_figure_is_written(synth, dcgan_checkpoint):
     want = (52 + synth.noise[1:3]).mean() - (40 + synth.noise[:3]).mean()  # seed 0 of the variant diverged
     assert f"- batchnorm_d_off (batchnorm_d=False): fd {num(want, signed=True)} [" in md
     assert "1 of 3 seeds diverged." in md
-    assert trials_csv["stability"].tolist() == ["ok"] * 3 + ["diverged", "ok", "ok"] + ["ok"] * 3
+    assert trials_csv["stability"].tolist() == ["stable"] * 3 + ["diverged", "stable", "stable"] + ["stable"] * 3
 
 
 def test_report_of_seeds_that_collapsed_or_whose_d_dominated(unstable_dir):
@@ -81,20 +81,20 @@ def test_report_of_seeds_that_collapsed_or_whose_d_dominated(unstable_dir):
     answer = md[md.index("## Answer"):md.index("## Configurations")]
     assert ("- Seeds that did not train stably: **collapsed** 3 of 3 seeds collapsed; **d_wins** D dominated in 3 "
             "of 3 seeds.") in answer
-    assert ("stability = share of finished seeds (trainer status ok or diverged) whose stability status is ok "
-            "[95% Wilson interval]. A seed's stability status is ok, diverged (") in md
+    assert ("stability = share of finished seeds (trainer status ok or diverged) whose stability status is stable "
+            "[95% Wilson interval]. A seed's stability status is stable, diverged (") in md
     assert ('assess_stability labels it; thresholds: README, section "Metrics". Diverged and collapsed seeds are '
             'failed seeds: the effects rank them as the worst outcome.') in md
     assert "| collapsed | 3/3 (3 collapsed) | 0% [0%, 56%] | 70.0 [" in md
     assert "- **collapsed** (g_output=sigmoid): fd 70.0 [" in md
     assert "stable in 0 of 3 finished seeds (0% [0%, 56%]): 3 of 3 seeds collapsed." in md
-    assert "9 trials: 9 ok (trainer status).\nStability status of the 9 finished: 3 ok, 3 d_dominates, " \
-           "3 collapsed (trials.csv: stability, stability_reason)." in md
+    assert "9 trials: 9 ok (trainer status).\nStability status of the 9 finished: 3 stable, 3 collapsed, " \
+           "3 d_dominates (trials.csv: stability, stability_reason)." in md
     summary = pd.read_csv(out / "summary.csv")
     assert summary["stability"].tolist() == [1.0, 0.0, 0.0]
     assert summary["n_collapsed"].tolist() == [0, 3, 0] and summary["n_d_dominates"].tolist() == [0, 0, 3]
     trials = pd.read_csv(out / "trials.csv", keep_default_na=False)
-    assert trials["stability"].tolist() == ["ok"] * 3 + ["collapsed"] * 3 + ["d_dominates"] * 3
+    assert trials["stability"].tolist() == ["stable"] * 3 + ["collapsed"] * 3 + ["d_dominates"] * 3
 
 
 def test_csv_files_hold_what_load_results_returns(synth):
@@ -135,12 +135,12 @@ def test_a_search_reports_its_best_settings_not_effects(synth, ring8_checkpoint)
         "curves_reverse_kl.png", "interpolation.png", "samples_best.png", "samples_worst.png", "stability.png"]
     assert title_of(out / "plots" / "curves_reverse_kl.png") == \
         "lr_search: reverse_kl during training by lr_d (mean and 95% CI over seeds)"
-    assert title_of(out / "plots" / "samples_best.png").endswith("best trial (seed 0, final reverse_kl 0, ok)")
+    assert title_of(out / "plots" / "samples_best.png").endswith("best trial (seed 0, final reverse_kl 0, stable)")
     md = (out / "report.md").read_text()
     answer = md[md.index("## Answer"):md.index("## Configurations")]
     assert answer.startswith("## Answer\n\n- A search (searcher Optuna TPE, scheduler ASHA): it chose its settings "
                              "adaptively and stopped trailing trials early")
-    assert (f"  - lr_d = {num(settings[0][0])}, lr_g = {num(settings[0][1])}: reverse_kl 0 (trial a1b2c_00000, ok)"
+    assert (f"  - lr_d = {num(settings[0][0])}, lr_g = {num(settings[0][1])}: reverse_kl 0 (trial a1b2c_00000, stable)"
             in answer)
     assert "- 4 of 14 trials were stopped early by the scheduler at g_steps 100 (trials.csv: status stopped)." \
         in answer

@@ -5,7 +5,6 @@ import pytest
 
 from analysis.fsio import ResultsError
 from analysis.load import read_study
-from analysis.study_meta import METRIC_MODES
 
 
 PUBLISHED = [{"variant": "gan", "metric": "reverse_kl", "value": 0.45, "se": 0.09, "source": "PacGAN Table 1"}]
@@ -22,7 +21,26 @@ def test_a_papers_figures_in_study_json_are_read_and_bad_ones_refused(synth):
         read_study(str(bad))
 
 
-def test_metric_directions():
-    assert METRIC_MODES["jsd_estimate"] == "min" and METRIC_MODES["parzen_ll"] == "max"
-    assert METRIC_MODES["fid_inception"] == "min" and METRIC_MODES["modes_captured"] == "max"
-    assert "diversity" not in METRIC_MODES  # a diagnostic (target 1), not a ranked quality metric
+def test_metric_directions_are_read_from_study_json_and_bad_ones_refused(synth):
+    p = synth.base_params(seed=0)
+    trials = [{"params": p, "rows": synth.trial_rows(p, {"reverse_kl": 0.5})}]
+    study = {"study": "m", "primary_metric": "reverse_kl", "mode": "min"}
+    recorded = {"reverse_kl": "min", "modes_captured": "max"}
+    meta = read_study(str(synth.write("with", trials, {**study, "metric_modes": recorded}))).meta
+    assert meta.metric_modes == recorded
+    assert (meta.metric_mode("modes_captured"), meta.metric_mode("reverse_kl")) == ("max", "min")
+    bad = synth.write("bad", trials, {**study, "metric_modes": {"reverse_kl": "down"}})
+    with pytest.raises(ResultsError, match=r"'metric_modes' = \{'reverse_kl': 'down'\} is not allowed; allowed: an "
+                                           r"object of metric names to 'min' \| 'max'"):
+        read_study(str(bad))
+
+
+def test_a_study_json_without_metric_directions_gets_the_evaluators(synth):
+    """Results written before study.json recorded them: gan_core's directions, the one definition."""
+    from gan_core.metrics import METRIC_MODES
+
+    p = synth.base_params(seed=0)
+    trials = [{"params": p, "rows": synth.trial_rows(p, {"reverse_kl": 0.5})}]
+    meta = read_study(str(synth.write("old", trials, {"study": "m", "primary_metric": "reverse_kl",
+                                                       "mode": "min"}))).meta
+    assert meta.metric_modes == METRIC_MODES

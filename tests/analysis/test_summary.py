@@ -29,13 +29,13 @@ def test_ablation_summary(ablation_dir, synth):
     # fd = v (2 - g_steps / 200): 1.75 v at the first evaluation (50), 1.25 v at 3/4 (150), v at the end: the last
     # quarter brought (1.25 - 1) / (1.75 - 1) = 1/3 of the improvement
     assert (base["fd_improving"], base["fd_gain_share"]) == (True, pytest.approx(1 / 3))
-    assert (base["n_trials"], base["n_ok"], base["stability"]) == (6, 6, 1.0)
+    assert (base["n_trials"], base["n_stable"], base["stability"]) == (6, 6, 1.0)
     bad = s.loc["batchnorm_d_off"]
     assert bad["changes"] == "batchnorm_d=False"
     # seeds 0 and 1 diverged: their fd is NaN and drops out of the mean; 4 of 6 stable
     assert bad["fd_n"] == 4
     assert bad["fd_mean"] == pytest.approx((52 + synth.noise[2:6]).mean())
-    assert (bad["n_ok"], bad["n_diverged"], bad["n_collapsed"], bad["n_d_dominates"], bad["n_other"]) == \
+    assert (bad["n_stable"], bad["n_diverged"], bad["n_collapsed"], bad["n_d_dominates"], bad["n_other"]) == \
         (4, 2, 0, 0, 0)
     assert bad["stability"] == pytest.approx(4 / 6)
     assert (bad["stability_ci_low"], bad["stability_ci_high"]) == pytest.approx(stats.wilson_interval(4, 6))
@@ -64,7 +64,7 @@ def test_stopped_trials_are_counted_but_measured_at_another_budget_so_not_summar
     assert row["fd_n"] == 2
     assert row["fd_mean"] == pytest.approx(15.0)
     assert row["fd_std"] == pytest.approx(np.std([10.0, 20.0], ddof=1))
-    assert (row["n_ok"], row["stability"]) == (2, 1.0)
+    assert (row["n_stable"], row["stability"]) == (2, 1.0)
 
 
 def test_a_configuration_that_converged_is_not_still_improving(synth):
@@ -82,7 +82,7 @@ def test_a_configuration_that_converged_is_not_still_improving(synth):
 def test_stability_counts_the_stability_status_not_the_trainer_status(unstable_dir, synth):
     s = summary_of(unstable_dir).set_index("configuration")
     assert s.index.tolist() == ["baseline", "collapsed", "d_wins"]
-    cols = ["n_finished", "n_ok", "n_diverged", "n_collapsed", "n_d_dominates", "stability"]
+    cols = ["n_finished", "n_stable", "n_diverged", "n_collapsed", "n_d_dominates", "stability"]
     assert s[cols].to_dict("index") == {
         "baseline": dict(zip(cols, (3, 3, 0, 0, 0, 1.0))),
         "collapsed": dict(zip(cols, (3, 0, 0, 3, 0, 0.0))),

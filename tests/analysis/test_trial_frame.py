@@ -4,13 +4,23 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 
-from analysis.trial_frame import NUMERIC_KEYS, best_value, stability_labels
+from analysis.study_meta import StudyMeta
+from analysis.trial_frame import NUMERIC_KEYS, best_value, numeric, stability_labels
 
 
 def test_numeric_keys_hold_every_reported_number():
-    assert {"diversity", "g_mu", "g_sigma", "jsd", "jsd_estimate"} <= NUMERIC_KEYS
-    assert {"parzen_ll", "parzen_ll_se", "parzen_sigma"} <= NUMERIC_KEYS
+    assert {"diversity", "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma", "steps_to_90pct"} <= NUMERIC_KEYS
+
+
+def test_the_studys_quality_metrics_and_the_known_numbers_become_floats_and_nothing_else():
+    """Ray's encoder may write "null" for an odd value; the study's metrics come from study.json."""
+    meta = StudyMeta(name="s", primary_metric="jsd", mode="min", metric_modes={"jsd": "min"})
+    h = numeric(pd.DataFrame({"jsd": ["null", 0.5], "g_mu": [0.25, "null"], "note": ["null", "x"]}), meta)
+    assert h["jsd"].tolist() == pytest.approx([math.nan, 0.5], nan_ok=True)
+    assert h["g_mu"].tolist() == pytest.approx([0.25, math.nan], nan_ok=True)
+    assert h["note"].tolist() == ["null", "x"]
 
 
 def test_best_value_is_the_best_finite_value_and_its_position():
@@ -24,5 +34,5 @@ def test_best_value_is_the_best_finite_value_and_its_position():
 def test_stability_labels_fall_back_to_the_finished_trainer_status():
     trials = pd.DataFrame({"stability": ["collapsed", "", "", None],
                            "status": ["ok", "ok", "stopped", "diverged"]})
-    assert stability_labels(trials).tolist() == ["collapsed", "ok", "", "diverged"]
-    assert stability_labels(trials.drop(columns="stability")).tolist() == ["ok", "ok", "", "diverged"]
+    assert stability_labels(trials).tolist() == ["collapsed", "stable", "", "diverged"]
+    assert stability_labels(trials.drop(columns="stability")).tolist() == ["stable", "stable", "", "diverged"]

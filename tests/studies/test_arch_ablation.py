@@ -83,6 +83,8 @@ def test_reports_exact_keys_and_steps(smoke, experiment_reader, metric_keys, ray
         assert t.reported("d_steps") == [2, 4]  # k = 1
         assert t.reported("status") == ["running", "ok"]
         assert t.reported("training_iteration") == [1, 2]
+        # an 8 x 8 grid of 32 px samples in TensorBoard at every report (2 px padding: 8 * 34 + 2 = 274)
+        assert t.tensorboard_images() == [(2, "samples", 274, 274), (4, "samples", 274, 274)]
         assert t.reported("device") == ["cpu", "cpu"]  # a (fake) GPU from Ray but no CUDA: CPU
         assert set(t.reported("node_id")) <= {ray_cluster["head_node_id"], ray_cluster["gpu_node_id"]}
         # every report came with a checkpoint; the newest two are kept, each the trainer's complete state
@@ -100,4 +102,6 @@ def test_study_json(smoke):
         "variants": {k: v for k, v in arch_ablation.variants().items()}, "factors": ["variant"], "baseline": {},
         "command": ["studies/arch_ablation.py", "--smoke-test", "--storage-path", str(path.parent)],
         "search": None, "published": None,
+        "metric_modes": {"fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max",
+                         "coverage": "max", "classes_covered": "max", "class_kl": "min"},
     }

@@ -58,6 +58,8 @@ def test_smoke_run(smoke, experiment_reader, metric_keys):
         assert t.reported("g_steps") == [20, 40]
         assert t.reported("d_steps") == [20 * k, 40 * k]  # k discriminator updates per generator update
         assert t.reported("status") == ["running", "ok"]
+        # the density of its 2D samples in TensorBoard at every report, 96 x 96 pixels (trainable.SampleWriter)
+        assert t.tensorboard_images() == [(20, "samples", 96, 96), (40, "samples", 96, 96)]
 
 
 def test_study_json_names_the_factors(smoke):

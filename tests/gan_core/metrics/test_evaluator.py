@@ -227,3 +227,13 @@ def test_the_inception_fid_is_reported_beside_the_other_metrics_on_the_same_samp
     assert torch.equal(fake, images) and torch.equal(real, mnist_data.heldout)  # all 1,000 held-out digits, uint8
     plain = build_evaluator(mnist_cfg, cache_dir=classifier_cache)
     assert "fid_inception" not in plain.metric_keys and "fid_inception" not in plain.score_images(images)
+
+
+def test_metric_directions():
+    from gan_core.metrics import METRIC_MODES
+
+    assert METRIC_MODES["jsd_estimate"] == "min" and METRIC_MODES["parzen_ll"] == "max"
+    assert METRIC_MODES["fid_inception"] == "min" and METRIC_MODES["modes_captured"] == "max"
+    assert "diversity" not in METRIC_MODES  # a diagnostic (target 1), not a ranked quality metric
+    ev = build_evaluator(GANConfig.from_flat({"dataset": "ring8"}))
+    assert ev.metric_modes == {"modes_captured": "max", "high_quality_frac": "max", "reverse_kl": "min"}

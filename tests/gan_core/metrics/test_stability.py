@@ -28,7 +28,7 @@ FD = [100.0, 60.0, 40.0, 30.0, 22.0, 21.0, 19.0, 20.0]  # g_steps 250 ... 2000
 
 def test_healthy_run_summaries_are_exact():
     s = assess_stability(_history(FD), "fd", "min")
-    assert s["status"] == "ok" and s["reason"] == "no failure found"
+    assert s["status"] == "stable" and s["reason"] == "no failure found"
     assert s["final_quality"] == 20.0 and s["best_quality"] == 19.0 and s["best_step"] == 1750
     assert s["final_best_gap"] == pytest.approx(1.0)
     # 90% of the way from 100 to 20: fd <= 28, first at g_steps 1250 (fd 22)
@@ -78,12 +78,12 @@ def test_d_dominates_over_the_last_quarter_only():
     h = _history(FD)
     for rec in h[:5]:  # D won early but not at the end: fine
         rec["d_real"], rec["d_fake"] = 0.99, 0.01
-    assert assess_stability(h, "fd", "min")["status"] == "ok"
+    assert assess_stability(h, "fd", "min")["status"] == "stable"
     # just on the healthy side of each threshold
     h = _history(FD, d_real=0.99, d_fake=D_DOMINATES_FAKE + 1e-3)
-    assert assess_stability(h, "fd", "min")["status"] == "ok"
+    assert assess_stability(h, "fd", "min")["status"] == "stable"
     h = _history(FD, d_real=D_DOMINATES_REAL - 1e-3, d_fake=0.01)
-    assert assess_stability(h, "fd", "min")["status"] == "ok"
+    assert assess_stability(h, "fd", "min")["status"] == "stable"
 
 
 @pytest.mark.parametrize("key,value", [("top_share", 0.9), ("top_share", 1.0), ("diversity", 0.01)])
@@ -94,7 +94,7 @@ def test_collapse_is_detected_at_the_final_evaluation(key, value):
     assert s["status"] == "collapsed" and key in s["reason"]
     h = _history(FD)
     h[0][key] = value  # collapsed early, recovered
-    assert assess_stability(h, "fd", "min")["status"] == "ok"
+    assert assess_stability(h, "fd", "min")["status"] == "stable"
 
 
 @pytest.mark.parametrize("key,value", [("top_share", 0.89), ("classes_covered", 0.0), ("classes_covered", 1.0),
@@ -103,7 +103,7 @@ def test_no_confident_class_or_captured_mode_alone_is_not_collapse(key, value):
     # early in training no sample is recognisable, so no class is covered and no mode captured: slow, not collapsed
     h = _history(FD)
     h[-1][key] = value
-    assert assess_stability(h, "fd", "min")["status"] == "ok"
+    assert assess_stability(h, "fd", "min")["status"] == "stable"
 
 
 def test_status_precedence_and_all_reasons_listed():
@@ -118,7 +118,7 @@ def test_status_precedence_and_all_reasons_listed():
 def test_single_evaluation_and_mixture_keys():
     s = assess_stability([{"g_steps": 250, "status": "ok", "reverse_kl": 0.4, "modes_captured": 6.0}],
                          "reverse_kl", "min")
-    assert s["status"] == "ok" and s["final_quality"] == 0.4
+    assert s["status"] == "stable" and s["final_quality"] == 0.4
     assert math.isnan(s["oscillation"]) and math.isnan(s["steps_to_90pct"])
 
 

@@ -1,0 +1,43 @@
+"""gan_core.runtime: the device, the optimizers and the seeded random streams of a run."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gan_core.config import GANConfig
+from gan_core.runtime import (DATA_STREAM, NOISE_STREAM, make_optimizer, resolve_device, stream,
+                              stream_device)
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    assert resolve_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"^device 'cuda' was asked for but torch sees no CUDA GPU; allowed "
+                                             r"here: 'cpu' or 'auto'$"):
+            resolve_device("cuda")
+
+
+def test_make_optimizer_is_adam_with_the_betas_or_sgd_with_the_momentum():
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    adam = make_optimizer(GANConfig.from_flat({"dataset": "ring8", "beta1": 0.8}), params, 1e-4)
+    assert isinstance(adam, torch.optim.Adam)
+    assert (adam.defaults["lr"], adam.defaults["betas"]) == (1e-4, (0.8, 0.999))
+    sgd = make_optimizer(GANConfig.from_flat({"dataset": "ring8", "optimizer": "sgd", "momentum": 0.5}), params, 0.1)
+    assert isinstance(sgd, torch.optim.SGD)
+    assert (sgd.defaults["lr"], sgd.defaults["momentum"]) == (0.1, 0.5)
+
+
+def test_each_stream_has_its_own_seed_from_the_runs_seed_and_its_offset():
+    cpu = torch.device("cpu")
+    draw = lambda seed, offset: torch.randn(4, generator=stream(seed, offset, cpu))  # noqa: E731
+    assert torch.equal(draw(3, DATA_STREAM), torch.randn(4, generator=torch.Generator().manual_seed(3001)))
+    assert torch.equal(draw(3, DATA_STREAM), draw(3, DATA_STREAM))
+    assert not torch.equal(draw(3, DATA_STREAM), draw(3, NOISE_STREAM))
+    assert not torch.equal(draw(3, DATA_STREAM), draw(4, DATA_STREAM))
+
+
+def test_stream_device_tells_a_cpu_generator_state_by_its_size():
+    assert stream_device(torch.Generator().get_state()) == "cpu"
+    assert stream_device(torch.zeros(16, dtype=torch.uint8)) == "cuda"  # a CUDA generator's state: 16 bytes
