@@ -70,8 +70,8 @@ class ImageData:
 
     @staticmethod
     def to_float(u8: torch.Tensor) -> torch.Tensor:
-        """uint8 -> float32 in [-1, 1]; exact at the ends: 0 -> -1.0, 255 -> +1.0."""
-        return u8.float() / 127.5 - 1
+        """uint8 -> float32 (torch's default float type) in [-1, 1]; exact at the ends: 0 -> -1.0, 255 -> +1.0."""
+        return u8.to(torch.get_default_dtype()) / 127.5 - 1
 
     def __repr__(self) -> str:
         return (f"ImageData({self.name!r}, train={tuple(self.train.shape)}, heldout={tuple(self.heldout.shape)}, "

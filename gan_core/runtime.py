@@ -11,7 +11,7 @@ import torch
 from gan_core.config import GANConfig
 
 __all__ = ["DATA_STREAM", "NOISE_STREAM", "EVAL_STREAM", "CALIBRATION_STREAM", "resolve_device", "make_optimizer",
-           "stream", "stream_device"]
+           "stream", "stream_device", "widen"]
 
 # Offsets that give each random stream of a run its own seed.
 DATA_STREAM, NOISE_STREAM, EVAL_STREAM, CALIBRATION_STREAM = 1, 2, 3, 4
@@ -46,3 +46,9 @@ _CPU_STATE_BYTES = torch.Generator().get_state().numel()  # a CPU generator's Me
 def stream_device(state: torch.Tensor) -> str:
     """Which device type a saved ``torch.Generator`` state belongs to, by its size."""
     return "cpu" if state.numel() == _CPU_STATE_BYTES else "cuda"
+
+
+def widen(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in torch's default float type (float32, or float64 where a test sets it): D's logits and the gradient
+    norms that the losses and running sums take, whatever precision (bf16 under autocast) computed them."""
+    return x.to(torch.get_default_dtype())

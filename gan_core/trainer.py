@@ -29,7 +29,7 @@ from gan_core.losses import discriminator_loss, generator_loss
 from gan_core.metrics.stability import HISTORY_KEYS, stability_columns
 from gan_core.models import build_discriminator, build_generator
 from gan_core.runtime import (DATA_STREAM, EVAL_STREAM, NOISE_STREAM, make_optimizer,
-                              resolve_device, stream, stream_device)
+                              resolve_device, stream, stream_device, widen)
 
 # Order of the running sums kept on the device between evaluations (one sync per evaluation, not per step).
 _D_TERMS = ("d_loss", "d_loss_real", "d_loss_fake", "d_real", "d_fake", "grad_norm_d")
@@ -39,12 +39,14 @@ _G_TERMS = ("g_loss", "grad_norm_g")
 class Trainer:
     """One GAN run: data, both networks, both optimizers, the step counters and every random stream."""
 
-    def __init__(self, cfg: GANConfig, evaluator: Any = None, device: str | torch.device | None = None):
+    def __init__(self, cfg: GANConfig, evaluator: Any = None, device: str | torch.device | None = None,
+                 data: Any = None):
+        """``data``: the dataset, where runs share one (a population's members); else it is loaded."""
         self.cfg = cfg
         self.device = resolve_device(cfg.device if device is None else device)
         torch.set_num_threads(cfg.threads)  # never silently all cores: trials share a node
         torch.manual_seed(cfg.seed)  # model initialisation only; training uses the streams below
-        self.data = load_dataset(cfg, self.device)
+        self.data = data if data is not None else load_dataset(cfg, self.device)
         self.G = build_generator(cfg).to(self.device)
         self.D = build_discriminator(cfg).to(self.device)
         self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g)
@@ -77,8 +79,8 @@ class Trainer:
             fake = self.G(z)
         self.opt_d.zero_grad(set_to_none=True)
         with self._amp():
-            real_logits = self.D(real).float()
-            fake_logits = self.D(fake).float()
+            real_logits = widen(self.D(real))
+            fake_logits = widen(self.D(fake))
         terms = discriminator_loss(real_logits, fake_logits)
         terms["d_loss"].backward()
         grad_norm = torch.nn.utils.get_total_norm([p.grad for p in self.D.parameters() if p.grad is not None])
@@ -91,7 +93,7 @@ class Trainer:
         self._d_sum += torch.stack([
             terms["d_loss"].detach(), terms["d_loss_real"].detach(), terms["d_loss_fake"].detach(),
             torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
-            grad_norm.float(),
+            widen(grad_norm),
         ])
 
     def _g_step(self) -> None:
@@ -101,7 +103,7 @@ class Trainer:
         try:
             self.opt_g.zero_grad(set_to_none=True)
             with self._amp():
-                fake_logits = self.D(self.G(z)).float()
+                fake_logits = widen(self.D(self.G(z)))
             terms = generator_loss(self.cfg.g_loss, fake_logits)
             terms["g_loss"].backward()
         finally:
@@ -112,7 +114,7 @@ class Trainer:
 
     def _count_g(self, terms: dict[str, torch.Tensor], grad_norm: torch.Tensor) -> None:
         self.g_steps += 1
-        self._g_sum += torch.stack([terms["g_loss"].detach(), grad_norm.float()])
+        self._g_sum += torch.stack([terms["g_loss"].detach(), widen(grad_norm)])
 
     def _simultaneous_step(self) -> None:
         """D and G updated together from one minibatch (the released code of Goodfellow et al. and of PacGAN, via
@@ -125,8 +127,8 @@ class Trainer:
         g_params = [p for p in self.G.parameters() if p.requires_grad]
         with self._amp():
             fake = self.G(z)
-            real_logits = self.D(real).float()
-            fake_logits = self.D(fake).float()
+            real_logits = widen(self.D(real))
+            fake_logits = widen(self.D(fake))
         d_terms = discriminator_loss(real_logits, fake_logits)
         g_terms = generator_loss(self.cfg.g_loss, fake_logits)
         d_grads = torch.autograd.grad(d_terms["d_loss"], d_params, retain_graph=True)
