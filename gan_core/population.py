@@ -52,7 +52,7 @@ class _Stack:
     one optimizer over the stacked parameters, and the forward of all members at once (``gan_core.stacked``)."""
 
     def __init__(self, nets: list[torch.nn.Module], optimizers: list[torch.optim.Optimizer], cfg: GANConfig,
-                 lr: float):
+                 lr: float, lead: int):
         self.nets = nets
         self.optimizers = optimizers
         self.base = copy.deepcopy(nets[0]).to("meta")  # the structure; functional_call brings the tensors
@@ -65,7 +65,7 @@ class _Stack:
             self.buffers = {n: torch.stack([dict(net.named_buffers())[n] for net in nets])
                             for n in self.buffer_names}
         self.opt = make_optimizer(cfg, list(self.params.values()), lr)
-        self._stack_optimizer_state()
+        self._stack_optimizer_state(lead)
         self._forward = stacked_forward(self.base)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -74,13 +74,14 @@ class _Stack:
     def param_list(self) -> list[torch.Tensor]:
         return list(self.params.values())
 
-    def _stack_optimizer_state(self) -> None:
-        """The members' optimizer states (empty before their first step) as the stacked optimizer's."""
+    def _stack_optimizer_state(self, lead: int) -> None:
+        """The members' optimizer states (empty before their first step) as the stacked optimizer's; its step
+        count, one for all, is that of member ``lead`` (a running one: a member that stopped stopped counting)."""
         states = [o.state_dict() for o in self.optimizers]
-        if not states[0]["state"]:
+        if not states[lead]["state"]:
             return
         stacked = {}
-        for idx, first in states[0]["state"].items():
+        for idx, first in states[lead]["state"].items():
             stacked[idx] = {k: (v if k == "step" or v is None else torch.stack([s["state"][idx][k] for s in states]))
                             for k, v in first.items()}
         self.opt.load_state_dict({"state": stacked, "param_groups": self.opt.state_dict()["param_groups"]})
@@ -141,10 +142,11 @@ class Population:
     def _restack(self) -> None:
         """The stacked state from the members' own (at the start, and after a load)."""
         ms = self.members
-        self.G = _Stack([m.G for m in ms], [m.opt_g for m in ms], self.cfg, self.cfg.lr_g)
-        self.D = _Stack([m.D for m in ms], [m.opt_d for m in ms], self.cfg, self.cfg.lr_d)
-        lead = next((m for m in ms if m.status == "running"), max(ms, key=lambda m: m.g_steps))
-        self.g_steps, self.d_steps = lead.g_steps, lead.d_steps  # the running members' common counters
+        lead = next((i for i, m in enumerate(ms) if m.status == "running"),
+                    max(range(len(ms)), key=lambda i: ms[i].g_steps))  # the running members' common counters
+        self.G = _Stack([m.G for m in ms], [m.opt_g for m in ms], self.cfg, self.cfg.lr_g, lead)
+        self.D = _Stack([m.D for m in ms], [m.opt_d for m in ms], self.cfg, self.cfg.lr_d, lead)
+        self.g_steps, self.d_steps = ms[lead].g_steps, ms[lead].d_steps
         self.d_sum = torch.stack([m._d_sum for m in ms])  # [N, len(_D_TERMS)]
         self.g_sum = torch.stack([m._g_sum for m in ms])  # [N, len(_G_TERMS)]
         self.train_time_s = max(m.train_time_s for m in ms)

@@ -168,3 +168,28 @@ def test_what_a_population_cannot_run_is_refused():
     with pytest.raises(ValueError, match=r"^a population cannot run dropout \(dropout_input = 0.2, dropout_hidden "
                                          r"= 0.0\): .* allowed: dropout 0, or one member per run$"):
         Population(cfg.replace(dropout_input=0.2), [0, 1])
+
+
+def test_a_population_whose_first_member_diverged_resumes_the_others_exactly(tmp_path, float64):
+    """The stacked optimizer has one step count: after a resume it is a running member's, not the first's."""
+    cfg = _cfg("ring8_bn_g_k2", steps=16, k=1)
+    population = Population(cfg, SEEDS)
+    first = population.members[0]
+    sample = first.data.sample
+
+    def poisoned(n, gen):
+        batch = sample(n, gen)
+        return batch * float("nan") if gen is first.data_gen and population.g_steps >= 1 else batch
+    first.data.sample = poisoned
+    for _ in zip(range(2), population.run()):
+        pass  # member 0 diverged at the report of g_steps 4; the others ran on to 8
+    assert (first.status, first.g_steps, population.g_steps) == ("diverged", 4, 8)
+    population.save(tmp_path)
+    resumed = Population(cfg, SEEDS)
+    resumed.load(tmp_path)
+    rest = list(resumed.run())
+    assert [sorted(r) for r in rest] == [[1, 2], [1, 2]]
+    for seed in (1, 2):
+        solo = list(Trainer(cfg.replace(seed=seed)).run())
+        for got, want in zip((r[seed] for r in rest), solo[2:]):
+            _assert_same_report(got, want)
