@@ -23,7 +23,8 @@ training). Columns ``stability``, ``stability_reason``, ``steps_to_90pct``, ``os
 ``final_best_gap``. A trainer status "ok" says only that the losses stayed finite: a generator that emits one
 blurred digit ends "ok" too, which is why the stability rates count the stability status, not ``status``. Trials
 without GAN reports (the theory check) have ``stability`` "" and count as stable when they finished
-(``stability_labels``).
+(``stability_labels``). A population trial's folder (seeds trained together) is one result per member
+(``analysis.members``).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ import pandas as pd
 from pyarrow import fs as pafs
 
 from analysis.fsio import Location, ResultsError, resolve
+from analysis.members import member_name, member_params, member_rows, member_seeds
 from analysis.ray_state import RAY_RUNNING, RayTrial, has_state, read_ray_trials, trial_id_from_name
 from analysis.study_meta import StudyMeta, read_meta
 from analysis.trial_frame import CONFIG_KEYS, FINISHED, numeric, present_metrics, trials_frame
@@ -94,16 +96,15 @@ def _read(loc: Location) -> StudyData:
     scheduled = bool(meta.search.get("scheduler"))
     trial_rows, histories = [], []
     for entry in trial_dirs:
-        got = _read_trial(loc.join(entry.base_name), by_folder, by_id, scheduled, notes)
-        if got is not None:
-            trial_rows.append(got[0])
-            histories.append(got[1])
+        for row, hist in _read_trial(loc.join(entry.base_name), by_folder, by_id, scheduled, notes) or []:
+            trial_rows.append(row)
+            histories.append(hist)
     on_disk = {e.base_name for e in entries if e.type == pafs.FileType.Directory}
     for t in ray_trials:
         if t.folder not in on_disk:
             notes.append(f"trial {t.folder}: listed in Ray's experiment state ({t.status}) but its folder is "
                          f"missing: not in the statistics")
-            trial_rows.append(_missing_trial(t))
+            trial_rows.extend(_missing_trials(t))
     if not trial_rows:
         raise ResultsError(f"study {meta.name!r} at {loc.uri!r} has no readable trials: " + "; ".join(notes[:3]))
     history = pd.concat([h for h in histories if len(h)], ignore_index=True) if any(len(h) for h in histories) \
@@ -140,17 +141,26 @@ def _mark_duplicates(trials: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------------- study.json
 # ------------------------------------------------------------------------------------------------------- a trial
-def _missing_trial(t: RayTrial) -> dict[str, Any]:
-    """The trials-frame row of a trial whose folder is gone: its config from Ray's state, status "missing"."""
-    row: dict[str, Any] = {"trial_id": t.trial_id, "trial_dir": t.folder}
-    row.update({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in t.config.items()})
-    row.update({"status": "missing", "ray_status": t.status, "error": "", "n_evals": 0, "checkpoint": "",
-                "n_checkpoints": 0})
-    return row
+def _missing_trials(t: RayTrial) -> list[dict[str, Any]]:
+    """The trials-frame rows of a trial whose folder is gone (one per member of a population trial): its config
+    from Ray's state, status "missing"."""
+    seeds = member_seeds(t.config)
+    units = [(t.trial_id, t.config)] if seeds is None else \
+        [(f"{t.trial_id}_{member_name(s)}", member_params(t.config, s)) for s in seeds]
+    out = []
+    for trial_id, config in units:
+        row: dict[str, Any] = {"trial_id": trial_id, "trial_dir": t.folder}
+        row.update({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in config.items()})
+        row.update({"status": "missing", "ray_status": t.status, "error": "", "n_evals": 0, "checkpoint": "",
+                    "n_checkpoints": 0})
+        out.append(row)
+    return out
 
 
 def _read_trial(tdir: Location, by_folder: dict[str, RayTrial], by_id: dict[str, RayTrial], scheduled: bool,
-                notes: list[str]):
+                notes: list[str]) -> list[tuple[dict[str, Any], pd.DataFrame]] | None:
+    """(trials-frame row, history) of the trial in ``tdir``: one, or one per member of a population trial
+    (``analysis.members``); None when its params.json cannot be read."""
     name = tdir.name
     params: dict[str, Any] = {}
     pfile = tdir.join("params.json")
@@ -172,37 +182,68 @@ def _read_trial(tdir: Location, by_folder: dict[str, RayTrial], by_id: dict[str,
     child_names = {c.base_name for c in children}
     trial_id = str(rows[-1]["trial_id"]) if rows and "trial_id" in rows[-1] else trial_id_from_name(name)
     error = _error_line(tdir.join("error.txt")) if "error.txt" in child_names else ""
-    ckpts = sorted((int(m.group(1)), c.base_name) for c in children if c.type == pafs.FileType.Directory
-                   and (m := _CHECKPOINT.match(c.base_name)))
-    ckpts = [n for _, n in ckpts if tdir.join(n, "state.pt").is_file()]
+    numbered = sorted((int(m.group(1)), c.base_name) for c in children
+                      if c.type == pafs.FileType.Directory and (m := _CHECKPOINT.match(c.base_name)))
+    ckpt_dirs = [n for _, n in numbered]
     ray_trial = by_folder.get(name) or by_id.get(trial_id)
-    rstatus = ray_trial.status if ray_trial is not None else ""
-    last = rows[-1].get("status", "<none>") if rows else None
-    status = _status(last, error, rstatus, scheduled)
     recorded = max((int(r["training_iteration"]) for r in rows if isinstance(r.get("training_iteration"), int)),
                    default=0)
-    if ray_trial is not None and recorded < ray_trial.last_iteration and status in (*FINISHED, "stopped"):
-        status = "incomplete"  # result.json lost its last lines: what is left would count an early value
-    if status == "incomplete":
-        notes.append(f"trial {name}: its result.json ends at report {recorded}"
-                     + (f", before the {ray_trial.last_iteration} Ray received" if ray_trial is not None
-                        and recorded < ray_trial.last_iteration else ", before its run's last report")
-                     + ": incomplete, not in the statistics")
-    row = {"trial_id": trial_id, "trial_dir": name}
-    for k, v in params.items():
-        row[k] = json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
-    hist = pd.DataFrame([{k: v for k, v in r.items() if k != "config"} for r in rows])
-    if "g_steps" in hist.columns and hist["g_steps"].duplicated().any():
-        # a trial restored from a checkpoint (worker failure, --resume) reports again the steps after that
-        # checkpoint: the later report of a step is the one its training continued from
-        hist = hist.drop_duplicates("g_steps", keep="last").sort_values("g_steps", kind="stable")
-        hist = hist.reset_index(drop=True)
-    row.update({"status": status, "ray_status": rstatus, "error": error, "n_evals": len(hist),
-                "checkpoint": ckpts[-1] if ckpts else "", "n_checkpoints": len(ckpts)})
-    if len(hist):
-        hist["trial_id"] = trial_id
-        hist.insert(0, "trial_id", hist.pop("trial_id"))
-    return row, hist
+    trial = _Trial(tdir, name, error, ray_trial, recorded, scheduled)
+    seeds = member_seeds(params)
+    if seeds is None:
+        ckpts = [n for n in ckpt_dirs if tdir.join(n, "state.pt").is_file()]
+        return [trial.result(trial_id, params, rows, ckpts, notes)]
+    out = []
+    for seed in seeds:
+        member = member_name(seed)
+        ckpts = [f"{n}/{member}" for n in ckpt_dirs if tdir.join(n, member, "state.pt").is_file()]
+        row, hist = trial.result(f"{trial_id}_{member}", member_params(params, seed), member_rows(rows, seed),
+                                 ckpts, notes, label=f"{name} ({member})")
+        row["population"] = trial_id
+        out.append((row, hist))
+    return out
+
+
+@dataclass
+class _Trial:
+    """What one trial folder says of all its results (one, or a population's members)."""
+
+    tdir: Location
+    name: str
+    error: str
+    ray_trial: RayTrial | None
+    recorded: int  # the last report result.json holds
+    scheduled: bool
+
+    def result(self, trial_id: str, params: dict[str, Any], rows: list[dict[str, Any]], ckpts: list[str],
+               notes: list[str], label: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+        label = label or self.name
+        ray_trial = self.ray_trial
+        rstatus = ray_trial.status if ray_trial is not None else ""
+        last = rows[-1].get("status", "<none>") if rows else None
+        status = _status(last, self.error, rstatus, self.scheduled)
+        if ray_trial is not None and self.recorded < ray_trial.last_iteration and status in (*FINISHED, "stopped"):
+            status = "incomplete"  # result.json lost its last lines: what is left would count an early value
+        if status == "incomplete":
+            notes.append(f"trial {label}: its result.json ends at report {self.recorded}"
+                         + (f", before the {ray_trial.last_iteration} Ray received" if ray_trial is not None
+                            and self.recorded < ray_trial.last_iteration else ", before its run's last report")
+                         + ": incomplete, not in the statistics")
+        row = {"trial_id": trial_id, "trial_dir": self.name}
+        for k, v in params.items():
+            row[k] = json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
+        hist = pd.DataFrame([{k: v for k, v in r.items() if k != "config"} for r in rows])
+        if "g_steps" in hist.columns and hist["g_steps"].duplicated().any():
+            # a trial restored from a checkpoint (worker failure, --resume) reports again the steps after that
+            # checkpoint: the later report of a step is the one its training continued from
+            hist = hist.drop_duplicates("g_steps", keep="last").sort_values("g_steps", kind="stable")
+            hist = hist.reset_index(drop=True)
+        row.update({"status": status, "ray_status": rstatus, "error": self.error, "n_evals": len(hist),
+                    "checkpoint": ckpts[-1] if ckpts else "", "n_checkpoints": len(ckpts)})
+        if len(hist):
+            hist["trial_id"] = trial_id
+            hist.insert(0, "trial_id", hist.pop("trial_id"))
+        return row, hist
 
 
 def _has_any(loc: Location, names: tuple[str, ...]) -> bool:

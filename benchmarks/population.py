@@ -5,9 +5,10 @@ Population of N seeds, divided by that of N solo Trainers of the same seeds on t
 measured in alternating rounds within one run (timings on a shared machine drift); the figure is the median ratio
 over the rounds with [min, max].
 
-- CPU (``--device cpu``, 1 thread: a trial's share of a laptop): the ring8 MLP of the k_sweep and mode-collapse
-  studies (GANConfig's ring8 defaults: 2 x 128 hidden units, batch 256) at N in {1, 8, 32}, and the mnist5k DCGAN
-  of arch_ablation's laptop preset (32 px, ngf = ndf = 16, batch 64) at N in {1, 3, 8}.
+- CPU (``--device cpu``, 1 thread: a trial's share of a laptop): the ring8 MLP of the k_sweep study (GANConfig's
+  ring8 defaults: 2 x 128 hidden units, batch 256) at N in {1, 8, 32}, the mnist5k DCGAN of arch_ablation's laptop
+  preset (32 px, ngf = ndf = 16, batch 64) at N in {1, 3, 8}, and the mode-collapse study's three setups (PacGAN's
+  networks, packed by 2, VEEGAN's) at N in {3, 5}, the chunks its 5 seeds would make.
 - GPU (``--device cuda``): the DCGAN at 32 px (ngf = ndf = 64, batch 64), N in {1, 8, 32, 128}, fp32 and bf16
   autocast; the solo side is what the studies run on a GPU today, four 0.25-GPU trials: four Trainers stepping
   concurrently on one GPU (``--solo-concurrency``, threads in one process: each trial's launches overlap the
@@ -33,11 +34,16 @@ import torch
 from gan_core.config import GANConfig
 from gan_core.population import Population
 from gan_core.trainer import Trainer
+from studies.mode_collapse import variants as mode_collapse_variants
 
+MODE_COLLAPSE = mode_collapse_variants([2], factorial=False)  # the networks the mode-collapse study trains
 CPU_ROWS = [
     ("ring8 MLP", {"dataset": "ring8"}, (1, 8, 32)),
     ("mnist5k DCGAN, laptop preset", {"dataset": "mnist5k", "image_size": 32, "ngf": 16, "ndf": 16,
                                       "batch_size": 64}, (1, 3, 8)),
+    ("mode_collapse gan (PacGAN nets)", {"dataset": "ring8", **MODE_COLLAPSE["gan"]}, (3, 5)),
+    ("mode_collapse pacgan2", {"dataset": "ring8", **MODE_COLLAPSE["pacgan2"]}, (3, 5)),
+    ("mode_collapse veegan", {"dataset": "ring8", **MODE_COLLAPSE["veegan"]}, (3, 5)),
 ]
 GPU_ROWS = [
     ("DCGAN 32 px fp32", {"dataset": "mnist5k", "image_size": 32, "ngf": 64, "ndf": 64, "batch_size": 64},

@@ -31,7 +31,7 @@ from typing import Any, Iterator, Sequence
 import torch
 from torch.func import vmap
 
-from gan_core.checkpoint import STATE_FILE
+from gan_core.checkpoint import STATE_FILE, load_state
 from gan_core.config import GANConfig
 from gan_core.data import load_dataset
 from gan_core.losses import discriminator_loss, generator_loss
@@ -291,7 +291,18 @@ class Population:
             m.save(Path(folder) / member_folder(m.cfg.seed) / STATE_FILE)
 
     def load(self, folder: str | Path) -> None:
-        """Load every member from ``folder`` (as ``save`` wrote it) and stack them again."""
-        for m in self.members:
-            m.load(Path(folder) / member_folder(m.cfg.seed) / STATE_FILE)
+        """Load every member from ``folder`` (as ``save`` wrote it) and stack them again. Every member's file is
+        read before any is loaded, so that an unreadable one (``UnreadableCheckpoint``) leaves the population as
+        it was: a caller can then try an older checkpoint, or start from step 0, with no member half-restored."""
+        states = [load_state(Path(folder) / member_folder(m.cfg.seed) / STATE_FILE) for m in self.members]
+        for m, state in zip(self.members, states):
+            m.load_state_dict(state)
         self._restack()
+
+    # ------------------------------------------------------------------------------------------- one member
+    def member(self, seed: int) -> Trainer:
+        """The Trainer of the member with ``seed`` (its state is current after a report or ``sync_members``)."""
+        for m in self.members:
+            if m.cfg.seed == seed:
+                return m
+        raise ValueError(f"seed {seed} is not a member; allowed: one of {self.seeds}")

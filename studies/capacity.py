@@ -1,5 +1,5 @@
 """Requests the machine can never meet, refused before a trial starts: per-trial resources no node has, and trial
-configs larger than the memory a trial gets.
+configs larger than the memory a trial gets; and the GPU share a trial gets by default.
 
 Why: Ray queues a trial that asks for 64 CPUs on a 2-core machine for ever, with nothing said (a local Ray does not
 autoscale), and a config sized like a memory bomb is retried until its failures run out, when it has not already
@@ -21,6 +21,8 @@ from typing import Any, Iterable, Mapping
 import ray
 
 from studies.cli import StudyInputError
+
+GPU_FRACTION_DEFAULT = 0.25  # a trial's GPU share where the cluster has GPUs: small GANs share one
 from studies.connect import resolve_address
 
 
@@ -36,6 +38,12 @@ def largest_node(address: str | None) -> tuple[float, float, str] | None:
     import torch
 
     return float(len(os.sched_getaffinity(0))), float(torch.cuda.device_count()), "this machine"
+
+
+def default_gpus_per_trial() -> float:
+    """0.25 when the cluster has GPUs now, else 0."""
+    has_gpu = ray.cluster_resources().get("GPU", 0) > 0  # a resource count (0 when absent), not a config value
+    return GPU_FRACTION_DEFAULT if has_gpu else 0.0
 
 
 def check_resources(args: argparse.Namespace) -> int:
@@ -54,15 +62,20 @@ def check_resources(args: argparse.Namespace) -> int:
     return max(1, int(cpus // args.cpus_per_trial))
 
 
-def check_memory(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str], side_by_side: int) -> None:
+def check_memory(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str], side_by_side: int,
+                 members: int = 1) -> None:
     """StudyInputError naming the first trial config that needs more memory than its share of this machine's
-    available memory (the seeds of a variant share one estimate)."""
+    available memory (the seeds of a variant share one estimate); a population trial of ``members`` seeds holds
+    that many runs, so each run gets that much less."""
     from gan_core.config import GANConfig
     from gan_core.memory import available_bytes, check_fits
 
-    share = available_bytes() // side_by_side
+    share = available_bytes() // side_by_side // members
     where = f"each of {side_by_side} trials side by side gets of this machine's available memory" \
         if side_by_side > 1 else "this machine has available"
+    if members > 1:
+        where = (f"each run gets of this machine's available memory ({side_by_side} trial(s) side by side, each a "
+                 f"population of {members} seeds)")
     study_keys = tuple(study_keys)
     seen = set()
     for cfg in configs:

@@ -27,6 +27,7 @@ from gan_core.config import parse_overrides as config_overrides
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the study ran but did not finish (as for trials that failed after all restarts)
 EXIT_INTERRUPTED = 130  # Ctrl+C, by the shell's convention (128 + SIGINT): unfinished, resumable with --resume
+MEMBERS_AUTO = "auto"  # --members-per-trial's default: studies.members decides
 
 
 class StudyInputError(Exception):
@@ -110,6 +111,11 @@ def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str,
                    help="GPUs per trial, fractions pack trials onto one GPU (default: 0.25 when the cluster has "
                         "GPUs now, else 0; pass it explicitly on an autoscaling cluster whose GPU workers start "
                         "at zero)")
+    r.add_argument("--members-per-trial", type=members_option, default=MEMBERS_AUTO, metavar="N|auto",
+                   help="seeds of a variant that one trial trains together as a population (gan_core.population), "
+                        "each still its own result; auto: all of a variant's seeds (up to 128) on a GPU, chunks of "
+                        "up to 8 for small 2D/1D networks on a CPU (where measured faster), else 1; searched "
+                        "studies, the theory check and dropout always 1; ignored by --resume (default: auto)")
     r.add_argument("--max-failures", type=non_negative_int, default=2,
                    help="restarts of a crashed trial, each from its last checkpoint (default: 2)")
     r.add_argument("--worker-logs", action="store_true",
@@ -176,6 +182,19 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------- value types
+def members_option(text: str) -> int | str:
+    """``--members-per-trial``'s value: ``auto`` (``MEMBERS_AUTO``) or an integer >= 1."""
+    if text == MEMBERS_AUTO:
+        return text
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: an integer >= 1, or 'auto'")
+    return v
+
+
 def positive_int(text: str) -> int:
     v = _int(text)
     if v < 1:

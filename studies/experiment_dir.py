@@ -1,4 +1,5 @@
-"""The experiment directory around Ray's own files: where it is, ``study.json``, and the report at the end.
+"""The experiment directory around Ray's own files: where it is, ``study.json``, the trial folders' names
+(``trial_dirname``) and the report at the end.
 
 ``storage_path`` is a local or shared path (made absolute, checked writable before Ray starts) or a URI such as
 ``s3://bucket/prefix`` (written through pyarrow's filesystem, as Ray itself does; its permissions are Ray's to
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -17,6 +19,7 @@ from typing import Any
 import pyarrow.fs as pafs
 
 from studies.cli import StudyInputError
+from studies.space import MEMBERS_KEY
 
 STUDY_FILE = "study.json"
 
@@ -168,10 +171,12 @@ def read_text(loc: ExperimentDir, relative: str) -> str:
 def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str | None,
                variants: dict[str, dict[str, Any]], factors: list[str] | None, baseline: dict[str, Any],
                command: list[str], search: dict[str, str] | None = None,
-               published: list[dict[str, Any]] | None = None, metric_modes: dict[str, str] | None = None) -> str:
+               published: list[dict[str, Any]] | None = None, metric_modes: dict[str, str] | None = None,
+               members_per_trial: int = 1) -> str:
     """The study's own description for the analysis: what it compares, against what, by which metric, (for a
     search) which searcher and scheduler chose and stopped its trials, (for a reproduction) the paper's figures,
-    and the better direction of each quality metric its trials report (``metric_modes``, from the evaluator)."""
+    the better direction of each quality metric its trials report (``metric_modes``, from the evaluator), and how
+    many seeds a trial trained together (``members_per_trial``; for the record: each member is its own result)."""
     return json.dumps({
         "study": study,
         "primary_metric": primary_metric,
@@ -184,6 +189,7 @@ def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str
         "search": search,
         "published": published or None,
         "metric_modes": metric_modes or {primary_metric: mode},
+        "members_per_trial": members_per_trial,
     }, indent=2, default=str) + "\n"
 
 
@@ -209,3 +215,16 @@ def _fs(path: str) -> tuple[pafs.FileSystem, str]:
     if "://" in path:
         return pafs.FileSystem.from_uri(path)
     return pafs.LocalFileSystem(), path
+
+
+def trial_dirname(trial: Any) -> str:
+    """``<variant>_seed<seed>_<trial_id>`` (a population: ``<variant>_seeds<first>-<last>_<trial_id>``): readable
+    and unique, instead of a long list of resolved values."""
+    cfg = trial.config
+    label = re.sub(r"[^A-Za-z0-9_.=-]+", "-", str(cfg["variant"]))
+    if MEMBERS_KEY in cfg:
+        seeds = cfg[MEMBERS_KEY]
+        seed = f"_seeds{seeds[0]}-{seeds[-1]}"
+    else:
+        seed = f"_seed{cfg['seed']}" if "seed" in cfg else ""
+    return f"{label}{seed}_{trial.trial_id}"

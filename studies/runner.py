@@ -17,6 +17,8 @@ What Tune is told, and why:
   ``CheckpointConfig(num_to_keep=2)``: the newest two checkpoints of each trial are kept;
 - ``Tuner.restore(..., resume_unfinished=True, resume_errored=True)`` for ``--resume``: finished trials are not
   run again, the others continue from their checkpoints;
+- the grid over chunks of seeds where trials host populations (``--members-per-trial``, ``studies.members``:
+  decided once Ray is up, because ``auto`` depends on whether the trials get a GPU);
 - the grid in ``StudySpec.run_order``: the costliest variants first (``gan_core.cost``), so that the slowest
   trials do not start last and run alone while the other workers idle;
 - ``reuse_actors=True``: a finished trial's worker process takes the next trial (same resources), so torch,
@@ -42,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -53,14 +54,17 @@ from ray.tune.search.sample import Domain
 
 from gan_core.config import GANConfig
 from studies import space as space_mod
-from studies.capacity import check_memory, check_resources
+# default_gpus_per_trial and trial_dirname are imported here also for experiments started before they moved: their
+# tuner.pkl names studies.runner.trial_dirname, and --resume unpickles it.
+from studies.capacity import check_memory, check_resources, default_gpus_per_trial
 from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError, StudyInterrupted, default_name,
                          command_line, resume_command, run_main, sigterm_as_ctrl_c)
 from studies.connect import check_address, connect
 from studies.console import print_published, print_summary
 from studies.lock import study_lock
+from studies.members import AUTO, seed_chunks, spec_members
 from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate,
-                                    study_json, unfinished_trials, write_study_report, write_text)
+                                    study_json, trial_dirname, unfinished_trials, write_study_report, write_text)
 # StorageGuard is imported here also for experiments started before it moved to studies.storage: their tuner.pkl
 # names it studies.runner.StorageGuard, and --resume unpickles it.
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
@@ -69,7 +73,6 @@ from studies.trainable import STUDY_KEYS, train_gan
 __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost",
            "default_gpus_per_trial", "trial_dirname"]
 
-GPU_FRACTION_DEFAULT = 0.25
 CHECKPOINTS_TO_KEEP = 2
 
 
@@ -119,8 +122,17 @@ class StudySpec:
         costs = {label: self.cost({**self.base, **changes}) for label, changes in self.variants.items()}
         return sorted(self.variants, key=lambda label: -costs[label])
 
-    def param_space(self) -> dict[str, Any]:
-        return space_mod.param_space(self.base, self.variants, self.seeds, self.searched, order=self.run_order())
+    def param_space(self, members: int = 1) -> dict[str, Any]:
+        return space_mod.param_space(self.base, self.variants, self.seeds, self.searched, order=self.run_order(),
+                                     members=members)
+
+    def n_trials(self, members: int = 1) -> int:
+        """How many trials the study starts (``members`` > 1: population trials of that many seeds at most)."""
+        if self.searched:
+            return self.num_samples
+        if members > 1 and len(self.seeds) > 1:
+            return len(self.variants) * len(seed_chunks(self.seeds, members))
+        return len(self.variants) * max(1, len(self.seeds))
 
     def trial_configs(self) -> list[dict[str, Any]]:
         return space_mod.trial_configs(self.base, self.variants, self.seeds, self.searched)
@@ -153,18 +165,23 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     loc = locate(args.storage_path, default_name(spec.study, args))
     try:
         configs = spec.trial_configs()
-        n = space_mod.validate_all(configs, STUDY_KEYS, spec.validate)
+        space_mod.validate_all(configs, STUDY_KEYS, spec.validate)
     except ValueError as e:
         raise StudyInputError(str(e)) from None
     side_by_side = check_resources(args)
     if spec.gan_trials:
         check_memory(configs, STUDY_KEYS, side_by_side)
+    if args.members_per_trial != AUTO:  # an explicit N that the study cannot host: refused before Ray starts
+        members = spec_members(spec, STUDY_KEYS, args.members_per_trial, 0.0, side_by_side)
+        if members > 1:
+            check_memory(configs, STUDY_KEYS, side_by_side, members=members)
     check_writable(loc)
     with study_lock(loc):  # from here to the end: a second driver of this study is refused (studies.lock)
-        return _run_locked(spec, args, loc, n, callbacks, list(command if command is not None else sys.argv))
+        return _run_locked(spec, args, loc, side_by_side, callbacks,
+                           list(command if command is not None else sys.argv))
 
 
-def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, n: int,
+def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, side_by_side: int,
                 callbacks: Sequence[tune.Callback], command: list[str]) -> StudyRun:
     exists = experiment_exists(loc)
     if args.resume and not exists:
@@ -183,6 +200,9 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, n
     resume = resume_command(command)
     try:
         gpus = args.gpus_per_trial if args.gpus_per_trial is not None else default_gpus_per_trial()
+        members = spec_members(spec, STUDY_KEYS, args.members_per_trial, gpus, side_by_side)
+        if members > 1 and args.members_per_trial == AUTO:  # (an explicit N was checked before Ray started)
+            check_memory(spec.trial_configs(), STUDY_KEYS, side_by_side, members=members)
         trainable = spec.trainable if evaluator is None else tune.with_parameters(spec.trainable,
                                                                                   evaluator=evaluator)
         trainable = tune.with_resources(trainable, {"cpu": args.cpus_per_trial, "gpu": gpus})
@@ -191,15 +211,16 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, n
             tuner = tune.Tuner.restore(loc.experiment_path, trainable=trainable, resume_unfinished=True,
                                        resume_errored=True)
         else:
-            print(f"Study {spec.study}: {n if not spec.searched else spec.num_samples} trials, "
+            hosted = f" of up to {members} seeds (a population)" if members > 1 else ""
+            print(f"Study {spec.study}: {spec.n_trials(members)} trials{hosted}, "
                   f"{args.cpus_per_trial} CPU + {gpus:g} GPU each -> {loc.experiment_path}", flush=True)
-            tuner = _new_tuner(spec, args, loc, trainable, metric, mode, [StorageGuard(), *callbacks])
+            tuner = _new_tuner(spec, args, loc, trainable, metric, mode, [StorageGuard(), *callbacks], members)
         try:
             if not args.resume:
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
                     command, spec.search, spec.published,
-                    evaluator.metric_modes if evaluator is not None else {metric: mode}))
+                    evaluator.metric_modes if evaluator is not None else {metric: mode}, members))
             with sigterm_as_ctrl_c():
                 grid = tuner.fit()
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
@@ -259,22 +280,8 @@ def _evaluator(spec: StudySpec, inception: bool = False) -> tuple[Any, str, str]
     return evaluator, evaluator.primary_metric, evaluator.mode
 
 
-def default_gpus_per_trial() -> float:
-    """0.25 when the cluster has GPUs now, else 0."""
-    has_gpu = ray.cluster_resources().get("GPU", 0) > 0  # a resource count (0 when absent), not a config value
-    return GPU_FRACTION_DEFAULT if has_gpu else 0.0
-
-
-def trial_dirname(trial: Any) -> str:
-    """``<variant>_seed<seed>_<trial_id>``: readable and unique, instead of a long list of resolved values."""
-    cfg = trial.config
-    label = re.sub(r"[^A-Za-z0-9_.=-]+", "-", str(cfg["variant"]))
-    seed = f"_seed{cfg['seed']}" if "seed" in cfg else ""
-    return f"{label}{seed}_{trial.trial_id}"
-
-
 def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, trainable: Any, metric: str, mode: str,
-               callbacks: Sequence[tune.Callback]) -> tune.Tuner:
+               callbacks: Sequence[tune.Callback], members: int) -> tune.Tuner:
     tune_config = tune.TuneConfig(
         metric=metric,
         mode=mode,
@@ -293,4 +300,5 @@ def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, tr
         verbose=1,
         callbacks=list(callbacks) or None,
     )
-    return tune.Tuner(trainable, param_space=spec.param_space(), tune_config=tune_config, run_config=run_config)
+    return tune.Tuner(trainable, param_space=spec.param_space(members), tune_config=tune_config,
+                      run_config=run_config)

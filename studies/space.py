@@ -8,6 +8,10 @@ trial's variant. Every trial's ``params.json`` then holds the complete flat conf
 else), and Ray's progress table shows the variant, the seed and the keys that vary.
 
 ``trial_configs`` lists the same trials without Ray, so every one can be validated before Ray starts.
+
+A population trial (``studies.members``) trains a chunk of a variant's seeds together: the grid is then over
+``members`` (the chunk: a list of seeds) instead of ``seed``, and ``seed`` is its first member's, so that the trial
+config is still a complete GANConfig (``FirstMember``); the trainable trains one member per seed of ``members``.
 """
 from __future__ import annotations
 
@@ -17,7 +21,20 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from ray import tune
 from ray.tune.search.sample import Categorical, Domain, Float, Integer
 
+from studies.members import seed_chunks
+
 VARIANT_KEY = "variant"
+MEMBERS_KEY = "members"  # a population trial's seeds
+
+
+class FirstMember:
+    """A population trial's ``seed``: its first member's (a picklable ``tune.sample_from`` function)."""
+
+    def __call__(self, config: Mapping[str, Any]) -> int:
+        return config[MEMBERS_KEY][0]
+
+    def __repr__(self) -> str:
+        return "FirstMember()"
 
 
 class VariantValue:
@@ -48,11 +65,14 @@ def variant_table(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, A
 
 
 def param_space(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int],
-                searched: Mapping[str, Domain] | None = None, order: Sequence[str] | None = None) -> dict[str, Any]:
+                searched: Mapping[str, Domain] | None = None, order: Sequence[str] | None = None,
+                members: int = 1) -> dict[str, Any]:
     """The Tune ``param_space``: base keys, a grid over variant (and seed, if any), variant-dependent keys.
 
     Tune starts a grid's trials variant by variant, in the grid's order (seeds vary fastest); ``order`` (every
-    variant label once) sets that order, for example the costliest variants first."""
+    variant label once) sets that order, for example the costliest variants first. ``members`` > 1: a grid over
+    chunks of that many seeds (``studies.members.seed_chunks``), one population trial each."""
+
     space: dict[str, Any] = dict(base)
     labels = list(variants)
     if order is not None:
@@ -61,7 +81,11 @@ def param_space(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any
         labels = list(order)
     space[VARIANT_KEY] = tune.grid_search(labels) if len(labels) > 1 else labels[0]
     seeds = list(seeds)
-    if len(seeds) > 1:
+    if members > 1 and len(seeds) > 1:
+        chunks = seed_chunks(seeds, members)
+        space[MEMBERS_KEY] = tune.grid_search(chunks) if len(chunks) > 1 else chunks[0]
+        space["seed"] = tune.sample_from(FirstMember())
+    elif len(seeds) > 1:
         space["seed"] = tune.grid_search(seeds)
     elif seeds:
         space["seed"] = seeds[0]

@@ -11,6 +11,10 @@ that loads (``restore``), losing only the steps in between, or from the start wh
 result: its last report has status "diverged" (and, from the trainer, NaN for every quality metric and stability
 "diverged"), and the trainable returns normally. Each report carries the trial's stability so far, computed by the
 trainer, so the last report of a trial that a scheduler stopped early carries it too.
+
+A population trial (config key ``members``: several seeds of one variant, ``studies.members``) does the same for
+every member at once: one report holds each member's metrics, one checkpoint each member's state, so that the
+analysis still sees one result per seed.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pyarrow.fs as pafs
 import ray
@@ -28,7 +32,9 @@ from ray import tune
 from gan_core.checkpoint import STATE_FILE, UnreadableCheckpoint
 from gan_core.config import GANConfig
 from gan_core.plots import sample_image
+from gan_core.population import Population, member_folder
 from gan_core.trainer import Trainer
+from studies.space import MEMBERS_KEY
 
 STUDY_KEYS = ("variant",)
 SAMPLE_IMAGES, SAMPLE_POINTS = 64, 2500  # what the TensorBoard picture of a report shows
@@ -69,49 +75,96 @@ def ordered_metrics(metrics: Mapping[str, Any], primary: str | None) -> dict[str
 
 
 def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
-    """One GAN trial: report every metrics dict of ``Trainer.run`` with a checkpoint; resume from the latest."""
+    """One GAN trial: report every metrics dict of ``Trainer.run`` with a checkpoint; resume from the latest. A
+    config with ``members`` (a population trial, ``studies.space``) goes to ``train_population``."""
     _, flat = split_study_keys(config)
+    if MEMBERS_KEY in flat:
+        train_population(flat, evaluator)
+        return
     cfg = GANConfig.from_flat(flat)
     device = trial_device()
     trainer = Trainer(cfg, evaluator=evaluator, device=device)
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
-        restore(trainer, checkpoint)
+        restore(lambda folder: trainer.load(folder / STATE_FILE), checkpoint)
     primary = evaluator.primary_metric if evaluator is not None else None
     place = where_am_i(device)
-    with SampleWriter(trainer) as samples:
+    with SampleWriter(cfg) as samples:
         for metrics in trainer.run():
-            samples.write(metrics["g_steps"], recalibrate=evaluator is None)
+            samples.write(trainer.sample, metrics["g_steps"], recalibrate=evaluator is None)
             with tempfile.TemporaryDirectory(prefix="gan-ckpt-") as d:
                 trainer.save(Path(d) / STATE_FILE)
                 tune.report({**ordered_metrics(metrics, primary), **place},
                             checkpoint=tune.Checkpoint.from_directory(d))
 
 
+def train_population(flat: dict[str, Any], evaluator: Any = None) -> None:
+    """A population trial: the seeds of ``flat["members"]`` trained together (``gan_core.population``), each
+    member exactly as its solo trial would be. Each report holds every member's metrics under ``members``
+    (``population_report``) and its checkpoint every member's state (``seed_<s>/state.pt``); a restarted trial
+    loads the population from the latest checkpoint that loads, as a solo trial does."""
+    seeds = flat[MEMBERS_KEY]
+    cfg = GANConfig.from_flat({k: v for k, v in flat.items() if k != MEMBERS_KEY})
+    device = trial_device()
+    population = Population(cfg, seeds, evaluator=evaluator, device=device)
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        restore(population.load, checkpoint)
+    primary = evaluator.primary_metric if evaluator is not None else None
+    place = where_am_i(device)
+    with SampleWriter(cfg) as samples:
+        for reports in population.run():
+            for seed, metrics in reports.items():
+                samples.write(population.member(seed).sample, metrics["g_steps"], recalibrate=evaluator is None,
+                              tag=f"samples/{member_folder(seed)}")
+            with tempfile.TemporaryDirectory(prefix="gan-ckpt-") as d:
+                population.save(d)
+                tune.report({**population_report(reports, primary, population.g_steps), **place},
+                            checkpoint=tune.Checkpoint.from_directory(d))
+
+
+def population_report(reports: Mapping[int, Mapping[str, Any]], primary: str | None,
+                      g_steps: int) -> dict[str, Any]:
+    """What a population trial reports to Tune: every member's metrics under ``members`` (``seed_<s>`` -> its
+    metrics, only the members that reported: a member frozen earlier reported its last), and for Tune's own
+    bookkeeping and progress table the population's step, how many members reported, and the mean of their
+    finite primary metric (NaN when none is finite). The analysis reads the members, not the mean."""
+    out: dict[str, Any] = {}
+    if primary is not None:
+        values = [float(m[primary]) for m in reports.values()
+                  if isinstance(m[primary], (int, float)) and math.isfinite(m[primary])]
+        out[primary] = sum(values) / len(values) if values else math.nan
+    out.update({"g_steps": g_steps, "members_reporting": len(reports),
+                MEMBERS_KEY: {member_folder(seed): dict(m) for seed, m in reports.items()}})
+    return out
+
+
 class SampleWriter:
     """The trial's samples in TensorBoard, beside Ray's scalars: at every report, the picture of G's samples from
     the fixed evaluation noise (``gan_core.plots.sample_image``: an 8 x 8 grid of images, or the density of 2,500
-    points over the true modes; nothing for 1D points), tag "samples", step g_steps.
+    points over the true modes; nothing for 1D points), tag "samples" (a population: "samples/seed_<s>" for each
+    member), step g_steps.
 
     Written by tensorboardX into the trial's working directory, which Ray copies into the trial folder at each
     checkpoint (``SyncConfig(sync_artifacts=True)``, set by the runner), so that
     ``tensorboard --logdir <experiment>`` shows them on every storage. A picture costs one forward pass of G: the
     evaluation before it has just recalibrated G's BatchNorm."""
 
-    def __init__(self, trainer: Trainer):
-        self.trainer = trainer
-        self.n = SAMPLE_IMAGES if trainer.cfg.is_image else SAMPLE_POINTS
+    def __init__(self, cfg: GANConfig):
+        self.cfg = cfg
+        self.n = SAMPLE_IMAGES if cfg.is_image else SAMPLE_POINTS
         self.writer = None
-        if trainer.cfg.is_image or trainer.cfg.data_dim == 2:
+        if cfg.is_image or cfg.data_dim == 2:
             from tensorboardX import SummaryWriter
 
             self.writer = SummaryWriter(tune.get_context().get_trial_dir(), filename_suffix=".samples")
 
-    def write(self, g_steps: int, recalibrate: bool) -> None:
+    def write(self, sample: Callable[..., Any], g_steps: int, recalibrate: bool, tag: str = "samples") -> None:
+        """``sample(n, recalibrate=...)`` (a Trainer's or a population member's) drawn and written."""
         if self.writer is None:
             return
-        image = sample_image(self.trainer.sample(self.n, recalibrate=recalibrate), self.trainer.cfg)
-        self.writer.add_image("samples", image, global_step=g_steps)
+        image = sample(self.n, recalibrate=recalibrate)
+        self.writer.add_image(tag, sample_image(image, self.cfg), global_step=g_steps)
         self.writer.flush()
 
     def __enter__(self) -> "SampleWriter":
@@ -125,9 +178,11 @@ class SampleWriter:
 _CHECKPOINT_DIR = re.compile(r"^checkpoint_(\d+)$")
 
 
-def restore(trainer: Trainer, checkpoint: tune.Checkpoint) -> None:
-    """Load ``checkpoint`` into ``trainer``; if it is unreadable, the newest older checkpoint of the trial that is
-    readable (each skip said on stderr), or none: the trial then starts again from step 0.
+def restore(load: Callable[[Path], None], checkpoint: tune.Checkpoint) -> None:
+    """``load(folder)`` the folder of ``checkpoint`` (a Trainer's ``state.pt``, or a population's members); if it
+    is unreadable, the newest older checkpoint of the trial that is readable (each skip said on stderr), or none:
+    the trial then starts again from step 0 (``load`` must leave its target as it was when it raises
+    ``UnreadableCheckpoint``, as ``Trainer.load`` and ``Population.load`` do).
 
     Why: Ray restores a trial from its latest checkpoint only, so a damaged one would be loaded again at every
     restart until max_failures ran out, and the study could never finish, although an older checkpoint (Ray keeps
@@ -137,7 +192,7 @@ def restore(trainer: Trainer, checkpoint: tune.Checkpoint) -> None:
     for candidate in [checkpoint, *_older_checkpoints(checkpoint)]:
         try:
             with candidate.as_directory() as d:
-                trainer.load(Path(d) / STATE_FILE)
+                load(Path(d))
             return
         except UnreadableCheckpoint as e:
             print(f"skipping a damaged checkpoint: {e}", file=sys.stderr, flush=True)

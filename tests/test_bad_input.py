@@ -69,6 +69,17 @@ ROWS: dict[str, Row] = {
                                 fragment="argument --cpus-per-trial: '0' is not allowed; allowed: an integer >= 1"),
     "--gpus-per-trial -0.5": study("k_sweep", "--gpus-per-trial", "-0.5", "--storage-path", "{storage}",
                                    fragment="argument --gpus-per-trial: '-0.5' is not allowed; allowed: a number >= 0"),
+    "--members-per-trial 0": study("mode_collapse", "--members-per-trial", "0", "--storage-path", "{storage}",
+                                   fragment="argument --members-per-trial: '0' is not allowed; allowed: an integer "
+                                            ">= 1, or 'auto'"),
+    "--members-per-trial in a search": study(
+        "lr_search", "--members-per-trial", "2", "--storage-path", "{storage}",
+        fragment="--members-per-trial 2: study 'lr_search' runs one seed per trial (its searcher or scheduler "
+                 "chooses and stops trials one by one); allowed: --members-per-trial 1 or auto"),
+    "--members-per-trial with dropout": study(
+        "goodfellow2014", "--smoke-test", "--seeds", "2", "--members-per-trial", "2", "--storage-path", "{storage}",
+        fragment="--members-per-trial 2: study 'goodfellow2014' runs one seed per trial (its configs use dropout, "
+                 "which draws from torch's one global random stream); allowed: --members-per-trial 1 or auto"),
     "--max-failures -1": study("lr_search", "--max-failures", "-1", "--storage-path", "{storage}",
                                fragment="argument --max-failures: '-1' is not allowed; allowed: an integer >= 0"),
     "--num-samples 0": study("lr_search", "--num-samples", "0", "--storage-path", "{storage}",
@@ -278,7 +289,7 @@ ROWS: dict[str, Row] = {
 
 def test_the_table_is_long_and_wide_enough():
     """At least 20 distinct inputs, from every kind of input the issue lists."""
-    assert len(ROWS) == 71
+    assert len(ROWS) == 74
     assert len({(r.how, r.target, r.argv) for r in ROWS.values()}) == len(ROWS)  # distinct inputs
     kinds = {r.how for r in ROWS.values()}
     assert kinds == {"study", "script", "module", "train", "report", "space", "call"}

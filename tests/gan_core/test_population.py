@@ -193,3 +193,38 @@ def test_a_population_whose_first_member_diverged_resumes_the_others_exactly(tmp
         solo = list(Trainer(cfg.replace(seed=seed)).run())
         for got, want in zip((r[seed] for r in rest), solo[2:]):
             _assert_same_report(got, want)
+
+
+def test_a_members_samples_recalibrate_its_batchnorm_as_a_solo_runs_do(float64):
+    """A member's samples after a report are the solo run's, and so are its state and checkpoint afterwards (a
+    recalibration is a function of G's weights and the fixed calibration noise, whatever the statistics were)."""
+    cfg = _cfg("ring8_bn_g_k2")
+    population = Population(cfg, SEEDS)
+    solo = Trainer(cfg.replace(seed=1))
+    for got, want in zip(population.run(), solo.run()):
+        _assert_same_report(got[1], want)
+        a = population.member(1).sample(50, recalibrate=True)
+        b = solo.sample(50, recalibrate=True)
+        assert float((a - b).abs().max()) == pytest.approx(0.0, abs=TOLERANCE)
+    population.sync_members()
+    _assert_same_state(population.member(1), solo)
+    with pytest.raises(ValueError, match=r"^seed 7 is not a member; allowed: one of \[0, 1, 2\]$"):
+        population.member(7)
+
+
+def test_a_checkpoint_with_an_unreadable_member_loads_no_member(tmp_path, float64):
+    """Every member's file is read before any is loaded: a damaged one leaves the whole population as it was."""
+    from gan_core.checkpoint import UnreadableCheckpoint
+
+    cfg = _cfg("ring8_bn_g_k2")
+    trained = Population(cfg, SEEDS)
+    next(trained.run())
+    trained.save(tmp_path)
+    (tmp_path / member_folder(2) / "state.pt").write_bytes(b"junk\n")
+    fresh = Population(cfg, SEEDS)
+    untouched = Population(cfg, SEEDS)
+    with pytest.raises(UnreadableCheckpoint, match="is unreadable"):
+        fresh.load(tmp_path)
+    for seed in SEEDS:
+        _assert_same_state(fresh.member(seed), untouched.member(seed))
+    assert fresh.g_steps == 0

@@ -104,4 +104,5 @@ def test_study_json(smoke):
         "search": None, "published": None,
         "metric_modes": {"fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max",
                          "coverage": "max", "classes_covered": "max", "class_kl": "min"},
+        "members_per_trial": 1,
     }

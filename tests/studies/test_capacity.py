@@ -51,3 +51,20 @@ def test_memory_is_checked_per_configuration_and_names_the_trial(monkeypatch):
     assert str(e.value).endswith("more than the 1 GB each of 2 trials side by side gets of this machine's available "
                                  "memory; allowed: a config that fits, e.g. a smaller nz, ngf, ndf, mlp_hidden or "
                                  "batch_size")
+
+
+def test_a_population_trial_holds_its_members_runs(monkeypatch):
+    """A config that fits once may not fit as many times as a population trial holds it."""
+    import gan_core.memory
+    from gan_core.config import GANConfig
+
+    small = {"dataset": "ring8", "variant": "small", "seed": 0}
+    need = gan_core.memory.estimate(GANConfig.from_flat({"dataset": "ring8"})).total
+    monkeypatch.setattr(gan_core.memory, "available_bytes", lambda device="cpu": 3 * need)  # 1.5 runs a trial
+    check_memory([small], ("variant",), side_by_side=2)
+    with pytest.raises(StudyInputError) as e:
+        check_memory([small], ("variant",), side_by_side=2, members=2)
+    assert str(e.value).endswith(f"more than the {gan_core.memory.size_text(3 * need // 4)} each run gets of this "
+                                 f"machine's available memory (2 trial(s) side by side, each a population of 2 "
+                                 f"seeds); allowed: a config that fits, e.g. a smaller nz, ngf, ndf, mlp_hidden or "
+                                 f"batch_size")

@@ -46,6 +46,21 @@ def test_param_space_shows_only_what_varies():
     assert ps["seed"] == {"grid_search": list(range(arch_ablation.PRESETS["default"]["seeds"]))}
 
 
+def test_a_population_space_covers_every_variant_and_seed_once():
+    """With members: a grid over chunks of seeds, each trial's seed its first member's; the (variant, seed) pairs
+    are exactly the solo trials'."""
+    spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args(["--seeds", "5"]))
+    resolved = [cfg for _, cfg in generate_variants(spec.param_space(members=3))]
+    assert len(resolved) == spec.n_trials(3) == 18
+    assert sorted(map(tuple, {tuple(c["members"]) for c in resolved})) == [(0, 1, 2), (3, 4)]
+    assert all(c["seed"] == c["members"][0] for c in resolved)
+    members = sorted((c["variant"], s) for c in resolved for s in c["members"])
+    assert members == sorted((c["variant"], c["seed"]) for c in spec.trial_configs())
+    solo = [{k: v for k, v in c.items() if k != "seed"} for c in spec.trial_configs()]
+    assert all({k: v for k, v in c.items() if k not in ("seed", "members")} in solo for c in resolved)
+    assert spec.n_trials(1) == 45 and "members" not in spec.param_space(members=1)
+
+
 def test_searched_domains_are_validated_at_their_bounds():
     base = {"lr_d": 1e-3, "beta1": 0.5}
     searched = {"lr_d": tune.loguniform(1e-5, 1e-2), "beta1": tune.uniform(0.0, 0.9)}
@@ -77,6 +92,8 @@ def test_trial_dirname():
     assert trial_dirname(trial) == "all_off_seed2_ab12_00003"
     trial = SimpleNamespace(config={"variant": "a/b c"}, trial_id="x")
     assert trial_dirname(trial) == "a-b-c_x"
+    trial = SimpleNamespace(config={"variant": "gan", "seed": 3, "members": [3, 4, 5]}, trial_id="ab12_00001")
+    assert trial_dirname(trial) == "gan_seeds3-5_ab12_00001"
 
 
 def test_existing_study_is_refused_without_resume(tmp_path, capsys):
@@ -116,7 +133,7 @@ def _k_sweep_run(tmp_path, name, extra, callbacks=()):
 def test_fractional_gpus_pack_four_trials_on_one_gpu(ray_cluster, tmp_path, experiment_reader):
     counter = RunningCount()
     run, path = _k_sweep_run(tmp_path, "packed", ["--seeds", "4", "--gpus-per-trial", "0.25", "--steps", "300",
-                                                     "--eval-every", "100"], [counter])
+                                                     "--eval-every", "100", "--members-per-trial", "1"], [counter])
     assert run.exit_code == 0
     trials = experiment_reader(path)
     assert [t.status for t in trials] == ["TERMINATED"] * 4
@@ -124,6 +141,16 @@ def test_fractional_gpus_pack_four_trials_on_one_gpu(ray_cluster, tmp_path, expe
     assert {n for t in trials for n in t.reported("node_id")} == {ray_cluster["gpu_node_id"]}
     assert counter.max_running == 4
     assert {d for t in trials for d in t.reported("device")} == {"cpu"}  # no CUDA here: CPU fallback
+
+
+def test_with_a_gpu_auto_trains_every_seed_of_a_variant_in_one_trial(ray_cluster, tmp_path, experiment_reader):
+    run, path = _k_sweep_run(tmp_path, "gpu_auto", ["--seeds", "4", "--gpus-per-trial", "0.25"])
+    assert run.exit_code == 0
+    (trial,) = experiment_reader(path)
+    assert (trial.status, trial.config["members"]) == ("TERMINATED", [0, 1, 2, 3])
+    assert set(trial.reported("node_id")) == {ray_cluster["gpu_node_id"]}
+    assert [sorted(m) for m in trial.reported("members")] == [[f"seed_{s}" for s in range(4)]] * 2
+    assert json.loads((Path(path) / "study.json").read_text())["members_per_trial"] == 4
 
 
 def test_trials_spread_over_both_nodes(ray_cluster, tmp_path, experiment_reader):

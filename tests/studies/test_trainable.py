@@ -133,12 +133,16 @@ def _checkpoints(tmp_path, steps: list[int]) -> list[tune.Checkpoint]:
     return out
 
 
+def _loader(trainer):
+    return lambda folder: trainer.load(folder / "state.pt")
+
+
 def test_restore_loads_the_latest_checkpoint(tmp_path, capsys):
     from studies.trainable import restore
 
     ckpts = _checkpoints(tmp_path, [3, 5])
     trainer = _trainer(0)
-    restore(trainer, ckpts[-1])
+    restore(_loader(trainer), ckpts[-1])
     assert trainer.g_steps == 5
     assert capsys.readouterr().err == ""
 
@@ -150,7 +154,7 @@ def test_restore_skips_damaged_checkpoints_for_the_newest_that_loads(tmp_path, c
     (tmp_path / "checkpoint_000002" / "state.pt").write_bytes(b"junk\n")
     (tmp_path / "checkpoint_000001" / "state.pt").write_bytes(b"")
     trainer = _trainer(0)
-    restore(trainer, ckpts[-1])
+    restore(_loader(trainer), ckpts[-1])
     assert trainer.g_steps == 2  # checkpoint_000000
     err = capsys.readouterr().err.splitlines()
     assert [line.split(" is unreadable")[0] for line in err] == [
@@ -164,7 +168,7 @@ def test_restore_with_no_loadable_checkpoint_starts_from_step_0(tmp_path, capsys
     ckpts = _checkpoints(tmp_path, [2])
     (tmp_path / "checkpoint_000000" / "state.pt").write_bytes(b"junk\n")
     trainer = _trainer(0)
-    restore(trainer, ckpts[-1])
+    restore(_loader(trainer), ckpts[-1])
     assert trainer.g_steps == 0
     assert capsys.readouterr().err.splitlines()[-1] == "no checkpoint of this trial loads: it starts again from step 0"
 
@@ -180,4 +184,93 @@ def test_restore_does_not_skip_a_readable_checkpoint_of_another_config(tmp_path)
     other = Trainer(GANConfig.from_flat({"dataset": "ring8", "steps": 40, "eval_every": 10, "mlp_hidden": 16}),
                     device="cpu")
     with pytest.raises(CheckpointError, match="made with another configuration: 'mlp_hidden' is 8 there and 16"):
-        restore(other, ckpts[-1])
+        restore(_loader(other), ckpts[-1])
+
+
+def test_a_population_checkpoint_with_a_damaged_member_falls_back_to_an_older_one(tmp_path, capsys):
+    """One member's file damaged: the whole population loads the newest older checkpoint, every member from it."""
+    from gan_core.population import Population
+    from studies.trainable import restore
+
+    cfg = _trainer(0).cfg
+    ckpts = []
+    for i, n in enumerate([2, 5]):
+        population = Population(cfg, [0, 1])
+        for _ in range(n):
+            population.iteration()
+        population.save(tmp_path / f"checkpoint_{i:06d}")
+        ckpts.append(tune.Checkpoint.from_directory(str(tmp_path / f"checkpoint_{i:06d}")))
+    (tmp_path / "checkpoint_000001" / "seed_1" / "state.pt").write_bytes(b"junk\n")
+    population = Population(cfg, [0, 1])
+    restore(population.load, ckpts[-1])
+    assert (population.g_steps, population.member(0).g_steps, population.member(1).g_steps) == (2, 2, 2)
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.split(" is unreadable")[0] == \
+        f"skipping a damaged checkpoint: checkpoint '{tmp_path / 'checkpoint_000001' / 'seed_1' / 'state.pt'}'"
+
+
+# ----------------------------------------------------------------------------------------------- populations
+def test_a_population_trial_reports_each_member_and_restarts_from_its_checkpoint(ray_cluster, tmp_path,
+                                                                                   experiment_reader, metric_keys):
+    """Three seeds in one trial, its worker killed at the first checkpoint: every report holds each member's
+    metrics (the keys a solo trial reports), the restarted population continues from the checkpoint, and the
+    analysis reads three results whose checkpoints are plain Trainer checkpoints, equal to an uninterrupted
+    population's (and so, by tests/gan_core/test_population.py, to the solo runs)."""
+    import torch
+
+    from analysis.load import read_study
+    from gan_core.checkpoint import load_state
+    from gan_core.config import GANConfig
+    from gan_core.population import Population
+
+    killer = KillAtFirstCheckpoint()
+    argv = ["--smoke-test", "--k", "2", "--g-loss", "non_saturating", "--steps", "300", "--eval-every", "100",
+            "--seeds", "3", "--members-per-trial", "3", "--max-failures", "1", "--gpus-per-trial", "0",
+            "--storage-path", str(tmp_path), "--name", "pop"]
+    args = k_sweep.build_parser().parse_args(argv)
+    spec = k_sweep.build_spec(args)
+    run = run_study(spec, args, callbacks=[killer], command=argv)
+    assert run.exit_code == 0
+    assert killer.killed[1:] == (100, "checkpoint_000000")
+
+    (trial,) = experiment_reader(run.location.experiment_path)
+    assert (trial.status, trial.num_failures) == ("TERMINATED", 1)
+    assert (trial.config["members"], trial.config["seed"]) == ([0, 1, 2], 0)
+    assert trial.path.name.startswith("k2_non_saturating_seeds0-2_")
+    starts = [i for i, r in enumerate(trial.rows) if r["iterations_since_restore"] == 1]
+    assert starts[0] == 0 and len(starts) == 2  # the first start and one restart
+    iteration, g_steps = trial.rows[starts[1]]["training_iteration"], trial.rows[starts[1]]["g_steps"]
+    (before,) = [r for r in trial.rows[:starts[1]] if r["training_iteration"] == iteration - 1]
+    assert g_steps == before["g_steps"] + 100  # from the checkpoint of the report before, not from step 0
+    assert [r["g_steps"] for r in trial.rows[starts[1]:]] == list(range(g_steps, 301, 100))
+    flat = {k: v for k, v in trial.config.items() if k not in ("variant", "members")}
+    keys = metric_keys(flat)
+    assert trial.user_keys() == {run.metric, "g_steps", "members_reporting", "members", "node_id", "device"}
+    for row in trial.rows:
+        assert sorted(row["members"]) == ["seed_0", "seed_1", "seed_2"]
+        assert row["members_reporting"] == 3
+        for name, m in row["members"].items():
+            assert set(m) == keys - {"node_id", "device"}
+            assert (m["g_steps"], m["d_steps"]) == (row["g_steps"], 2 * row["g_steps"])
+    assert [t[:2] for t in trial.tensorboard_images()][-3:] == [(300, f"samples/seed_{s}") for s in range(3)]
+
+    data = read_study(run.location.experiment_path)
+    t = data.trials
+    assert t["seed"].tolist() == [0, 1, 2]
+    assert t["status"].tolist() == ["ok"] * 3
+    assert t["g_steps"].tolist() == [300] * 3
+    last = trial.rows[-1]["checkpoint_dir_name"]
+    assert t["checkpoint"].tolist() == [f"{last}/seed_{s}" for s in range(3)]
+
+    cfg = GANConfig.from_flat(flat)
+    uninterrupted = Population(cfg, [0, 1, 2], device="cpu")
+    for _ in uninterrupted.run():
+        pass
+    uninterrupted.sync_members()
+    for seed in range(3):
+        state = load_state(trial.path / last / f"seed_{seed}" / "state.pt")
+        assert state["config"]["seed"] == seed
+        want = uninterrupted.member(seed).G.state_dict()
+        for name, tensor in state["generator"].items():
+            if tensor.is_floating_point() and "running" not in name:  # weights: BatchNorm's statistics are the
+                assert torch.allclose(tensor, want[name], rtol=0, atol=1e-6), name  # evaluator's recalibration

@@ -1,0 +1,90 @@
+"""How many seeds of a variant one trial trains together as a population (``gan_core.population``):
+``--members-per-trial N`` or ``auto``.
+
+Why a rule and not always "all seeds": a population is faster only where the batched kernels beat one member's
+(``benchmarks/population.py``). On a GPU a small GAN is launch-bound, so stacking seeds is the point. On a CPU only
+small networks gain: the ring8 MLP (112 MFLOP an iteration) about 1.2x to 1.3x per member-step, VEEGAN's 2D
+networks (150 MFLOP) 1.2x, while PacGAN's (772 MFLOP; 1,063 packed by 2) gain nothing or lose (1.0x, 0.85x) and
+the laptop DCGAN loses (0.8x): compute-bound, a batched kernel costs per member what the solo one does. So on a
+CPU ``auto`` stacks only when every variant's iteration is at most ``AUTO_CPU_MAX_FLOPS`` and no trial is an
+image trial (one number for the whole study: the space is a grid over chunks of seeds). Stacking also costs
+parallelism: 10 seeds in one trial run on one worker while the others idle. So on a CPU ``auto`` cuts each
+variant's seeds into as few chunks as give every worker at least two trials (two, so that variants of unequal
+cost still even out), and at most ``AUTO_CPU_MAX`` members a trial, where the measured gain stops growing.
+
+Never a population, whatever the option says: a study whose searcher or scheduler chooses or stops trials one by
+one (Optuna, ASHA: a population is one trial to them, its members all stopped or all kept), a study whose trials
+are not GAN runs (the theory check) and configs with dropout (``Population`` refuses it). An explicit N > 1 for
+those is refused in one line; ``auto`` quietly means 1.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping
+
+from gan_core.config import GANConfig
+from gan_core.cost import iteration_flops
+from studies.cli import MEMBERS_AUTO as AUTO, StudyInputError
+
+AUTO_CPU_MAX = 8  # benchmarks/population.py: ring8 MLP 1.30x at N = 8, 1.19x at N = 32 (no more gain)
+AUTO_GPU_MAX = 128  # the largest N the GPU benchmark measures
+AUTO_CPU_MAX_FLOPS = 400e6  # per member iteration (gan_core.cost): measured faster at 150 M, not at 772 M
+
+
+def why_solo(configs: Iterable[Mapping[str, Any]], searched: bool, gan_trials: bool) -> str | None:
+    """Why these trials must run one seed each (a clause), or None when populations may host them."""
+    if searched:
+        return "its searcher or scheduler chooses and stops trials one by one"
+    if not gan_trials:
+        return "its trials are not GAN runs"
+    for flat in configs:
+        if flat["dropout_input"] or flat["dropout_hidden"]:
+            return "its configs use dropout, which draws from torch's one global random stream"
+    return None
+
+
+def members_per_trial(choice: int | str, configs: list[dict[str, Any]], n_seeds: int, searched: bool,
+                      gan_trials: bool, gpus_per_trial: float, workers: int, study: str) -> int:
+    """The members of each population trial (1: one seed a trial, as before populations).
+
+    ``configs`` are the study's trial configs without study keys (one per variant and seed), ``workers`` how many
+    trials run side by side. An explicit N larger than the seeds of a variant is cut to them."""
+    solo = why_solo(configs, searched, gan_trials)
+    if choice != AUTO:
+        if choice > 1 and solo is not None:
+            raise StudyInputError(f"--members-per-trial {choice}: study {study!r} runs one seed per trial "
+                                  f"({solo}); allowed: --members-per-trial 1 or auto")
+        return max(1, min(int(choice), n_seeds))
+    if solo is not None or n_seeds <= 1:
+        return 1
+    if gpus_per_trial > 0:
+        return min(n_seeds, AUTO_GPU_MAX)
+    cfgs = [GANConfig.from_flat(flat) for flat in configs]
+    if any(c.is_image or iteration_flops(c) > AUTO_CPU_MAX_FLOPS for c in cfgs):
+        return 1  # a DCGAN, an image MLP or a large 2D network on a CPU: populations measured no faster
+    variants = max(1, len(configs) // n_seeds)
+    chunks = min(n_seeds, math.ceil(2 * workers / variants))  # chunks per variant: >= 2 trials per worker
+    return max(1, min(AUTO_CPU_MAX, math.ceil(n_seeds / chunks)))
+
+
+def spec_members(spec: Any, study_keys: Iterable[str], choice: int | str, gpus_per_trial: float, workers: int) -> int:
+    """``members_per_trial`` for the trials of a ``studies.runner.StudySpec`` (its configs without ``study_keys``)."""
+    study_keys = tuple(study_keys)
+    configs = [{k: v for k, v in c.items() if k not in study_keys} for c in spec.trial_configs()]
+    searched = bool(spec.searched) or spec.make_searcher is not None or spec.make_scheduler is not None
+    return members_per_trial(choice, configs, len(spec.seeds), searched, spec.gan_trials, gpus_per_trial, workers,
+                             spec.study)
+
+
+def seed_chunks(seeds: Iterable[int], members: int) -> list[list[int]]:
+    """The seeds in as few consecutive chunks of at most ``members`` as there can be, their sizes differing by at
+    most one (10 seeds at 3: 3, 3, 2, 2, not 3, 3, 3, 1): one population trial each."""
+    seeds = list(seeds)
+    n = math.ceil(len(seeds) / members)
+    size, extra = divmod(len(seeds), n)
+    out, start = [], 0
+    for i in range(n):
+        end = start + size + (1 if i < extra else 0)
+        out.append(seeds[start:end])
+        start = end
+    return out
