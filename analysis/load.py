@@ -139,7 +139,6 @@ def _mark_duplicates(trials: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return trials.assign(status=trials["status"].where(~repeated, "duplicate"))
 
 
-# --------------------------------------------------------------------------------------------------- study.json
 # ------------------------------------------------------------------------------------------------------- a trial
 def _missing_trials(t: RayTrial) -> list[dict[str, Any]]:
     """The trials-frame rows of a trial whose folder is gone (one per member of a population trial): its config
@@ -152,7 +151,7 @@ def _missing_trials(t: RayTrial) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"trial_id": trial_id, "trial_dir": t.folder}
         row.update({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in config.items()})
         row.update({"status": "missing", "ray_status": t.status, "error": "", "n_evals": 0, "checkpoint": "",
-                    "n_checkpoints": 0})
+                    "n_checkpoints": 0, **({"population": t.trial_id} if seeds is not None else {})})
         out.append(row)
     return out
 

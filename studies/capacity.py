@@ -21,9 +21,9 @@ from typing import Any, Iterable, Mapping
 import ray
 
 from studies.cli import StudyInputError
+from studies.connect import resolve_address
 
 GPU_FRACTION_DEFAULT = 0.25  # a trial's GPU share where the cluster has GPUs: small GANs share one
-from studies.connect import resolve_address
 
 
 def largest_node(address: str | None) -> tuple[float, float, str] | None:

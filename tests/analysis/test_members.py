@@ -80,6 +80,7 @@ def test_a_removed_population_folder_is_one_missing_row_per_member(synth):
     assert t["status"].tolist() == ["missing"] * 3 + ["ok"]
     assert t["seed"].tolist() == [*SEEDS, 0]
     assert t["trial_dir"].tolist()[:3] == [tdir.name] * 3
+    assert t["population"].tolist()[:3] == [t["population"].iloc[0]] * 3 and pd.isna(t["population"].iloc[3])
     assert "members" not in t.columns
     assert data.notes == [f"trial {tdir.name}: listed in Ray's experiment state (TERMINATED) but its folder is "
                           f"missing: not in the statistics"]
