@@ -187,7 +187,7 @@ def _read_trial(tdir: Location, by_folder: dict[str, RayTrial], by_id: dict[str,
     ray_trial = by_folder.get(name) or by_id.get(trial_id)
     recorded = max((int(r["training_iteration"]) for r in rows if isinstance(r.get("training_iteration"), int)),
                    default=0)
-    trial = _Trial(tdir, name, error, ray_trial, recorded, scheduled)
+    trial = _Trial(name, error, ray_trial, recorded, scheduled)
     seeds = member_seeds(params)
     if seeds is None:
         ckpts = [n for n in ckpt_dirs if tdir.join(n, "state.pt").is_file()]
@@ -207,7 +207,6 @@ def _read_trial(tdir: Location, by_folder: dict[str, RayTrial], by_id: dict[str,
 class _Trial:
     """What one trial folder says of all its results (one, or a population's members)."""
 
-    tdir: Location
     name: str
     error: str
     ray_trial: RayTrial | None
