@@ -54,20 +54,57 @@ def test_token_auth_on_every_node(prepared):
     assert prepared["file_mounts"]["~/.ray/auth_token"] == "~/.ray/auth_token"
 
 
-def test_project_copied_and_installed_with_the_cluster_extra(prepared, raw):
-    """On every node: ray[default] (``ray job submit``, the dashboard) and boto3 (the autoscaler) come with it."""
+def test_project_copied_and_installed_with_the_cluster_extra(prepared):
+    """On every node: ray[default] (``ray job submit``, the dashboard) and boto3 (the autoscaler) come with it, into
+    the image's PyTorch environment, which every shell of the node activates first."""
     assert prepared["file_mounts"]["~/gan-study"] == "."
-    assert "pip install -e ~/gan-study'[cluster]'" in prepared["setup_commands"]
-    assert raw["head_setup_commands"] == raw["worker_setup_commands"] == []  # the same install on every node
+    setup = prepared["setup_commands"]
+    assert setup[0] == ("grep -qx 'source /opt/pytorch/bin/activate' ~/.bashrc || "
+                        "echo 'source /opt/pytorch/bin/activate' >> ~/.bashrc")
+    assert setup[1] == f'pip install --quiet "ray[default,tune]=={ray.__version__}" -e ~/gan-study\'[cluster]\''
 
 
 def test_ray_version_pinned_to_this_ray(prepared):
-    docker = prepared["docker"]
-    tags = [docker["head_image"], docker["worker_image"]]
-    assert [re.fullmatch(r"rayproject/ray:(\d+\.\d+\.\d+)-py311-(cpu|gpu)", t).group(1) for t in tags] == \
-        [ray.__version__] * 2
-    pins = [m for c in prepared["setup_commands"] for m in re.findall(r"ray\.__version__ == '([^']+)'", c)]
+    pins = [m for c in prepared["setup_commands"] for m in re.findall(r"ray\[[a-z,]+\]==([0-9.]+)", c)]
     assert pins == [ray.__version__]
+    assert "docker" not in prepared or prepared["docker"] == {}  # Ray and torch live in the image's environment
+
+
+def test_every_node_boots_the_pytorch_image_with_a_driver_for_its_torch(prepared):
+    """One image for head and workers (the same Python, torch and driver), resolved by AWS's public parameter."""
+    images = {name: t["node_config"]["ImageId"] for name, t in prepared["available_node_types"].items()}
+    assert images == {name: "resolve:ssm:/aws/service/deeplearning/ami/x86_64/"
+                            "oss-nvidia-driver-gpu-pytorch-2.11-ubuntu-24.04/latest/ami-id" for name in images}
+
+
+def test_gpu_workers_check_that_torch_can_use_their_gpu(raw, prepared):
+    """After the common setup (Ray merges it in first), a GPU worker's setup fails unless torch can use its GPU."""
+    assert raw["worker_setup_commands"] == ["python -m studies.node_check --require-gpu"]
+    assert raw["head_setup_commands"] == ["python -m studies.node_check"]
+    assert prepared["worker_setup_commands"] == raw["setup_commands"] + raw["worker_setup_commands"]
+
+
+def test_the_token_is_private_on_every_node(prepared):
+    assert "chmod 600 ~/.ray/auth_token" in prepared["setup_commands"]
+
+
+def test_least_privilege_roles(prepared):
+    """The workers cannot start instances: their role is the results bucket only (aws/worker-policy.json)."""
+    import json
+
+    profiles = {name: t["node_config"]["IamInstanceProfile"] for name, t in prepared["available_node_types"].items()}
+    assert profiles == {"head": {"Name": "gan-study-head"}, "gpu_worker": {"Name": "gan-study-worker"}}
+    worker = json.loads((CLUSTER_YAML.parent / "aws" / "worker-policy.json").read_text())
+    actions = {a for s in worker["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                       "s3:AbortMultipartUpload"}
+    assert {s["Resource"] for s in worker["Statement"]} == {"arn:aws:s3:::YOUR-BUCKET", "arn:aws:s3:::YOUR-BUCKET/*"}
+
+
+def test_rsync_leaves_out_environments_results_and_reports(prepared):
+    excluded = set(prepared["rsync_exclude"])
+    assert {".venv", "venv", "env", "**/site-packages", "results", "runs", "*_report"} <= excluded
+    assert prepared["rsync_filter"] == [".gitignore"]
 
 
 def test_no_credentials(raw):
