@@ -1,65 +1,147 @@
-"""Requests the machine can never meet, refused before a trial starts: per-trial resources no node has, and trial
-configs larger than the memory a trial gets; and the GPU share a trial gets by default.
+"""What the trials can get, and requests that can never be met, refused before a trial starts.
 
-Why: Ray queues a trial that asks for 64 CPUs on a 2-core machine for ever, with nothing said (a local Ray does not
-autoscale), and a config sized like a memory bomb is retried until its failures run out, when it has not already
-brought the OOM killer. Both are knowable before the study starts, so both are one line and exit 2, and nothing is
-left behind that would block the corrected command.
+Why: Ray queues a trial that asks for 64 CPUs on a 2-core machine for ever, with nothing said, and a config sized
+like a memory bomb is retried until its failures run out, when it has not already brought the OOM killer. Both are
+knowable before the study starts, so both are one line and exit 2, and nothing is left behind that would block the
+corrected command.
 
-What a trial can get: on the local machine (no ``--address``) its CPUs and GPUs; in a Ray instance this process is
-already connected to (tests, notebooks), the largest alive node. A cluster joined by address may autoscale, so
-its nodes say nothing of what it can grow to: the resource check is left to Ray there. Memory is checked against
-the memory available on the driver's machine, shared by the trials that run side by side on it
+What the trials can get (``NodeOffer``): on the local machine (no ``--address``, checked before Ray starts) its CPUs
+and GPUs; on a Ray cluster, its alive nodes *and* the node types its autoscaler can start (``autoscaler_node_types``:
+the cluster config the autoscaler reported to Ray's GCS, else the autoscaling config file of the head's monitor).
+The node types matter because an autoscaling cluster such as cluster.yaml's starts with no worker at all: judged
+by its alive nodes, every trial would ask for 0 GPUs and run on the CPU of a GPU worker (it did, on a twin of
+cluster.yaml), and a GPU request would look impossible. Node types whose resources the config does not state (the
+``local`` provider's) are "unknown": nothing is refused on their account, and the pre-flight probe
+(``studies.preflight``) and the watchdog (``studies.watchdog``) bound the wait instead.
+
+``--gpus-per-trial auto`` (the default) is 0.25 when some alive node or node type has GPUs, else 0. Memory is checked
+against the memory available on the driver's machine, shared by the trials that run side by side on it
 (``gan_core.memory``); on a cluster whose workers are larger than the driver, run the driver there.
 """
 from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 import ray
 
-from studies.cli import StudyInputError
+from studies.cli import GPUS_AUTO, StudyInputError
 from studies.connect import resolve_address
 
 GPU_FRACTION_DEFAULT = 0.25  # a trial's GPU share where the cluster has GPUs: small GANs share one
+MAX_TRIALS = 20_000  # Ray Tune's driver holds every trial in memory and in each experiment snapshot: far beyond any
+#                      study's design (the largest preset has 90 trials), and a typo such as --seeds 1000000 is caught
 
 
-def largest_node(address: str | None) -> tuple[float, float, str] | None:
-    """(CPUs, GPUs, what it is) that one trial can get at most; None when a joined cluster may grow."""
-    if ray.is_initialized():
-        alive = [n["Resources"] for n in ray.nodes() if n["Alive"]]
-        cpus = max((float(r["CPU"]) if "CPU" in r else 0.0 for r in alive), default=0.0)
-        gpus = max((float(r["GPU"]) if "GPU" in r else 0.0 for r in alive), default=0.0)
-        return cpus, gpus, "the largest node of the connected Ray cluster"
-    if resolve_address(address) is not None:
-        return None
+@dataclass(frozen=True)
+class NodeOffer:
+    """One alive node, or one node type the autoscaler can start; ``cpus``/``gpus`` None when not stated."""
+
+    what: str               # "this machine", "node 10.0.0.5", "node type gpu_worker"
+    cpus: float | None
+    gpus: float | None
+    alive: bool
+    ip: str | None = None   # an alive node's IP address
+
+    def fits(self, cpus: float, gpus: float) -> bool | None:
+        """Whether one trial of ``cpus`` + ``gpus`` fits on such a node; None when its resources are unknown."""
+        if self.cpus is None or (gpus > 0 and self.gpus is None):
+            return None
+        return self.cpus >= cpus and (self.gpus or 0.0) >= gpus
+
+    def describe(self) -> str:
+        cpus = "? CPU" if self.cpus is None else f"{self.cpus:g} CPU"
+        gpus = "? GPU" if self.gpus is None else f"{self.gpus:g} GPU"
+        return f"{self.what} ({cpus}, {gpus})"
+
+
+def this_machine() -> NodeOffer:
     import torch
 
-    return float(len(os.sched_getaffinity(0))), float(torch.cuda.device_count()), "this machine"
+    return NodeOffer("this machine", float(len(os.sched_getaffinity(0))), float(torch.cuda.device_count()), True)
 
 
-def default_gpus_per_trial() -> float:
-    """0.25 when the cluster has GPUs now, else 0."""
-    has_gpu = ray.cluster_resources().get("GPU", 0) > 0  # a resource count (0 when absent), not a config value
-    return GPU_FRACTION_DEFAULT if has_gpu else 0.0
+def cluster_offers(node_types: bool = True) -> list[NodeOffer]:
+    """The connected Ray cluster's alive nodes and (``node_types``) the node types its autoscaler can start."""
+    offers = [NodeOffer(f"node {n['NodeManagerAddress']}", float(n["Resources"]["CPU"]) if "CPU" in n["Resources"]
+                        else 0.0, float(n["Resources"]["GPU"]) if "GPU" in n["Resources"] else 0.0, True,
+                        n["NodeManagerAddress"])
+              for n in ray.nodes() if n["Alive"]]
+    if not node_types:
+        return offers
+    from studies.autoscaler import autoscaler_node_types
+
+    return offers + autoscaler_node_types()
+
+
+def resolve_gpus(requested: float | str, offers: Iterable[NodeOffer]) -> tuple[float, str]:
+    """(GPUs per trial, why): ``requested`` as given, or for ``auto`` 0.25 where some node or node type has GPUs."""
+    offers = list(offers)
+    if requested != GPUS_AUTO:
+        return float(requested), "--gpus-per-trial"
+    with_gpus = [o for o in offers if o.gpus]
+    if with_gpus:
+        return GPU_FRACTION_DEFAULT, f"auto: {with_gpus[0].describe()} has GPUs"
+    unknown = [o for o in offers if o.gpus is None]
+    if unknown:
+        return 0.0, f"auto: no node has GPUs and {unknown[0].what} does not say (pass --gpus-per-trial to use them)"
+    return 0.0, "auto: no node of the cluster has GPUs, nor can its autoscaler start one"
+
+
+def check_fits(cpus: float, gpus: float, offers: Iterable[NodeOffer]) -> None:
+    """StudyInputError when no alive node and no node type can ever run one trial of ``cpus`` + ``gpus``: one line
+    naming the option, what the largest node (type) has, and what is allowed."""
+    offers = list(offers)
+    if not offers or any(o.fits(cpus, gpus) is not False for o in offers):
+        return
+    where = "this machine" if [o.what for o in offers] == ["this machine"] else None
+    most_cpus = max(offers, key=lambda o: o.cpus or 0.0)
+    most_gpus = max(offers, key=lambda o: o.gpus or 0.0)
+    if cpus > (most_cpus.cpus or 0.0):
+        has = where or f"the cluster's largest node or node type, {most_cpus.what},"
+        raise StudyInputError(f"--cpus-per-trial {cpus:g} asks for more CPUs than any trial can get: {has} has "
+                              f"{most_cpus.cpus or 0.0:g}; allowed: --cpus-per-trial <= {most_cpus.cpus or 0.0:g}")
+    if gpus > (most_gpus.gpus or 0.0):
+        if not most_gpus.gpus:
+            listed = "this machine" if where else ", ".join(o.describe() for o in offers)
+            raise StudyInputError(f"--gpus-per-trial {gpus:g} asks for a GPU, and no node can have one: {listed}; "
+                                  f"allowed: --gpus-per-trial 0 (or auto), or a cluster with a GPU node type")
+        has = where or f"the cluster's largest node or node type, {most_gpus.what},"
+        raise StudyInputError(f"--gpus-per-trial {gpus:g} asks for more GPUs than any trial can get: {has} has "
+                              f"{most_gpus.gpus:g}; allowed: --gpus-per-trial <= {most_gpus.gpus:g}")
+    raise StudyInputError(f"no node can run a trial that asks for {cpus:g} CPU + {gpus:g} GPU: the cluster offers "
+                          f"{', '.join(o.describe() for o in offers)}; allowed: a request one of them can hold")
 
 
 def check_resources(args: argparse.Namespace) -> int:
-    """StudyInputError when a trial asks for more CPUs or GPUs than any node has; returns how many trials fit side
-    by side on the largest node by their CPUs (1 when unknown)."""
-    node = largest_node(args.address)
-    if node is None:
+    """Before Ray starts, on the local machine only (no address, Ray not already connected): StudyInputError when a
+    trial asks for more CPUs or GPUs than the machine has; returns how many trials fit side by side on the largest
+    node by their CPUs (1 when the cluster is not known yet: it is checked once joined, ``check_cluster``)."""
+    if ray.is_initialized():
+        offers = cluster_offers(node_types=False)
+    elif resolve_address(args.address) is None:
+        offers = [this_machine()]
+    else:
         return 1
-    cpus, gpus, what = node
-    if args.cpus_per_trial > cpus:
-        raise StudyInputError(f"--cpus-per-trial {args.cpus_per_trial} asks for more CPUs than any trial can get: "
-                              f"{what} has {cpus:g}; allowed: --cpus-per-trial <= {cpus:g}")
-    if args.gpus_per_trial is not None and args.gpus_per_trial > gpus:
-        raise StudyInputError(f"--gpus-per-trial {args.gpus_per_trial:g} asks for more GPUs than any trial can get: "
-                              f"{what} has {gpus:g}; allowed: --gpus-per-trial <= {gpus:g}")
-    return max(1, int(cpus // args.cpus_per_trial))
+    gpus, _ = resolve_gpus(args.gpus_per_trial, offers)
+    check_fits(args.cpus_per_trial, gpus, offers)
+    return max(1, int(max(o.cpus or 0.0 for o in offers) // args.cpus_per_trial))
+
+
+def check_cluster(args: argparse.Namespace) -> tuple[float, str, list[NodeOffer]]:
+    """Once connected: (GPUs per trial, why, what the cluster offers), refusing a trial no node can ever run."""
+    offers = cluster_offers()
+    gpus, why = resolve_gpus(args.gpus_per_trial, offers)
+    check_fits(args.cpus_per_trial, gpus, offers)
+    return gpus, why, offers
+
+
+def check_trial_count(n: int) -> None:
+    if n > MAX_TRIALS:
+        raise StudyInputError(f"the study would start {n:,} trials; allowed: at most {MAX_TRIALS:,} (fewer --seeds, "
+                              f"variants or samples)")
 
 
 def check_memory(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str], side_by_side: int,
@@ -68,7 +150,7 @@ def check_memory(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str]
     available memory (the seeds of a variant share one estimate); a population trial of ``members`` seeds holds
     that many runs, so each run gets that much less."""
     from gan_core.config import GANConfig
-    from gan_core.memory import available_bytes, check_fits
+    from gan_core.memory import available_bytes, check_fits as fits_memory
 
     share = available_bytes() // side_by_side // members
     where = f"each of {side_by_side} trials side by side gets of this machine's available memory" \
@@ -85,7 +167,7 @@ def check_memory(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str]
             continue
         seen.add(key)
         try:
-            check_fits(GANConfig.from_flat(flat), share, where=where)
+            fits_memory(GANConfig.from_flat(flat), share, where=where)
         except ValueError as e:
             label = ", ".join(f"{k}={cfg[k]!r}" for k in study_keys if k in cfg)
             raise StudyInputError(f"invalid trial config ({label}): {e}") from None

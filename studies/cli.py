@@ -28,6 +28,9 @@ EXIT_USAGE = 2
 EXIT_FAILED = 1  # the study ran but did not finish (as for trials that failed after all restarts)
 EXIT_INTERRUPTED = 130  # Ctrl+C, by the shell's convention (128 + SIGINT): unfinished, resumable with --resume
 MEMBERS_AUTO = "auto"  # --members-per-trial's default: studies.members decides
+GPUS_AUTO = "auto"  # --gpus-per-trial's default: studies.capacity decides from what the cluster can provide
+# A GPU worker on AWS takes minutes to boot and set up; 20 minutes is several of those, and far less than a study.
+DEFAULT_START_TIMEOUT_S = 1200.0
 
 
 class StudyInputError(Exception):
@@ -37,6 +40,12 @@ class StudyInputError(Exception):
 class StudyStorageError(Exception):
     """The storage path stopped taking data mid-study (full, read-only, gone); ``main`` prints it as one line and
     exits with code 1: the study is not lost, it continues with --resume once the storage is fixed."""
+
+
+class StudyClusterError(Exception):
+    """The cluster could not run the study (no node that can run a trial came up, a trial hung, Ray's own
+    processes died); ``main`` prints it as one line and exits with code 1. The line says what was missing and, once
+    the study has started, ends with its --resume command."""
 
 
 class StudyInterrupted(Exception):
@@ -63,7 +72,7 @@ def run_main(prog: str, body: Callable[[], int]) -> int:
         return body()
     except StudyInputError as e:
         fail(prog, str(e))
-    except StudyStorageError as e:
+    except (StudyStorageError, StudyClusterError) as e:
         fail(prog, str(e), EXIT_FAILED)
     except StudyInterrupted as e:
         fail(prog, str(e), EXIT_INTERRUPTED)
@@ -107,10 +116,20 @@ def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str,
                         "with this machine's CPUs")
     r.add_argument("--cpus-per-trial", type=positive_int, default=1,
                    help="CPUs per trial; torch threads follow it (config key 'threads') (default: 1)")
-    r.add_argument("--gpus-per-trial", type=non_negative_float, default=None,
-                   help="GPUs per trial, fractions pack trials onto one GPU (default: 0.25 when the cluster has "
-                        "GPUs now, else 0; pass it explicitly on an autoscaling cluster whose GPU workers start "
-                        "at zero)")
+    r.add_argument("--gpus-per-trial", type=gpus_option, default=GPUS_AUTO, metavar="N|auto",
+                   help="GPUs per trial, fractions pack trials onto one GPU; auto: 0.25 when the cluster has or can "
+                        "start GPU nodes (its alive nodes and its autoscaler's node types), else 0 (default: auto)")
+    r.add_argument("--allow-cpu-fallback", action="store_true",
+                   help="let a trial that Ray gave a GPU train on the CPU when torch cannot use that GPU (for "
+                        "tests with fake GPUs); without it such a trial, and the study's pre-flight check, fail "
+                        "in one line naming torch's CUDA build and the driver")
+    r.add_argument("--start-timeout", type=positive_float, default=DEFAULT_START_TIMEOUT_S, metavar="SECONDS",
+                   help="how long the study waits for a node that can run its trials (the autoscaler starting "
+                        "one) before it stops, naming what is missing, with its --resume command (default: "
+                        f"{DEFAULT_START_TIMEOUT_S:g})")
+    r.add_argument("--trial-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="restart a running trial that has reported nothing for this long, from its last "
+                        "checkpoint (a hung worker; counts as one of its --max-failures) (default: none)")
     r.add_argument("--members-per-trial", type=members_option, default=MEMBERS_AUTO, metavar="N|auto",
                    help="seeds of a variant that one trial trains together as a population (gan_core.population), "
                         "each still its own result; auto: all of a variant's seeds (up to 128) on a GPU, chunks of "
@@ -195,6 +214,21 @@ def members_option(text: str) -> int | str:
     return v
 
 
+def gpus_option(text: str) -> float | str:
+    """``--gpus-per-trial``'s value: ``auto`` (``GPUS_AUTO``) or a number >= 0."""
+    return text if text == GPUS_AUTO else non_negative_float(text)
+
+
+def positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (v > 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a finite number > 0")
+    return v
+
+
 def positive_int(text: str) -> int:
     v = _int(text)
     if v < 1:
@@ -214,8 +248,8 @@ def non_negative_float(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a number >= 0")
+    if not (v >= 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a finite number >= 0")
     return v
 
 
@@ -242,25 +276,38 @@ def _int(text: str) -> int:
 
 
 # --------------------------------------------------------------------------------------------- interrupts
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 @contextmanager
 def sigterm_as_ctrl_c():
-    """While the study runs, SIGTERM (``kill``, ``timeout``, ``ray job stop``, a batch system) stops it the way
-    Ctrl+C does: Ray saves the experiment state, and the driver ends with its summary and exit 130, instead of
-    aborting in Ray's own handler (exit -6 with a native stack trace). Only in the main thread, where signal
-    handlers can be set."""
+    """While the study runs, SIGTERM (``kill``, ``timeout``, ``ray job stop``, a batch system) and SIGHUP (the SSH
+    session or terminal of ``ray submit`` closed) stop it the way Ctrl+C does: Ray saves the experiment state, and
+    the driver ends with its summary, its --resume command and exit 130, and shuts down the Ray it started, instead
+    of aborting in Ray's own handler (SIGTERM: exit -6 with a native stack trace) or dying at once (SIGHUP: exit 129,
+    the local Ray's agents orphaned for minutes). Only in the main thread, where signal handlers can be set."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
+    previous = {sig: signal.signal(sig, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
+                for sig in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def resume_command(command: Sequence[str]) -> str:
-    """The command that continues this study: the one it was started (or resumed) with, plus --resume."""
+    """The command that continues this study: the one it was started (or resumed) with, plus --resume. A study run
+    as ``python -m studies.<study>`` (``ray job submit``, a cluster) has the absolute path of its script on that
+    machine as argv[0]; its resume command is ``python -m studies.<study>`` again, which works from any directory of
+    any machine where the project is installed, instead of naming a path on the head."""
     args = list(command)
     if "--resume" not in args:
         args.append("--resume")
+    script = args[0] if args else ""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.path.isabs(script) and os.path.dirname(script) == here and script.endswith(".py"):
+        return shlex.join(["python", "-m", f"studies.{os.path.basename(script)[:-3]}", *args[1:]])
     return shlex.join(["python", *args])

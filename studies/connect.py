@@ -1,7 +1,8 @@
 """Joining a Ray cluster, or starting a local one, without surprises.
 
 - An explicit address (``--address`` or ``$RAY_ADDRESS``) is probed with a plain TCP connect first: ``ray.init``
-  on an unreachable address retries for a minute or more before failing; a study should say so at once.
+  on an unreachable address retries for a minute or more before failing; a study should say so at once. ``auto`` is
+  resolved the way Ray resolves it (the last ``ray start`` on this machine) and probed the same way.
 - Without an address, Ray starts locally with ``address="local"``: a bare ``ray.init()`` would silently join
   whatever stale cluster ``/tmp/ray/ray_current_cluster`` names.
 - Token authentication (Ray 2.59+): a new local Ray turns it on by itself; when joining a cluster Ray does not
@@ -68,9 +69,28 @@ def check_address(address: str | None) -> str | None:
     """The address to join (see ``resolve_address``), probed if explicit; starts nothing. StudyInputError if it
     is malformed or unreachable."""
     address = resolve_address(address)
-    if address is not None and address != "auto":
+    if address == "auto":
+        probe(_auto_address())
+    elif address is not None:
         probe(address)
     return address
+
+
+def _auto_address() -> str:
+    """The cluster ``auto`` names: the last one ``ray start`` started on this machine (or, as Ray does, any running
+    one); StudyInputError when there is none. Probing it at once matters: for a stale address (a cluster that is
+    gone) ``ray.init`` retried for minutes before failing."""
+    from ray._private.services import get_ray_address_from_environment
+
+    try:
+        found = get_ray_address_from_environment("auto", None)
+    except ConnectionError:
+        found = None
+    if not found or found == "auto":
+        raise StudyInputError("--address auto (or RAY_ADDRESS=auto): no Ray cluster is running on this machine; "
+                              "allowed: start one (ray start --head, ray up) or leave the address out for a local "
+                              "Ray") from None
+    return found
 
 
 def connect(address: str | None, worker_logs: bool) -> bool:

@@ -6,7 +6,7 @@ import io
 import sys
 from typing import TYPE_CHECKING
 
-from studies.experiment_dir import ExperimentDir, read_text
+from studies.experiment_dir import ExperimentDir, read_text, unfinished_trial_ids
 
 if TYPE_CHECKING:
     from studies.runner import StudyRun
@@ -15,11 +15,20 @@ __all__ = ["print_summary", "error_line", "print_published"]
 
 
 def print_summary(run: "StudyRun") -> None:
+    """The trials by how they ended, where the results and report are, and, last, what to do next: the failures
+    with the --resume command, an interruption or a stall with it. A trial that the saved state lists as
+    unfinished is counted "unfinished", whatever Ray's in-memory grid says (it marks every trial TERMINATED when the
+    study is interrupted)."""
     grid = run.result_grid
+    unfinished = unfinished_trial_ids(run.location) if (run.unfinished or run.stalled) else set()
     statuses: dict[str, int] = {}
     for result in grid:
-        status = "error" if result.error is not None else str(result.metrics["status"]) if "status" in \
-            result.metrics else "done"
+        if any(str(result.path).rstrip("/").endswith(f"_{tid}") for tid in unfinished):
+            status = "unfinished"
+        elif result.error is not None:
+            status = "error"
+        else:
+            status = str(result.metrics["status"]) if "status" in result.metrics else "done"
         statuses[status] = statuses.get(status, 0) + 1
     print(f"\nTrials: {len(grid)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
     print(f"Results: {run.location.experiment_path}")
@@ -31,7 +40,10 @@ def print_summary(run: "StudyRun") -> None:
               f"{'; ...' if len(failed) > 3 else ''} (each trial's error.txt has the whole traceback). A damaged "
               f"checkpoint is skipped on a restart; any other cause repeats: fix it, then run the failed trials "
               f"again from their last checkpoint with: {run.resume}")
-    if run.unfinished:
+    if run.stalled:
+        print(f"Stopped: {run.stalled}; {run.unfinished} of {len(grid)} trial(s) unfinished; once the cluster can "
+              f"start such a node, continue with: {run.resume}")
+    elif run.unfinished:
         print(f"Interrupted: {run.unfinished} of {len(grid)} trial(s) unfinished; continue with: {run.resume}")
 
 

@@ -42,9 +42,15 @@ class ExperimentDir:
         return "/".join([self.experiment_path.rstrip("/"), *parts])
 
 
+MAX_NAME = 100  # trial folders, lock and report files are named after it; the filesystem allows 255 bytes a name
+
+
 def locate(storage_path: str, name: str) -> ExperimentDir:
-    if not name or "/" in name or name in (".", ".."):
+    if not name or "/" in name or name in (".", "..") or "\0" in name:
         raise StudyInputError(f"--name {name!r}: allowed: one directory name, no '/'")
+    if len(name.encode()) > MAX_NAME:
+        raise StudyInputError(f"--name is {len(name.encode())} bytes long; allowed: one directory name of at most "
+                              f"{MAX_NAME} bytes")
     if "://" in storage_path:
         return ExperimentDir(storage_path.rstrip("/"), f"{storage_path.rstrip('/')}/{name}")
     root = os.path.abspath(os.path.expanduser(storage_path))
@@ -122,19 +128,24 @@ def damaged_state(loc: ExperimentDir) -> str | None:
 
 
 def unfinished_trials(loc: ExperimentDir) -> int:
-    """How many trials the newest experiment state lists as neither finished nor failed: what --resume would run.
+    """How many trials the newest experiment state lists as neither finished nor failed: what --resume would run."""
+    return len(unfinished_trial_ids(loc))
+
+
+def unfinished_trial_ids(loc: ExperimentDir) -> set[str]:
+    """The ids of the trials the newest experiment state lists as neither finished nor failed.
 
     Why the state and not the driver's ResultGrid: after Ctrl+C Ray marks every trial TERMINATED in memory, while
-    the state it saves for --resume keeps the unfinished ones PENDING. 0 when there is no readable state.
+    the state it saves for --resume keeps the unfinished ones PENDING. Empty when there is no readable state.
     """
     newest = _newest_state(loc)
     if newest is None:
-        return 0
+        return set()
     try:
         trials = [json.loads(item[0]) for item in json.loads(read_text(loc, newest))["trial_data"]]
-        return sum(t["status"] not in ("TERMINATED", "ERROR") for t in trials)
+        return {t["trial_id"] for t in trials if t["status"] not in ("TERMINATED", "ERROR")}
     except (ValueError, KeyError, IndexError, TypeError):
-        return 0
+        return set()
 
 
 def _newest_state(loc: ExperimentDir) -> str | None:
@@ -172,11 +183,13 @@ def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str
                variants: dict[str, dict[str, Any]], factors: list[str] | None, baseline: dict[str, Any],
                command: list[str], search: dict[str, str] | None = None,
                published: list[dict[str, Any]] | None = None, metric_modes: dict[str, str] | None = None,
-               members_per_trial: int = 1) -> str:
+               members_per_trial: int = 1, design: dict[str, Any] | None = None) -> str:
     """The study's own description for the analysis: what it compares, against what, by which metric, (for a
     search) which searcher and scheduler chose and stopped its trials, (for a reproduction) the paper's figures,
     the better direction of each quality metric its trials report (``metric_modes``, from the evaluator), and how
-    many seeds a trial trained together (``members_per_trial``; for the record: each member is its own result)."""
+    many seeds a trial trained together (``members_per_trial``; for the record: each member is its own result), and
+    the design a resume must keep (``design``: every trial's config and the evaluator's settings, ``studies.resume``).
+    """
     return json.dumps({
         "study": study,
         "primary_metric": primary_metric,
@@ -190,7 +203,21 @@ def study_json(study: str, primary_metric: str, mode: str, baseline_variant: str
         "published": published or None,
         "metric_modes": metric_modes or {primary_metric: mode},
         "members_per_trial": members_per_trial,
+        "design": design,
     }, indent=2, default=str) + "\n"
+
+
+def read_study_json(loc: ExperimentDir) -> dict[str, Any]:
+    """The study's study.json; StudyInputError (one line) when it is missing or damaged."""
+    try:
+        record = json.loads(read_text(loc, STUDY_FILE))
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise StudyInputError(f"--resume: {loc.join(STUDY_FILE)} cannot be read ({type(e).__name__}); allowed: a "
+                              f"study started by gan-study, with its study.json") from None
+    if not isinstance(record, dict):
+        raise StudyInputError(f"--resume: {loc.join(STUDY_FILE)} is not a JSON object; allowed: a study started by "
+                              f"gan-study, with its study.json")
+    return record
 
 
 def write_study_report(loc: ExperimentDir, result_grid: Any) -> list[str]:

@@ -2,15 +2,19 @@
 
 Why: two drivers started with the same --storage-path and --name a second apart both pass the "already exists"
 check (neither has written anything yet) and then write into one folder; the report would count every seed twice.
-So before that check the driver takes ``<storage_path>/.<name>.lock`` with ``flock`` (non-blocking) and holds it
-until it ends; a second driver gets one line naming the holder. The kernel drops the lock when the process dies
+So before that check the driver takes ``<experiment directory>/.driver.lock`` with ``flock`` (non-blocking) and holds
+it until it ends; a second driver gets one line naming the holder. The kernel drops the lock when the process dies
 (a killed driver never leaves a stale lock), and Linux's NFS client implements ``flock`` with NFS byte-range
 locks, so the lock holds across the machines of a shared filesystem too. An object store (``s3://``) has no
 locks: there the report detects a second writer by its duplicated trials (``analysis.load``).
 
-The file sits beside the experiment directory, not in it, so that it is never part of what is synced, copied or
-read as results; it is removed when the lock is released (after checking, under the lock, that the path still
-names the locked file, so that a lock is never held on a file someone else already replaced).
+Why inside the experiment directory: a lock is only as good as its key. The lock file used to sit beside the
+directory, named after the path's last part, so a second driver that reached the same directory through a symlink
+from another storage path (or through a second mount of the same disk) took a lock of its own, and the two drivers
+destroyed the study between them. A file inside the directory is the same file however the directory is reached.
+The driver creates the directory to hold it (Ray writes into an existing one); on release the file is removed
+(after checking, under the lock, that the path still names the locked file, so that a lock is never held on a file
+someone else already replaced), and so are the folders it created, when nothing else was written into them.
 """
 from __future__ import annotations
 
@@ -25,22 +29,29 @@ from studies.cli import StudyInputError
 from studies.experiment_dir import ExperimentDir, missing_dirs
 
 
+LOCK_FILE = ".driver.lock"
+
+
 def lock_path(loc: ExperimentDir) -> str:
-    return os.path.join(loc.storage_path, f".{loc.name}.lock")
+    return os.path.join(loc.experiment_path, LOCK_FILE)
 
 
 @contextmanager
 def study_lock(loc: ExperimentDir) -> Iterator[None]:
     """Hold the study's lock for the ``with`` block; StudyInputError (one line) if another driver holds it.
 
-    A URI has no lock (see the module docstring). The storage path must exist (``check_writable`` made sure it
-    can); folders this creates for the lock file are removed again on release when nothing else was written there.
+    A URI has no lock (see the module docstring). The storage path must be writable (``check_writable`` made sure
+    of it); folders this creates for the lock file are removed again on release when nothing else was written there.
     """
     if not loc.is_local:
         yield
         return
-    created = missing_dirs(loc.storage_path)
-    os.makedirs(loc.storage_path, exist_ok=True)
+    created = missing_dirs(loc.experiment_path)
+    try:
+        os.makedirs(loc.experiment_path, exist_ok=True)
+    except OSError as e:
+        raise StudyInputError(f"cannot create the study's folder {loc.experiment_path!r}: {e.strerror or e}; "
+                              f"allowed: a writable --storage-path") from None
     path = lock_path(loc)
     fd = _acquire(path, loc)
     try:

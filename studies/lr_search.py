@@ -28,6 +28,7 @@ from ray.tune.search.optuna import OptunaSearch  # noqa: E402
 from gan_core.config import IMAGE_DATASETS  # noqa: E402
 from studies import cli  # noqa: E402
 from studies.experiment_dir import ExperimentDir  # noqa: E402
+from studies.resume import study_args  # noqa: E402
 from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
 
 STUDY = "lr_search"
@@ -137,9 +138,8 @@ def publish_optuna_db(loc: ExperimentDir) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-
     def body() -> int:
+        args = study_args(STUDY, build_parser, argv)
         run = run_study(build_spec(args), args, command=cli.command_line(STUDY, argv))
         where = publish_optuna_db(run.location)
         db = optuna_db_path(run.location)

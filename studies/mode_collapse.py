@@ -29,6 +29,7 @@ if __package__ in (None, ""):  # run as a script: import the project from the re
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from studies import cli  # noqa: E402
+from studies.resume import study_args  # noqa: E402
 from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
 
 STUDY = "mode_collapse"
@@ -144,13 +145,19 @@ def build_spec(args) -> StudySpec:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.name is None:  # one experiment per dataset: ring8 and grid25 results side by side
-        dataset = args.dataset or PRESETS[cli.preset_name(args, PRESETS)]["dataset"]
-        args.name = f"{STUDY}_{dataset}" + ("_smoke" if args.smoke_test else "")
+    def body() -> int:
+        args = study_args(STUDY, build_parser, argv, name=default_name)
+        if args.name is None:
+            args.name = default_name(args)
+        return run_study(build_spec(args), args, command=cli.command_line(STUDY, argv)).exit_code
 
-    return cli.run_main(STUDY, lambda: run_study(build_spec(args), args,
-                                                 command=cli.command_line(STUDY, argv)).exit_code)
+    return cli.run_main(STUDY, body)
+
+
+def default_name(args) -> str:
+    """One experiment per dataset: ring8 and grid25 results side by side."""
+    dataset = args.dataset or PRESETS[cli.preset_name(args, PRESETS)]["dataset"]
+    return f"{STUDY}_{dataset}" + ("_smoke" if args.smoke_test else "")
 
 
 if __name__ == "__main__":

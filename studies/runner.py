@@ -54,24 +54,32 @@ from ray.tune.search.sample import Domain
 
 from gan_core.config import GANConfig
 from studies import space as space_mod
-# default_gpus_per_trial and trial_dirname are imported here also for experiments started before they moved: their
+# trial_dirname is imported here also for experiments started before it moved: their
 # tuner.pkl names studies.runner.trial_dirname, and --resume unpickles it.
-from studies.capacity import check_memory, check_resources, default_gpus_per_trial
-from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError, StudyInterrupted, default_name,
+from studies.capacity import check_cluster, check_memory, check_resources, check_trial_count, cluster_offers
+from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, GPUS_AUTO, StudyClusterError, StudyInputError,
+                         StudyInterrupted, default_name,
                          command_line, resume_command, run_main, sigterm_as_ctrl_c)
 from studies.connect import check_address, connect
 from studies.console import print_published, print_summary
 from studies.lock import study_lock
+from studies.preflight import preflight
+from studies.resume import check_design, design_record, study_args
+from studies.watchdog import STALLED, StudyWatchdog, configure as configure_watchdog
 from studies.members import AUTO, seed_chunks, spec_members
 from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate,
-                                    study_json, trial_dirname, unfinished_trials, write_study_report, write_text)
+                                    read_study_json, study_json, trial_dirname, unfinished_trials, write_study_report,
+                                    write_text)
 # StorageGuard is imported here also for experiments started before it moved to studies.storage: their tuner.pkl
 # names it studies.runner.StorageGuard, and --resume unpickles it.
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
 from studies.trainable import STUDY_KEYS, train_gan
 
-__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost",
-           "default_gpus_per_trial", "trial_dirname"]
+__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost", "trial_dirname"]
+
+# What tuner.fit raises when Ray's own processes die under the driver (the raylet, the GCS): the study ends with its
+# one line and --resume command instead of Ray's traceback.
+RAY_FAILURES = (ray.exceptions.RaySystemError, ray.exceptions.GetTimeoutError, ConnectionError)
 
 CHECKPOINTS_TO_KEEP = 2
 
@@ -150,9 +158,12 @@ class StudyRun:
     mode: str
     unfinished: int = 0  # trials neither finished nor failed: the study was interrupted (Ctrl+C)
     resume: str = ""     # the command that continues it
+    stalled: str = ""    # why the watchdog stopped it: its trials waited for a node that never came
 
     @property
     def exit_code(self) -> int:
+        if self.stalled:
+            return EXIT_FAILED
         return EXIT_INTERRUPTED if self.unfinished else EXIT_FAILED if self.n_errors else 0
 
 
@@ -163,11 +174,15 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     # (that is what makes --resume exact) and warns about it every few seconds: expected here, so not printed.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     loc = locate(args.storage_path, default_name(spec.study, args))
+    check_trial_count(spec.n_trials())  # before the configs are built: --seeds 1000000 must not fill the memory
     try:
         configs = spec.trial_configs()
         space_mod.validate_all(configs, STUDY_KEYS, spec.validate)
     except ValueError as e:
         raise StudyInputError(str(e)) from None
+    if not spec.gan_trials and args.gpus_per_trial not in (GPUS_AUTO, 0.0):
+        raise StudyInputError(f"--gpus-per-trial {args.gpus_per_trial:g}: the trials of study {spec.study!r} run on "
+                              f"the CPU; allowed: --gpus-per-trial 0 or auto")
     side_by_side = check_resources(args)
     if spec.gan_trials:
         check_memory(configs, STUDY_KEYS, side_by_side)
@@ -194,18 +209,30 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
     if damaged is not None:
         raise StudyInputError(f"--resume: {damaged}; allowed: a study whose experiment state is complete (run "
                               f"this one again under another --name)")
+    design = design_record(spec, args.inception_fid)
+    if args.resume:
+        stored = read_study_json(loc)
+        if "design" in stored:  # (a study started before the design was stored is resumed as it is)
+            check_design(loc, stored["design"], design)
     check_address(args.address)  # before the evaluator, which may take minutes the first time
     evaluator, metric, mode = _evaluator(spec, args.inception_fid)
     started_ray = connect(args.address, args.worker_logs)
     resume = resume_command(command)
+    stalled = ""
     try:
-        gpus = args.gpus_per_trial if args.gpus_per_trial is not None else default_gpus_per_trial()
+        if spec.gan_trials:
+            gpus, why, offers = check_cluster(args)
+        else:
+            gpus, why, offers = 0.0, "the trials run on the CPU", cluster_offers(node_types=False)
+        preflight(loc, args.cpus_per_trial, gpus, offers, args.allow_cpu_fallback, args.start_timeout)
         members = spec_members(spec, STUDY_KEYS, args.members_per_trial, gpus, side_by_side)
         if members > 1 and args.members_per_trial == AUTO:  # (an explicit N was checked before Ray started)
             check_memory(spec.trial_configs(), STUDY_KEYS, side_by_side, members=members)
-        trainable = spec.trainable if evaluator is None else tune.with_parameters(spec.trainable,
-                                                                                  evaluator=evaluator)
+        parameters = {"cpu_fallback": args.allow_cpu_fallback, **({} if evaluator is None else
+                                                                   {"evaluator": evaluator})}
+        trainable = tune.with_parameters(spec.trainable, **parameters)
         trainable = tune.with_resources(trainable, {"cpu": args.cpus_per_trial, "gpu": gpus})
+        configure_watchdog(args.start_timeout, args.trial_timeout)
         if args.resume:
             print(f"Resuming {loc.experiment_path} ...", flush=True)
             tuner = tune.Tuner.restore(loc.experiment_path, trainable=trainable, resume_unfinished=True,
@@ -213,40 +240,53 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
         else:
             hosted = f" of up to {members} seeds (a population)" if members > 1 else ""
             print(f"Study {spec.study}: {spec.n_trials(members)} trials{hosted}, "
-                  f"{args.cpus_per_trial} CPU + {gpus:g} GPU each -> {loc.experiment_path}", flush=True)
-            tuner = _new_tuner(spec, args, loc, trainable, metric, mode, [StorageGuard(), *callbacks], members)
+                  f"{args.cpus_per_trial} CPU + {gpus:g} GPU each ({why}) -> {loc.experiment_path}", flush=True)
+            tuner = _new_tuner(spec, args, loc, trainable, metric, mode,
+                               [StorageGuard(), StudyWatchdog(), *callbacks], members)
         try:
             if not args.resume:
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
                     command, spec.search, spec.published,
-                    evaluator.metric_modes if evaluator is not None else {metric: mode}, members))
+                    evaluator.metric_modes if evaluator is not None else {metric: mode}, members, design))
             with sigterm_as_ctrl_c():
                 grid = tuner.fit()
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
             raise StudyInterrupted(f"interrupted; continue with: {resume}") from None
+        except RAY_FAILURES as e:  # Ray's own processes died under the driver (raylet, GCS)
+            raise_if_storage_problem(loc)
+            raise StudyClusterError(f"Ray failed under the study ({type(e).__name__}: {_first_line(e)}); what was "
+                                    f"saved stays: continue with: {resume}") from None
         except Exception:
             raise_if_storage_problem(loc)  # Ray fails in its own words (often reading a file it could not write)
             raise
         if grid.num_terminated < len(grid) or loc.experiment_path in STORAGE_PROBLEMS:
             raise_if_storage_problem(loc)  # (counted by status: a trial's error file may not have been written)
+        stalled = STALLED.pop("reason", "")
         reports = write_study_report(loc, grid)
     finally:
         if started_ray:
             ray.shutdown()
     run = StudyRun(loc, grid, reports, len(grid.errors), metric, mode,
-                   unfinished=unfinished_trials(loc), resume=resume)
+                   unfinished=unfinished_trials(loc), resume=resume, stalled=stalled)
     print_summary(run)
     if spec.published:
         print_published(loc)
     return run
 
 
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [""])[0][:300]
+
+
 def study_main(study: str, build_parser: Callable[[], argparse.ArgumentParser],
                build_spec: Callable[[argparse.Namespace], StudySpec], argv: Sequence[str] | None) -> int:
     """A design study's ``main``: parse ``argv``, build its spec, run it; the exit code (``cli.run_main``)."""
-    args = build_parser().parse_args(argv)
-    return run_main(study, lambda: run_study(build_spec(args), args, command=command_line(study, argv)).exit_code)
+    def body() -> int:
+        args = study_args(study, build_parser, argv)
+        return run_study(build_spec(args), args, command=command_line(study, argv)).exit_code
+
+    return run_main(study, body)
 
 
 def resolve_base(partial: dict[str, Any]) -> tuple[GANConfig, dict[str, Any]]:

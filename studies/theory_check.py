@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 
 from studies import cli  # noqa: E402
 from studies.experiment_dir import write_text  # noqa: E402
+from studies.resume import study_args  # noqa: E402
 from studies.runner import StudySpec, run_study  # noqa: E402
 from studies.trainable import check_theory, theory_config  # noqa: E402
 
@@ -87,9 +88,8 @@ def results_table(result_grid) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-
     def body() -> int:
+        args = study_args(STUDY, build_parser, argv)
         run = run_study(build_spec(args), args, command=cli.command_line(STUDY, argv))
         table = results_table(run.result_grid)
         with pd.option_context("display.width", 200, "display.max_columns", 20):

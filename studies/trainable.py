@@ -53,12 +53,27 @@ def split_study_keys(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[st
     return study, rest
 
 
-def trial_device() -> str:
-    """'cuda' when Ray gave this trial a GPU and torch can use one; else 'cpu' (a GPU Ray counts but torch cannot
-    see, e.g. a fake GPU in tests or a driver problem, falls back to the CPU instead of failing the trial)."""
-    import torch
+class GPUUnusable(RuntimeError):
+    """Ray gave this trial a GPU that torch cannot use (``gan_core.gpu.cuda_problem`` says why)."""
 
-    return "cuda" if ray.get_gpu_ids() and torch.cuda.is_available() else "cpu"
+
+def trial_device(cpu_fallback: bool = False) -> str:
+    """'cuda' when Ray gave this trial a GPU, 'cpu' when it gave none.
+
+    A GPU that torch cannot use (a driver too old for torch's CUDA build, a fake GPU in tests) fails the trial with
+    ``GPUUnusable``, one line naming torch's build and the driver: a trial that holds a GPU and trains on one CPU core
+    would cost the GPU's price for hours while looking healthy. ``cpu_fallback`` (``--allow-cpu-fallback``, for
+    tests with fake GPUs) trains such a trial on the CPU instead, by the user's explicit choice."""
+    if not ray.get_gpu_ids():
+        return "cpu"
+    from gan_core.gpu import cuda_problem
+
+    problem = cuda_problem()
+    if problem is None:
+        return "cuda"
+    if cpu_fallback:
+        return "cpu"
+    raise GPUUnusable(f"this trial was given a GPU, and {problem} (or --allow-cpu-fallback to train on the CPU)")
 
 
 def where_am_i(device: str) -> dict[str, str]:
@@ -74,15 +89,16 @@ def ordered_metrics(metrics: Mapping[str, Any], primary: str | None) -> dict[str
     return out
 
 
-def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
+def train_gan(config: dict[str, Any], evaluator: Any = None, cpu_fallback: bool = False) -> None:
     """One GAN trial: report every metrics dict of ``Trainer.run`` with a checkpoint; resume from the latest. A
-    config with ``members`` (a population trial, ``studies.space``) goes to ``train_population``."""
+    config with ``members`` (a population trial, ``studies.space``) goes to ``train_population``.
+    ``cpu_fallback``: see ``trial_device``."""
     _, flat = split_study_keys(config)
     if MEMBERS_KEY in flat:
-        train_population(flat, evaluator)
+        train_population(flat, evaluator, cpu_fallback)
         return
     cfg = GANConfig.from_flat(flat)
-    device = trial_device()
+    device = trial_device(cpu_fallback)
     trainer = Trainer(cfg, evaluator=evaluator, device=device)
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
@@ -98,14 +114,14 @@ def train_gan(config: dict[str, Any], evaluator: Any = None) -> None:
                             checkpoint=tune.Checkpoint.from_directory(d))
 
 
-def train_population(flat: dict[str, Any], evaluator: Any = None) -> None:
+def train_population(flat: dict[str, Any], evaluator: Any = None, cpu_fallback: bool = False) -> None:
     """A population trial: the seeds of ``flat["members"]`` trained together (``gan_core.population``), each
     member exactly as its solo trial would be. Each report holds every member's metrics under ``members``
     (``population_report``) and its checkpoint every member's state (``seed_<s>/state.pt``); a restarted trial
     loads the population from the latest checkpoint that loads, as a solo trial does."""
     seeds = flat[MEMBERS_KEY]
     cfg = GANConfig.from_flat({k: v for k, v in flat.items() if k != MEMBERS_KEY})
-    device = trial_device()
+    device = trial_device(cpu_fallback)
     population = Population(cfg, seeds, evaluator=evaluator, device=device)
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
@@ -235,7 +251,7 @@ def theory_config(flat: Mapping[str, Any]) -> dict[str, Any]:
     return {"mu_g": float(mu), "sigma_g": float(sigma), "steps": int(steps), "seed": int(seed)}
 
 
-def check_theory(config: dict[str, Any]) -> None:
+def check_theory(config: dict[str, Any], cpu_fallback: bool = False) -> None:
     """One theory trial: train D to optimality against a fixed p_g and report how close it is to D*."""
     from gan_core.metrics.theory import check_optimal_discriminator
 

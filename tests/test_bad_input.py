@@ -68,7 +68,7 @@ ROWS: dict[str, Row] = {
     "--cpus-per-trial 0": study("arch_ablation", "--cpus-per-trial", "0", "--storage-path", "{storage}",
                                 fragment="argument --cpus-per-trial: '0' is not allowed; allowed: an integer >= 1"),
     "--gpus-per-trial -0.5": study("k_sweep", "--gpus-per-trial", "-0.5", "--storage-path", "{storage}",
-                                   fragment="argument --gpus-per-trial: '-0.5' is not allowed; allowed: a number >= 0"),
+                                   fragment="argument --gpus-per-trial: '-0.5' is not allowed; allowed: a finite number >= 0"),
     "--members-per-trial 0": study("mode_collapse", "--members-per-trial", "0", "--storage-path", "{storage}",
                                    fragment="argument --members-per-trial: '0' is not allowed; allowed: an integer "
                                             ">= 1, or 'auto'"),
@@ -123,14 +123,14 @@ ROWS: dict[str, Row] = {
                                            "can get: this machine has "),
     "--gpus-per-trial 64 (process)": Row("script", "studies/lr_search.py", ("--gpus-per-trial", "64",
                                                                             "--storage-path", "{storage}"),
-                                         "lr_search: error: --gpus-per-trial 64 asks for more GPUs than any trial "
-                                         "can get: this machine has "),
+                                         "lr_search: error: --gpus-per-trial 64 asks for a GPU, and no node can have "
+                                         "one: this machine; allowed: --gpus-per-trial 0 (or auto), or a cluster "
+                                         "with a GPU node type"),
     "--cpus-per-trial 64 on the connected cluster": study("arch_ablation", "--cpus-per-trial", "64",
                                                           "--storage-path", "{storage}",
                                                           fragment="arch_ablation: error: --cpus-per-trial 64 asks "
-                                                                   "for more CPUs than any trial can get: the largest "
-                                                                   "node of the connected Ray cluster has 4; allowed: "
-                                                                   "--cpus-per-trial <= 4",
+                                                                   "for more CPUs than any trial can get: the "
+                                                                   "cluster's largest node or node type, node ",
                                                           fixture="ray_cluster"),
     "--set without =": study("k_sweep", "--set", "k", "--storage-path", "{storage}",
                              fragment="k_sweep: error: --set 'k' is not of the form key=value; allowed: key=value, "
@@ -210,6 +210,40 @@ ROWS: dict[str, Row] = {
                                                              ".json' is damaged (Expecting value: line 1 column 17 "
                                                              "(char 16)); allowed: a study whose experiment state is "
                                                              "complete (run this one again under another --name)"),
+    # ---- issue 21 and 27: absurd sizes, resumes that would change the study, options of the cluster
+    "--seeds 1000000": study("k_sweep", "--seeds", "1000000", "--storage-path", "{storage}",
+                             fragment="k_sweep: error: the study would start 8,000,000 trials; allowed: at most 20,000 "
+                                      "(fewer --seeds, variants or samples)"),
+    "--name of 300 characters": study("k_sweep", "--name", "n" * 300, "--storage-path", "{storage}",
+                                      fragment="k_sweep: error: --name is 300 bytes long; allowed: one directory name "
+                                               "of at most 100 bytes"),
+    "--start-timeout 0": study("k_sweep", "--start-timeout", "0", "--storage-path", "{storage}",
+                               fragment="argument --start-timeout: '0' is not allowed; allowed: a finite number > 0"),
+    "--trial-timeout inf": study("k_sweep", "--trial-timeout", "inf", "--storage-path", "{storage}",
+                                 fragment="argument --trial-timeout: 'inf' is not allowed; allowed: a finite number "
+                                          "> 0"),
+    "--gpus-per-trial for the theory check": study("theory_check", "--gpus-per-trial", "0.5", "--storage-path",
+                                                   "{storage}",
+                                                   fragment="theory_check: error: --gpus-per-trial 0.5: the trials of "
+                                                            "study 'theory_check' run on the CPU; allowed: "
+                                                            "--gpus-per-trial 0 or auto"),
+    "--resume with another --dataset": study("k_sweep", "--resume", "--dataset", "grid25", "--storage-path",
+                                             "{resumable}",
+                                             fragment="k_sweep: error: --resume: --dataset grid25 differs from the "
+                                                      "study's own --dataset (not given: the preset's value) "
+                                                      "({resumable}/k_sweep/study.json: studies/k_sweep.py --seeds "
+                                                      "2); allowed: leave it out (a resume runs what the study "
+                                                      "stored), or start a new study under another --name"),
+    "--resume with another --set": study("k_sweep", "--resume", "--set", "eval_samples=20", "--storage-path",
+                                         "{resumable}",
+                                         fragment="k_sweep: error: --resume: --set eval_samples=20 differs from the "
+                                                  "study's own --set (none) "),
+    "--resume of a study whose stored design differs": study(
+        "k_sweep", "--resume", "--storage-path", "{redesigned}",
+        fragment="k_sweep: error: --resume: the study at '{redesigned}/k_sweep' was started with evaluator "
+                 "config.eval_samples=99, and this run would score with config.eval_samples=2500; allowed: resume it "
+                 "with the arguments (and the version of gan-study) it was started with, or start a new study under "
+                 "another --name"),
     # ---- python -m gan_core.train
     "train: unknown key (process)": Row("module", "gan_core.train", ("kk=3", "--out", "{out}"),
                                         "python -m gan_core.train: error: unknown config key 'kk' (did you mean "
@@ -289,7 +323,7 @@ ROWS: dict[str, Row] = {
 
 def test_the_table_is_long_and_wide_enough():
     """At least 20 distinct inputs, from every kind of input the issue lists."""
-    assert len(ROWS) == 74
+    assert len(ROWS) == 82
     assert len({(r.how, r.target, r.argv) for r in ROWS.values()}) == len(ROWS)  # distinct inputs
     kinds = {r.how for r in ROWS.values()}
     assert kinds == {"study", "script", "module", "train", "report", "space", "call"}
@@ -297,6 +331,25 @@ def test_the_table_is_long_and_wide_enough():
 
 
 # -------------------------------------------------------------------------------------------------- work area
+def _started_k_sweep(storage: Path, argv: list[str], eval_samples: int | None) -> None:
+    """The study.json and (empty) experiment state of a k_sweep started with ``argv``; ``eval_samples``: what its
+    stored design says the evaluator scored with, where it should differ from what these arguments build."""
+    from studies import k_sweep
+    from studies.experiment_dir import study_json
+    from studies.resume import design_record
+
+    spec = k_sweep.build_spec(k_sweep.build_parser().parse_args(argv))
+    design = design_record(spec, False)
+    if eval_samples is not None:
+        design["evaluator"]["config"]["eval_samples"] = eval_samples
+    folder = storage / "k_sweep"
+    folder.mkdir(parents=True)
+    (folder / "experiment_state-2026-01-01_00-00-00.json").write_text("{}")
+    (folder / "study.json").write_text(study_json("k_sweep", "reverse_kl", "min", spec.baseline_variant, spec.variants,
+                                                  spec.factors, spec.baseline, ["studies/k_sweep.py", *argv],
+                                                  design=design))
+
+
 def workspace(root: Path) -> dict[str, str]:
     """The folders and files the rows refer to, made under ``root/work``; {placeholder} -> path."""
     work = root / "work"
@@ -316,6 +369,8 @@ def workspace(root: Path) -> dict[str, str]:
     damaged = work / "damaged" / "k_sweep"  # cut short, as by a disk that filled up while Ray wrote it
     damaged.mkdir(parents=True)
     (damaged / "experiment_state-2026-01-01_00-00-00.json").write_text('{"trial_data": [')
+    for name, eval_samples in (("resumable", None), ("redesigned", 99)):  # a k_sweep started with --seeds 2
+        _started_k_sweep(work / name, ["--seeds", "2"], eval_samples)
     exp = work / "storage_of_exp" / "exp"
     trial = exp / "baseline_seed0_a1b2c_00000"
     trial.mkdir(parents=True)
@@ -330,7 +385,8 @@ def workspace(root: Path) -> dict[str, str]:
             "file": str(work / "a_file"), "out": str(work / "out"), "missing": str(work / "nope"),
             "plain": str(work / "plain"), "empty": str(work / "empty"), "badjson": str(work / "badjson"),
             "existing": str(work / "existing"), "damaged": str(work / "damaged"), "exp": str(exp),
-            "storage_of_exp": str(work / "storage_of_exp"),
+            "storage_of_exp": str(work / "storage_of_exp"), "resumable": str(work / "resumable"),
+            "redesigned": str(work / "redesigned"),
             "data": str(root / "data" / "nodata")}  # a dataset cache may be written (a lock file): not in work
 
 

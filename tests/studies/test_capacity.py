@@ -6,22 +6,24 @@ from types import SimpleNamespace
 
 import pytest
 
-from studies.capacity import check_memory, check_resources, largest_node
+from studies.autoscaler import node_types_of
+from studies.capacity import (GPU_FRACTION_DEFAULT, NodeOffer, check_fits, check_memory, check_resources,
+                              resolve_gpus, this_machine)
 from studies.cli import StudyInputError
 
 
-def _args(cpus=1, gpus=None, address=None):
+def _args(cpus=1, gpus="auto", address=None):
     return SimpleNamespace(cpus_per_trial=cpus, gpus_per_trial=gpus, address=address)
 
 
-def test_the_largest_node_of_the_local_machine_is_the_machine(monkeypatch):
+def test_this_machine_is_what_a_local_study_can_get(monkeypatch):
     import ray
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
-    cpus, gpus, what = largest_node(None)
-    assert (cpus, what) == (float(len(os.sched_getaffinity(0))), "this machine")
-    assert largest_node("10.0.0.1:6379") is None  # a cluster joined by address may autoscale: Ray's to say
+    assert this_machine() == NodeOffer("this machine", float(len(os.sched_getaffinity(0))), 0.0, True)
+    assert check_resources(_args()) == len(os.sched_getaffinity(0))
+    assert check_resources(_args(address="10.0.0.1:6379")) == 1  # a cluster is checked once joined
 
 
 def test_resources_larger_than_the_largest_node_are_refused(ray_cluster):
@@ -30,12 +32,66 @@ def test_resources_larger_than_the_largest_node_are_refused(ray_cluster):
     assert check_resources(_args(cpus=1, gpus=0.25)) == 4  # trials side by side on the largest node
     with pytest.raises(StudyInputError) as e:
         check_resources(_args(cpus=5))
-    assert str(e.value) == ("--cpus-per-trial 5 asks for more CPUs than any trial can get: the largest node of the "
-                            "connected Ray cluster has 4; allowed: --cpus-per-trial <= 4")
+    assert str(e.value).startswith("--cpus-per-trial 5 asks for more CPUs than any trial can get: the cluster's "
+                                   "largest node or node type, node ")
+    assert str(e.value).endswith(", has 4; allowed: --cpus-per-trial <= 4")
     with pytest.raises(StudyInputError) as e:
         check_resources(_args(gpus=2))
-    assert str(e.value) == ("--gpus-per-trial 2 asks for more GPUs than any trial can get: the largest node of the "
-                            "connected Ray cluster has 1; allowed: --gpus-per-trial <= 1")
+    assert str(e.value).endswith(", has 1; allowed: --gpus-per-trial <= 1")
+
+
+# An autoscaling cluster like cluster.yaml's, as `ray up` leaves it on the head (node types bootstrapped from the
+# instance types): a CPU head that runs no trials, GPU workers that start from zero.
+BOOTSTRAPPED = {"max_workers": 8, "head_node_type": "head", "available_node_types": {
+    "head": {"resources": {"CPU": 0}, "node_config": {}},
+    "gpu_worker": {"min_workers": 0, "max_workers": 8, "resources": {"CPU": 4, "GPU": 1, "memory": 1e10},
+                   "node_config": {}}}}
+HEAD_ALIVE = NodeOffer("node 10.0.0.1", 0.0, 0.0, True, "10.0.0.1")
+
+
+def test_an_autoscaling_cluster_with_no_worker_yet_gets_gpu_trials_by_default():
+    """Finding 1 of issue 21: judged by the nodes alive at connect time, this cluster has no GPU, and every trial
+    asked for 0 GPUs and ran on the CPU of a GPU worker. Its node types say what it can have."""
+    offers = [HEAD_ALIVE, *node_types_of(BOOTSTRAPPED)]
+    assert offers[1:] == [NodeOffer("node type gpu_worker", 4.0, 1.0, False)]
+    assert resolve_gpus("auto", offers) == (GPU_FRACTION_DEFAULT,
+                                            "auto: node type gpu_worker (4 CPU, 1 GPU) has GPUs")
+    assert resolve_gpus("auto", [HEAD_ALIVE]) == (0.0, "auto: no node of the cluster has GPUs, nor can its "
+                                                       "autoscaler start one")
+    assert resolve_gpus(0.5, offers) == (0.5, "--gpus-per-trial")
+    check_fits(1, 0.25, offers)  # the head cannot run it; a worker the autoscaler starts can
+    check_fits(4, 1, offers)
+
+
+def test_a_gpu_request_no_node_type_can_satisfy_is_refused():
+    cpu_only = {**BOOTSTRAPPED, "available_node_types": {
+        "head": BOOTSTRAPPED["available_node_types"]["head"],
+        "cpu_worker": {"min_workers": 0, "max_workers": 4, "resources": {"CPU": 8}, "node_config": {}}}}
+    offers = [HEAD_ALIVE, *node_types_of(cpu_only)]
+    with pytest.raises(StudyInputError) as e:
+        check_fits(1, 0.25, offers)
+    assert str(e.value) == ("--gpus-per-trial 0.25 asks for a GPU, and no node can have one: node 10.0.0.1 (0 CPU, "
+                            "0 GPU), node type cpu_worker (8 CPU, 0 GPU); allowed: --gpus-per-trial 0 (or auto), or "
+                            "a cluster with a GPU node type")
+    with pytest.raises(StudyInputError, match=r"^--gpus-per-trial 2 asks for more GPUs than any trial can get: the "
+                                              r"cluster's largest node or node type, node type gpu_worker, has 1; "
+                                              r"allowed: --gpus-per-trial <= 1$"):
+        check_fits(1, 2, [HEAD_ALIVE, *node_types_of(BOOTSTRAPPED)])
+
+
+def test_node_types_that_may_not_start_or_say_nothing():
+    """A type with max_workers 0 never starts; the local provider's types state no resources (unknown: nothing
+    is refused on their account, the pre-flight probe and the watchdog bound the wait)."""
+    local = {"max_workers": 1, "head_node_type": "local.cluster.node", "available_node_types": {
+        "local.cluster.node": {"resources": {}, "node_config": {}, "max_workers": 1},
+        "spare": {"resources": {"CPU": 2}, "node_config": {}, "max_workers": 0}}}
+    assert node_types_of(local) == []  # the head's own type is not a worker type; spare may not start
+    local["head_node_type"] = "other"
+    unknown = node_types_of(local)
+    assert unknown == [NodeOffer("node type local.cluster.node", None, None, False)]
+    assert unknown[0].fits(64, 8) is None
+    check_fits(64, 8, [HEAD_ALIVE, *unknown])
+    assert resolve_gpus("auto", [HEAD_ALIVE, *unknown])[0] == 0.0
 
 
 def test_memory_is_checked_per_configuration_and_names_the_trial(monkeypatch):

@@ -185,22 +185,32 @@ def test_the_resume_command_is_the_command_with_resume_once():
     assert resume_command(["studies/k_sweep.py", "--resume"]) == "python studies/k_sweep.py --resume"
 
 
-def test_sigterm_stops_a_study_the_way_ctrl_c_does():
-    """Inside the context SIGTERM arrives as SIGINT (what Tune handles by saving its state); outside, SIGTERM's
-    handler is what it was. (A stand-in SIGINT handler records it: Ray, started in this process by other tests,
-    may have put its own in place of Python's.)"""
+def test_a_study_run_as_a_module_resumes_as_a_module_from_anywhere():
+    """python -m studies.k_sweep (ray job submit on a cluster) has the script's absolute path on that node as
+    argv[0]: the resume line names the module, not a path on the head."""
+    from studies.cli import resume_command
+
+    script = str(Path(cli.__file__).resolve().parent / "k_sweep.py")
+    assert resume_command([script, "--smoke-test"]) == "python -m studies.k_sweep --smoke-test --resume"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_stop_a_study_the_way_ctrl_c_does(sig):
+    """Inside the context SIGTERM (kill, ray job stop) and SIGHUP (the SSH session of ray submit dropped) arrive as
+    SIGINT (what Tune handles by saving its state); outside, their handlers are what they were. (A stand-in SIGINT
+    handler records it: Ray, started in this process by other tests, may have put its own in place of Python's.)"""
     from studies.cli import sigterm_as_ctrl_c
 
-    before = signal.getsignal(signal.SIGTERM)
+    before = signal.getsignal(sig)
     got: list[int] = []
     previous_int = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
     try:
         with sigterm_as_ctrl_c():
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), sig)
             deadline = time.monotonic() + 5
             while not got and time.monotonic() < deadline:  # handlers run between bytecodes of the main thread
                 time.sleep(0.01)
     finally:
         signal.signal(signal.SIGINT, previous_int)
     assert got == [signal.SIGINT]
-    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.getsignal(sig) is before

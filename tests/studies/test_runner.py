@@ -3,6 +3,7 @@ driver is killed."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from ray import tune
 from ray.tune.search.variant_generator import generate_variants
 
 from studies import arch_ablation, k_sweep, space
-from studies.runner import STUDY_KEYS, default_gpus_per_trial, run_study, trial_dirname
+from studies.runner import STUDY_KEYS, run_study, trial_dirname
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,10 +109,6 @@ def test_existing_study_is_refused_without_resume(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------------------- resources, two nodes
-def test_default_gpus_follow_the_cluster(ray_cluster):
-    assert default_gpus_per_trial() == 0.25  # the test cluster has one (fake) GPU
-
-
 class RunningCount(tune.Callback):
     """Largest number of trials RUNNING at once, seen at each result (in the driver)."""
 
@@ -133,18 +130,19 @@ def _k_sweep_run(tmp_path, name, extra, callbacks=()):
 def test_fractional_gpus_pack_four_trials_on_one_gpu(ray_cluster, tmp_path, experiment_reader):
     counter = RunningCount()
     run, path = _k_sweep_run(tmp_path, "packed", ["--seeds", "4", "--gpus-per-trial", "0.25", "--steps", "300",
-                                                     "--eval-every", "100", "--members-per-trial", "1"], [counter])
+                                                     "--eval-every", "100", "--members-per-trial", "1",
+                                                     "--allow-cpu-fallback"], [counter])
     assert run.exit_code == 0
     trials = experiment_reader(path)
     assert [t.status for t in trials] == ["TERMINATED"] * 4
     # only the GPU node has a GPU: all four trials ran there, all at once (4 x 0.25 = its one GPU)
     assert {n for t in trials for n in t.reported("node_id")} == {ray_cluster["gpu_node_id"]}
     assert counter.max_running == 4
-    assert {d for t in trials for d in t.reported("device")} == {"cpu"}  # no CUDA here: CPU fallback
+    assert {d for t in trials for d in t.reported("device")} == {"cpu"}  # a fake GPU: the CPU, as asked
 
 
 def test_with_a_gpu_auto_trains_every_seed_of_a_variant_in_one_trial(ray_cluster, tmp_path, experiment_reader):
-    run, path = _k_sweep_run(tmp_path, "gpu_auto", ["--seeds", "4", "--gpus-per-trial", "0.25"])
+    run, path = _k_sweep_run(tmp_path, "gpu_auto", ["--seeds", "4", "--allow-cpu-fallback"])  # auto: 0.25 GPU
     assert run.exit_code == 0
     (trial,) = experiment_reader(path)
     assert (trial.status, trial.config["members"]) == ("TERMINATED", [0, 1, 2, 3])
@@ -199,11 +197,28 @@ def _wait_gone(pgid: int, timeout: float) -> None:
         pass
 
 
-def test_resume_after_the_driver_is_killed(tmp_path, experiment_reader, ray_cluster):
-    """SIGKILL the study driver (with its own local Ray) once some trials finished; --resume completes the study
-    and runs no finished trial again."""
+def _nan_as_none(values: list) -> list:
+    return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+
+
+def _unbroken_rows(params: dict) -> list[dict]:
+    """The reports of an unbroken in-process run of one trial's config (the same evaluator the study builds)."""
+    from gan_core.config import GANConfig
+    from gan_core.metrics import build_evaluator
+    from gan_core.trainer import Trainer
+
+    cfg = GANConfig.from_flat({k: v for k, v in params.items() if k != "variant"})
+    return list(Trainer(cfg, evaluator=build_evaluator(cfg, device="cpu"), device="cpu").run())
+
+
+def test_resume_after_the_driver_is_killed(tmp_path, experiment_reader, ray_cluster, capsys):
+    """SIGKILL the study driver (with its own local Ray) once some trials finished. A resume that would change the
+    design (another dataset, fewer evaluation samples) is refused in one line and changes nothing; --resume with no
+    other argument (the stored command decides) completes the study, runs no finished trial again, and every trial's
+    reports equal an unbroken run's, row for row (issue 27, finding 1)."""
     path = tmp_path / "killed"
-    argv = [sys.executable, "studies/k_sweep.py", "--storage-path", str(tmp_path), "--name", "killed",
+    where = ["--storage-path", str(tmp_path), "--name", "killed"]
+    argv = [sys.executable, "studies/k_sweep.py", *where,
             "--k", "1,2", "--g-loss", "non_saturating", "--seeds", "2", "--steps", "600", "--eval-every", "100"]
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a local Ray of its own
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -229,7 +244,20 @@ def test_resume_after_the_driver_is_killed(tmp_path, experiment_reader, ray_clus
         _wait_gone(proc.pid, timeout=5)
     assert 1 <= len(finished) <= 3
 
-    resumed = subprocess.run(argv + ["--resume"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    snapshot = {p: p.read_bytes() for p in path.rglob("*") if p.is_file()}
+    for change, option in ((["--dataset", "grid25"], "--dataset grid25"),
+                           (["--set", "eval_samples=20"], "--set eval_samples=20")):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as refused:  # (in this process: the refusal comes before Ray is joined)
+            k_sweep.main(argv[2:] + ["--resume", *change])
+        err = capsys.readouterr().err
+        assert refused.value.code == 2
+        assert err.count("\n") == 1 and err.startswith(f"k_sweep: error: --resume: {option} differs from the "
+                                                       f"study's own "), err
+        assert {p: p.read_bytes() for p in path.rglob("*") if p.is_file()} == snapshot  # nothing changed
+
+    resumed = subprocess.run([sys.executable, "studies/k_sweep.py", *where, "--resume"], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     trials = experiment_reader(path)
     assert len(trials) == 4
@@ -238,3 +266,10 @@ def test_resume_after_the_driver_is_killed(tmp_path, experiment_reader, ray_clus
     # the trials that had finished were not run again: their results are byte for byte what they were
     assert _result_files(path, finished) == before
     assert json.loads((path / "study.json").read_text())["command"] == argv[1:]
+    # every trial, resumed or not, reported exactly what an unbroken run reports (CPU, one thread: bit for bit)
+    for trial in trials:
+        unbroken = _unbroken_rows(trial.config)
+        assert trial.reported("g_steps") == [r["g_steps"] for r in unbroken]
+        for key in sorted(set(unbroken[0]) - {"train_time_s", "eval_time_s"}):
+            assert _nan_as_none(trial.reported(key)) == _nan_as_none([r[key] for r in unbroken]), (trial.trial_id,
+                                                                                                  key)

@@ -10,7 +10,7 @@ from ray import tune
 
 from studies import k_sweep
 from studies.runner import run_study
-from studies.trainable import STUDY_KEYS, ordered_metrics, split_study_keys, trial_device
+from studies.trainable import STUDY_KEYS, GPUUnusable, ordered_metrics, split_study_keys, trial_device
 
 
 def test_split_study_keys():
@@ -29,16 +29,27 @@ def test_ordered_metrics_puts_the_primary_metric_first():
     assert list(ordered_metrics(m, None))[:3] == ["g_steps", "d_loss", "g_loss"]
 
 
-def test_a_gpu_torch_cannot_see_falls_back_to_cpu(ray_cluster):
-    @ray.remote(num_gpus=0.25, num_cpus=0)
-    def probe():
-        return ray.get_gpu_ids(), trial_device(), ray.get_runtime_context().get_node_id()
+def test_a_gpu_torch_cannot_use_fails_the_trial_in_one_line_unless_the_cpu_is_allowed(ray_cluster):
+    """The session cluster's GPU is fake: Ray hands it out, torch cannot use it. A trial on it fails with the reason
+    (never trains on the CPU unasked); --allow-cpu-fallback (cpu_fallback) trains it on the CPU by choice."""
+    from gan_core.gpu import cuda_problem
+
+    @ray.remote(num_gpus=0.25, num_cpus=0, max_retries=0)
+    def probe(cpu_fallback):
+        try:
+            return ray.get_gpu_ids(), trial_device(cpu_fallback), ray.get_runtime_context().get_node_id()
+        except GPUUnusable as e:
+            return ray.get_gpu_ids(), str(e), ray.get_runtime_context().get_node_id()
 
     @ray.remote(num_gpus=0, num_cpus=0)
     def probe_no_gpu():
         return ray.get_gpu_ids(), trial_device()
 
-    assert ray.get(probe.remote()) == ([0], "cpu", ray_cluster["gpu_node_id"])
+    assert ray.get(probe.remote(True)) == ([0], "cpu", ray_cluster["gpu_node_id"])
+    assert ray.get(probe.remote(False)) == (
+        [0], f"this trial was given a GPU, and {cuda_problem()} (or --allow-cpu-fallback to train on the CPU)",
+        ray_cluster["gpu_node_id"])
+    assert "\n" not in cuda_problem()
     assert ray.get(probe_no_gpu.remote()) == ([], "cpu")
 
 
