@@ -32,7 +32,8 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
     n_ok, n_div = int(counts.get("ok", 0)), int(counts.get("diverged", 0))
     if n_ok + n_div == 0:
         statuses = ", ".join(f"{v} {k}" for k, v in counts.items())
-        return [f"No trial finished ({statuses}): there is nothing to compare yet."]
+        when = f" {SAVED}" if counts.index.isin(("running", "pending")).any() else ""
+        return [f"No trial finished ({statuses}{when}): there is nothing to compare yet."]
     out = []
     if n_ok == 0:
         out.append(f"All {n_div} finished trials diverged: no configuration trained stably, so there are no "
@@ -68,9 +69,14 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
     return out
 
 
+# When Ray's state said a trial was running or pending: whether a driver still runs it, a results directory cannot
+# tell (analysis.load), so the report says only what the state said.
+SAVED = "when Ray last saved the study's state"
 # Why a trial that is no result is left out, by its status (analysis.load), in the order the answer names them.
 NOT_COUNTED = {
-    "error": "failed after all restarts", "running": "still running", "pending": "never started",
+    "error": "failed after all restarts", "running": f"not finished (running {SAVED})",
+    "pending": f"not finished (pending {SAVED})",
+    "damaged": "damaged (its params.json or result.json cannot be read as Ray wrote it)",
     "incomplete": "incomplete (its result.json ends before its run's last report)",
     "missing": "missing (its folder is gone, though Ray's state lists it)",
     "duplicate": "duplicate (a configuration and seed a second driver ran again)",

@@ -6,10 +6,13 @@ whose levels are the variants and whose baseline is ``study.json``'s ``baseline_
 from a continuous range has almost one value per trial, so keys with many distinct float values are binned by
 decade of their value (``1e-04..1e-03``), or by quartile when all values fall in one decade.
 
-study.json is the record of a study's design: where it names the factors, they are the factors, and its baselines
-are their baselines (a named baseline that no trial ran: the most common level, noted). Only a directory without
-them has its design read off the configs: the keys that vary, and as baseline the GANConfig default for the
-study's dataset (k = 1, g_loss = non_saturating, lr = the dataset's default rate), else the most common level.
+study.json is the record of a study's design: where it names the factors, they are the factors, and where it names
+a baseline (``baseline_variant``, ``baseline``) that is the baseline, even when no trial of it is in the results
+(an interrupted study whose costliest variants ran first): guessing one from the trials that happen to be present
+would compare against another configuration than the study's, so such a baseline is noted and its comparisons have
+no baseline seeds. Only a directory without them has its design read off the configs: the keys that vary, and as
+baseline the GANConfig default for the study's dataset (k = 1, g_loss = non_saturating, lr = the dataset's default
+rate), else the most common level.
 """
 from __future__ import annotations
 
@@ -117,7 +120,10 @@ def _factor(trials: pd.DataFrame, key: str, meta: StudyMeta, notes: list[str]) -
         order = _ordered_levels(values) if key != "variant" else _variant_order(values, meta)
         edges = None
     baseline, how = _baseline_level(trials, key, column, order, meta, edges)
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+    if baseline not in order:
+        notes.append(f"factor {key}: no trial of its baseline level {baseline} ({how}) is in these results: "
+                     f"its comparisons have no baseline seeds")
+    elif not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         order = [baseline] + [lv for lv in order if lv != baseline]  # unordered levels: the baseline first
     if how.startswith("most common"):
         notes.append(f"factor {key}: no baseline level given or found at the default; using {how}")
@@ -177,12 +183,14 @@ def _baseline_level(trials: pd.DataFrame, key: str, column: str, order: list[str
         return level_label(value) if edges is None else bin_label(value, edges)
 
     if key == "variant":
-        for cand, how in ((meta.baseline_variant, "study.json baseline_variant"), ("baseline", "label 'baseline'"),
+        if meta.baseline_variant is not None:  # study.json's word, whether or not a trial of it is here
+            return meta.baseline_variant, "study.json baseline_variant"
+        for cand, how in (("baseline", "label 'baseline'"),
                           *((v, "the variant that changes nothing") for v, ch in meta.variants.items() if not ch)):
-            if cand is not None and cand in order:
+            if cand in order:
                 return cand, how
     else:
-        if key in meta.baseline and as_label(meta.baseline[key]) in order:
+        if key in meta.baseline:  # study.json's word, whether or not a trial of it is here
             return as_label(meta.baseline[key]), "study.json baseline"
         default = _dataset_defaults(trials).get(key) if not meta.factors else None  # inferred designs only
         if default is not None and as_label(default) in order:

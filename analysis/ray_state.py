@@ -14,7 +14,7 @@ from pyarrow import fs as pafs
 
 from analysis.fsio import Location
 
-__all__ = ["RAY_RUNNING", "RayTrial", "read_ray_trials", "trial_id_from_name", "has_state"]
+__all__ = ["RAY_RUNNING", "RayTrial", "read_ray_trials", "newest_state", "trial_id_from_name", "has_state"]
 
 _TRIAL_ID = re.compile(r"_([0-9a-f]{5}_\d{5})(?:_|$)")
 RAY_RUNNING = ("RUNNING", "PENDING", "PAUSED")
@@ -26,32 +26,39 @@ class RayTrial:
 
     trial_id: str
     status: str
-    folder: str               # the trial folder's name (relative_logdir)
+    folder: str               # the trial folder's name (relative_logdir; "" while Ray has named none)
     config: dict[str, Any]
     last_iteration: int       # training_iteration of the last report Ray received (0: none)
 
 
 def read_ray_trials(loc: Location, entries: list[pafs.FileInfo], notes: list[str]) -> list[RayTrial]:
     """Every trial of the newest experiment_state-*.json, as Ray last saw it."""
-    states = sorted(e.base_name for e in entries if e.base_name.startswith("experiment_state-")
-                    and e.base_name.endswith(".json"))
-    if not states:
+    state = newest_state(entries)
+    if state is None:
         return []
     try:
-        d = json.loads(loc.join(states[-1]).read_text())
+        d = json.loads(loc.join(state).read_text())
         out = []
         for item in d["trial_data"]:
             trial = json.loads(item[0])
             runtime = json.loads(item[1]) if len(item) > 1 else {}
             last = runtime.get("last_result") or {}  # Ray's own record: absent until a trial reports
             config = trial.get("config")
-            out.append(RayTrial(str(trial["trial_id"]), str(trial["status"]), str(trial["relative_logdir"]),
+            folder = trial["relative_logdir"]  # null for a trial Ray has not yet scheduled
+            out.append(RayTrial(str(trial["trial_id"]), str(trial["status"]), folder if isinstance(folder, str) else "",
                                 config if isinstance(config, dict) else {},
                                 int(last.get("training_iteration") or 0)))
         return out
     except (json.JSONDecodeError, TypeError, AttributeError, IndexError, KeyError, ValueError):
-        notes.append(f"{states[-1]} could not be read: Ray's trial status is unknown")
+        notes.append(f"{state} could not be read: Ray's trial status is unknown")
         return []
+
+
+def newest_state(entries: list[pafs.FileInfo]) -> str | None:
+    """The name of the newest experiment_state-*.json among a directory's entries (Ray dates them), or None."""
+    states = sorted(e.base_name for e in entries if e.base_name.startswith("experiment_state-")
+                    and e.base_name.endswith(".json"))
+    return states[-1] if states else None
 
 
 def trial_id_from_name(name: str) -> str:

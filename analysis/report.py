@@ -35,7 +35,7 @@ from analysis.markdown import better_text, ci, num, pct, pvalue, table
 from analysis.published import compare
 from analysis.published import markdown as markdown_table
 from analysis.results import Results, load_results
-from analysis.answer import answer, search_answer
+from analysis.answer import SAVED, answer, search_answer
 from analysis.text import STABILITY_RATE, STABILITY_STATUSES_TEXT, effect_sentence, summary_sentence
 from analysis.trial_frame import FINISHED, STABILITY_STATUSES, stability_labels
 
@@ -198,6 +198,13 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
         lines += [f"- {r['trial_dir']}: {r['error'] or 'failed before reporting any result'}"]
     if len(failed) > 10:
         lines += [f"- ... and {len(failed) - 10} more (trials.csv, column error)"]
+    unfinished = trials[trials["status"].isin(("running", "pending"))]
+    named = unfinished["trial_dir"].where(unfinished["trial_dir"] != "", unfinished["trial_id"])
+    unfinished = unfinished.assign(_name=named).drop_duplicates("_name")  # a population's members: one folder
+    for _, r in unfinished.head(10).iterrows():
+        lines += [f"- {r['_name']}: not finished ({r['status']} {SAVED})"]
+    if len(unfinished) > 10:
+        lines += [f"- ... and {len(unfinished) - 10} more (trials.csv, column status)"]
     all_notes = results.notes + notes
     if all_notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in all_notes]

@@ -4,13 +4,13 @@ and 95% t interval, the stability rate, and whether the primary metric was still
 What is summarised, and why: a trial's *final* metric values (its answer at the study's budget, not its luckiest
 evaluation), over the trials that ran the whole budget (trainer status ok or diverged: ``analysis.load``); a trial
 that a scheduler stopped early was measured at another budget and is only counted (``n_stopped``), as are errored,
-pending and running ones (``n_other``). Every configuration row says how its seeds ended: ``n_finished`` of
-``n_trials``, and by stability status ``n_stable``, ``n_diverged``, ``n_collapsed``, ``n_d_dominates`` (they add up to
-``n_finished``). A metric's mean rests on its finite values (``<metric>_n`` of them: a diverged seed has none);
-the effects (``analysis.effects``) are where the failed seeds enter the comparison. The stability rate is the share
-of finished seeds whose stability status is stable, with a Wilson interval. ``<primary>_improving`` and
-``<primary>_gain_share`` come from ``analysis.convergence``. One seed gives no spread: its CI is NaN, noted in
-``ci_note``.
+pending, running, incomplete, damaged and missing ones (``n_other``). Every configuration row says how its seeds
+ended: ``n_finished`` of ``n_trials``, and by stability status ``n_stable``, ``n_diverged``, ``n_collapsed``,
+``n_d_dominates`` (they add up to ``n_finished``). A metric's mean rests on its finite values (``<metric>_n`` of
+them: a diverged seed has none); the effects (``analysis.effects``) are where the failed seeds enter the comparison.
+The stability rate is the share of finished seeds whose stability status is stable, with a Wilson interval.
+``<primary>_improving`` and ``<primary>_gain_share`` come from ``analysis.convergence``. One seed gives no spread:
+its CI is NaN, noted in ``ci_note``.
 """
 from __future__ import annotations
 

@@ -95,3 +95,24 @@ def test_only_seeds_vary_gives_no_factor(synth):
                                         ("minimax", "minimax")])
 def test_level_label(value, text):
     assert level_label(value) == text
+
+
+def test_study_json_baseline_is_the_baseline_even_when_no_trial_of_it_ran(synth):
+    """An interrupted study whose costliest configurations ran first: the baseline is still study.json's (k = 1,
+    the baseline variant), never re-guessed from the trials that happen to be present; noted."""
+    trials = []
+    for k, seeds in ((5, 3), (2, 2)):
+        for seed in range(seeds):
+            p = synth.base_params(k=k, seed=seed)
+            trials.append({"params": p, "rows": synth.trial_rows(p, {"fd": 1.0})})
+    study = {"study": "k", "primary_metric": "fd", "mode": "min", "factors": ["k"], "baseline": {"k": 1}}
+    _, design = design_of(synth.write("k", trials, study))
+    f = design.factors[0]
+    assert (f.levels, f.baseline, f.how_baseline) == (["2", "5"], "1", "study.json baseline")
+    assert design.baseline_config is None
+    assert design.notes == ["factor k: no trial of its baseline level 1 (study.json baseline) is in these results: "
+                            "its comparisons have no baseline seeds"]
+    variants = synth.ablation_trials({"bn_off": 1.0, "other": 2.0}, seeds=2)
+    _, design = design_of(synth.write("abl", variants, synth.ablation_study))
+    f = design.factors[0]
+    assert (f.levels, f.baseline, f.how_baseline) == (["bn_off", "other"], "baseline", "study.json baseline_variant")

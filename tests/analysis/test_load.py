@@ -63,7 +63,9 @@ def test_error_running_stopped_and_pending_trials(synth):
     assert data.trials["status"].tolist() == ["ok", "error", "running", "incomplete", "pending", "ok"]
     assert data.trials["error"].iloc[1] == "RuntimeError: CUDA out of memory"
     assert data.trials["final_fd"].iloc[5] == pytest.approx(10.0)
-    assert any("1 line(s) of result.json unreadable" in n for n in data.notes)
+    cut = data.trials["trial_dir"].iloc[5]
+    assert f"trial {cut}: the last line of its result.json is cut short (a write interrupted: a crash or a full " \
+           f"disk): the 4 complete report(s) before it are kept" in data.notes
 
 
 def test_only_a_scheduler_stops_a_trial(synth):
@@ -239,3 +241,143 @@ def test_bad_study_json(synth):
     (exp / "study.json").write_text(json.dumps({"study": "bad", "primary_metric": "fd", "mode": "lowest"}))
     with pytest.raises(ResultsError, match=r"study.json key 'mode' = 'lowest' is not allowed; allowed: 'min' \| 'max'"):
         read_study(str(exp))
+
+
+# ------------------------------------------------------------------------------------------- damaged trial files
+def _three_seeds(synth, name, **spec):
+    """Three finished seeds of one configuration (fd 10, 11, 12); ``spec`` is added to seed 1's trial."""
+    p = synth.base_params
+    trials = [{"params": p(seed=s), "rows": synth.trial_rows(p(seed=s), {"fd": 10.0 + s})} for s in range(3)]
+    trials[1].update(spec)
+    exp = synth.write(name, trials, {"study": name, "primary_metric": "fd", "mode": "min"})
+    return exp, sorted(d for d in exp.iterdir() if d.is_dir())[1]
+
+
+@pytest.mark.parametrize("damage,reason", [
+    (lambda p: {**p, "k": None}, "params.json holds null for k"),
+    (lambda p: {k: v for k, v in p.items() if k != "lr_d"}, "params.json lacks lr_d"),
+    (lambda p: json.dumps(p)[:60], "params.json is not valid JSON at line 1 column 37 (cut short?)"),
+    (lambda p: "", "params.json is empty"),
+    (lambda p: [p], "params.json holds an array, not a JSON object"),
+])
+def test_a_trial_whose_params_json_is_damaged_is_named_and_left_out(synth, damage, reason):
+    """A hand-edited or cut-short params.json: the trial is "damaged", its config is Ray's record of it, the
+    reason is in trials.csv's damage column and in one note, and the other seeds are the statistics."""
+    exp, bad = _three_seeds(synth, "params")
+    got = damage(json.loads((bad / "params.json").read_text()))
+    (bad / "params.json").write_text(got if isinstance(got, str) else json.dumps(got))
+    data = read_study(str(exp))
+    t = data.trials
+    assert t["status"].tolist() == ["ok", "damaged", "ok"]
+    assert t["damage"].tolist() == ["", reason, ""]
+    assert (t["trial_dir"][1], t["seed"][1], t["k"][1], t["n_evals"][1]) == (bad.name, 1, 1, 0)
+    assert math.isnan(t["final_fd"][1])
+    assert data.notes == [f"trial {bad.name}: damaged, not in the statistics: {reason}"]
+
+
+def test_a_result_json_damaged_in_its_middle_is_named_and_left_out(synth):
+    """A line that is not JSON, or JSON but not an object, anywhere but at the end: no write cut short makes
+    it, so no line of that file is counted."""
+    exp, bad = _three_seeds(synth, "results")
+    lines = (bad / "result.json").read_text().splitlines()
+    (bad / "result.json").write_text("\n".join([lines[0], "garbage", *lines[1:]]) + "\n")
+    other = sorted(d for d in exp.iterdir() if d.is_dir())[2]
+    lines = (other / "result.json").read_text().splitlines()
+    (other / "result.json").write_text("\n".join([*lines[:3], "[1, 2]", lines[3]]) + "\n")
+    data = read_study(str(exp))
+    t = data.trials
+    assert t["status"].tolist() == ["ok", "damaged", "damaged"]
+    assert t["damage"].tolist()[1:] == ["result.json line 2 is not valid JSON",
+                                        "result.json line 4 holds an array, not a JSON object (a report)"]
+    assert t["seed"].tolist() == [0, 1, 2] and t["n_evals"].tolist() == [4, 0, 0]
+    assert data.history["trial_id"].unique().tolist() == [t["trial_id"][0]]
+    assert data.notes == [f"trial {bad.name}: damaged, not in the statistics: result.json line 2 is not valid JSON",
+                          f"trial {other.name}: damaged, not in the statistics: result.json line 4 holds an array, "
+                          f"not a JSON object (a report)"]
+
+
+def test_a_result_json_cut_short_keeps_its_complete_reports(synth):
+    """A write cut short (a crash, a full disk) loses a line's end: the complete reports before it are kept and
+    the trial is "incomplete" (its last report is gone), never "stopped"; a resumed run that appended its next
+    report to the cut line keeps that report."""
+    exp, cut = _three_seeds(synth, "cut")
+    lines = (cut / "result.json").read_text().splitlines()
+    (cut / "result.json").write_text("\n".join(lines[:3]) + "\n" + lines[3][:50])
+    resumed = sorted(d for d in exp.iterdir() if d.is_dir())[2]
+    lines = (resumed / "result.json").read_text().splitlines()
+    (resumed / "result.json").write_text("\n".join([lines[0], lines[1][:70] + lines[1], *lines[2:]]) + "\n")
+    data = read_study(str(exp))
+    t = data.trials
+    assert t["status"].tolist() == ["ok", "incomplete", "ok"]
+    assert t["n_evals"].tolist() == [4, 3, 4]
+    assert t["final_fd"][2] == pytest.approx(12.0)
+    assert data.notes == [
+        f"trial {cut.name}: the last line of its result.json is cut short (a write interrupted: a crash or a full "
+        f"disk): the 3 complete report(s) before it are kept",
+        f"trial {cut.name}: its result.json ends at report 3, before the 4 Ray received: incomplete, not in the "
+        f"statistics",
+        f"trial {resumed.name}: result.json line 2 was cut short and a resumed run appended its next report to it: "
+        f"the cut part dropped, that report kept"]
+    # without Ray's state, a record that ends early reads as "stopped": a cut last line says it is incomplete
+    p = synth.base_params(seed=0)
+    rows = synth.trial_rows(p, {"fd": 10.0})
+    alone = synth.write("alone", [{"params": p, "rows": rows[:2], "bad_lines": ['{"g_steps": 150, "fd']}],
+                        {"study": "alone", "primary_metric": "fd", "mode": "min"}, ray_files=False)
+    assert read_study(str(alone)).trials["status"].tolist() == ["incomplete"]
+    # a result.json emptied (a full disk) of a trial whose 4 reports Ray received: incomplete, not "error"
+    exp, emptied = _three_seeds(synth, "emptied")
+    (emptied / "result.json").write_text("")
+    data = read_study(str(exp))
+    assert data.trials["status"].tolist() == ["ok", "incomplete", "ok"]
+    assert data.notes == [f"trial {emptied.name}: its result.json ends at report 0, before the 4 Ray received: "
+                          f"incomplete, not in the statistics"]
+
+
+def test_trials_ray_lists_that_never_reported_are_pending_or_running(synth):
+    """An interrupted 8-trial study (the costliest first): Ray's state says 2 running, 6 pending. Each is a row,
+    with its config from Ray's state, whether its folder is absent or empty; one note says what the state said."""
+    p = synth.base_params
+    configs = [(5, "non_saturating"), (5, "minimax"), (2, "non_saturating"), (2, "minimax"),
+               (1, "non_saturating"), (1, "minimax"), (3, "non_saturating"), (3, "minimax")]
+    trials = [{"params": p(k=k, g_loss=loss, seed=0), "rows": [], "ray_status": "RUNNING" if i < 2 else "PENDING"}
+              for i, (k, loss) in enumerate(configs)]
+    exp = synth.write("interrupted", trials, KSWEEP_STUDY)
+    folders = sorted(d for d in exp.iterdir() if d.is_dir())
+    for d in folders[2:5]:  # Ray made the folders of these, nothing more
+        for f in d.iterdir():
+            f.unlink()
+    for d in folders[5:]:  # not yet made
+        shutil.rmtree(d)
+    data = read_study(str(exp))
+    t = data.trials
+    assert t["status"].tolist() == ["running", "running"] + ["pending"] * 6
+    assert list(zip(t["k"], t["g_loss"])) == configs
+    assert t["trial_dir"].tolist() == [d.name for d in folders]
+    state = next(exp.glob("experiment_state-*.json")).name
+    assert data.notes == [f"8 of 8 trials had not finished when Ray last saved the study's state ({state}): 2 "
+                          f"running, 6 pending. A results directory cannot tell whether a driver still runs them; if "
+                          f"none does, the study's command with --resume finishes them. Until then they are not in "
+                          f"the statistics."]
+
+
+KSWEEP_STUDY = {"study": "k_sweep", "primary_metric": "fd", "mode": "min", "baseline_variant": "k1_non_saturating",
+                "factors": ["k", "g_loss"], "baseline": {"k": 1, "g_loss": "non_saturating"}}
+
+
+def test_an_empty_error_txt_beside_a_finished_trial_is_no_failure(synth):
+    """Ray leaves an empty error.txt where it could not write one (a full disk); a trial that then ran its whole
+    budget and that Ray ended (TERMINATED) is finished, with no error. An error.txt with content still names the
+    failure, and an empty one beside a trial that did not finish still marks it failed."""
+    p = synth.base_params
+    rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    exp = synth.write("full", [{"params": p(seed=0), "rows": rows},
+                               {"params": p(seed=1), "rows": rows, "error": "OSError: [Errno 28] No space left"},
+                               {"params": p(seed=2), "rows": rows[:2], "ray_status": "ERROR"}],
+                      {"study": "full", "primary_metric": "fd", "mode": "min"})
+    folders = sorted(d for d in exp.iterdir() if d.is_dir())
+    for d in (folders[0], folders[2]):
+        (d / "error.txt").write_text("")
+    t = read_study(str(exp)).trials
+    assert t["status"].tolist() == ["ok", "ok", "error"]
+    assert t["ray_status"].tolist() == ["TERMINATED", "ERROR", "ERROR"]
+    assert t["error"].tolist() == ["", "OSError: [Errno 28] No space left", "failed (empty error.txt)"]

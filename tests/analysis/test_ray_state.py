@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from analysis.fsio import resolve
-from analysis.ray_state import has_state, read_ray_trials, trial_id_from_name
+from analysis.ray_state import has_state, newest_state, read_ray_trials, trial_id_from_name
 
 
 def _state(tmp_path, trial_data, name="experiment_state-2026-12-02_05-00-00.json"):
@@ -36,3 +36,14 @@ def test_an_unreadable_state_is_a_note_not_an_error(tmp_path):
 def test_trial_ids_are_read_from_rays_folder_names():
     assert trial_id_from_name("train_gan_a1b2c_00003_3_seed=1_2026-12-02") == "a1b2c_00003"
     assert trial_id_from_name("plain") == "plain"
+
+
+def test_a_trial_ray_has_not_yet_scheduled_has_no_folder(tmp_path):
+    """Ray names a trial's folder (relative_logdir) when it first schedules it: before, the state holds null."""
+    trial = {"trial_id": "a1b2c_00007", "status": "PENDING", "relative_logdir": None, "config": {"seed": 7}}
+    _state(tmp_path, [[json.dumps(trial), json.dumps({})]], "experiment_state-2026-12-01_00-00-00.json")
+    loc, entries = _state(tmp_path, [[json.dumps(trial), json.dumps({})]])
+    got = read_ray_trials(loc, entries, [])
+    assert [(t.status, t.folder, t.last_iteration) for t in got] == [("PENDING", "", 0)]
+    assert newest_state(entries) == "experiment_state-2026-12-02_05-00-00.json"
+    assert newest_state([]) is None

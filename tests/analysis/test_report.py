@@ -1,5 +1,6 @@
 """write_report and the CLI: every file on synthetic results, plain-spoken reports, one-line errors."""
 import re
+import shutil
 import subprocess
 import sys
 
@@ -224,3 +225,51 @@ def test_cli_as_a_process_prints_no_traceback(tmp_path):
     assert proc.stderr == f"error: '{tmp_path / 'nope'}' does not exist; give the experiment folder of a study " \
                           f"(<storage_path>/<study name>)\n"
     assert proc.stdout == ""
+
+
+def test_cli_reports_a_study_one_of_whose_trials_is_damaged(synth, capsys):
+    """A params.json edited to hold null (or lacking a key) used to end the CLI in a traceback: now the report is
+    written, the trial is named in the Notes and trials.csv, and the answer counts it out."""
+    import json
+
+    exp = write_ablation(synth, metrics=("fd",))
+    bad = sorted(d for d in exp.iterdir() if d.is_dir())[1]
+    params = json.loads((bad / "params.json").read_text())
+    (bad / "params.json").write_text(json.dumps({**params, "k": None}))
+    assert main([str(exp), "--no-samples"]) == 0
+    assert capsys.readouterr().err == ""
+    md = (exp / "report" / "report.md").read_text()
+    assert f"\n- trial {bad.name}: damaged, not in the statistics: params.json holds null for k\n" in md
+    assert ("- 1 of 9 trials are not in the statistics: 1 damaged (its params.json or result.json cannot be read as "
+            "Ray wrote it) (see Trials and Notes).") in md
+    trials = pd.read_csv(exp / "report" / "trials.csv", keep_default_na=False)
+    assert trials.loc[trials["trial_dir"] == bad.name, ["status", "damage", "k"]].values.tolist() == [
+        ["damaged", "params.json holds null for k", 1]]
+    assert pd.read_csv(exp / "report" / "summary.csv")["n_finished"].tolist() == [2, 3, 3]
+
+
+def test_report_of_an_interrupted_study_names_its_unfinished_trials_and_keeps_its_baseline(synth):
+    """Finding 2: an interrupted 8-trial k sweep (the k = 5 trials first) whose state says 2 running, 6 pending,
+    said "No trial finished (2 running)" and took k = 5 as the baseline. Every trial is counted, in words true
+    whether or not a driver still runs, and the baseline is study.json's k = 1."""
+    p = synth.base_params
+    configs = [(5, "non_saturating"), (5, "minimax"), (2, "non_saturating"), (2, "minimax"),
+               (1, "non_saturating"), (1, "minimax"), (3, "non_saturating"), (3, "minimax")]
+    trials = [{"params": p(k=k, g_loss=loss, seed=0), "rows": [], "ray_status": "RUNNING" if i < 2 else "PENDING"}
+              for i, (k, loss) in enumerate(configs)]
+    study = {"study": "k_sweep", "primary_metric": "fd", "mode": "min", "baseline_variant": "k1_non_saturating",
+             "factors": ["k", "g_loss"], "baseline": {"k": 1, "g_loss": "non_saturating"}}
+    exp = synth.write("interrupted", trials, study)
+    folders = sorted(d for d in exp.iterdir() if d.is_dir())
+    for d in folders[2:]:  # pending: Ray has not yet made their folders
+        shutil.rmtree(d)
+    md = (write_report(str(exp), sample_figures=False) / "report.md").read_text()
+    assert ("Factors: k (baseline level 1, from study.json baseline), g_loss (baseline level non_saturating, from "
+            "study.json baseline).") in md
+    assert ("- No trial finished (6 pending, 2 running when Ray last saved the study's state): there is nothing to "
+            "compare yet.") in md
+    assert "8 trials: 6 pending, 2 running (trainer status)." in md
+    for d in folders:
+        status = "running" if d in folders[:2] else "pending"
+        assert f"\n- {d.name}: not finished ({status} when Ray last saved the study's state)\n" in md
+    assert "- 8 of 8 trials had not finished when Ray last saved the study's state (experiment_state-" in md
