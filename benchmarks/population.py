@@ -25,22 +25,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import threading
-import time
 
 import _common  # noqa: F401  (the repository on sys.path)
 import torch
+from _common import DCGAN_LAPTOP, RING8_MLP, population_rate, solo_rate
 
 from gan_core.config import GANConfig
-from gan_core.population import Population
-from gan_core.trainer import Trainer
 from studies.mode_collapse import variants as mode_collapse_variants
 
 MODE_COLLAPSE = mode_collapse_variants([2], factorial=False)  # the networks the mode-collapse study trains
 CPU_ROWS = [
-    ("ring8 MLP", {"dataset": "ring8"}, (1, 8, 32)),
-    ("mnist5k DCGAN, laptop preset", {"dataset": "mnist5k", "image_size": 32, "ngf": 16, "ndf": 16,
-                                      "batch_size": 64}, (1, 3, 8)),
+    ("ring8 MLP", RING8_MLP, (1, 8, 32)),
+    ("mnist5k DCGAN, laptop preset", DCGAN_LAPTOP, (1, 3, 8)),
     ("mode_collapse gan (PacGAN nets)", {"dataset": "ring8", **MODE_COLLAPSE["gan"]}, (3, 5)),
     ("mode_collapse pacgan2", {"dataset": "ring8", **MODE_COLLAPSE["pacgan2"]}, (3, 5)),
     ("mode_collapse veegan", {"dataset": "ring8", **MODE_COLLAPSE["veegan"]}, (3, 5)),
@@ -51,47 +47,6 @@ GPU_ROWS = [
     ("DCGAN 32 px bf16", {"dataset": "mnist5k", "image_size": 32, "ngf": 64, "ndf": 64, "batch_size": 64,
                           "precision": "bf16"}, (1, 8, 32, 128)),
 ]
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def population_rate(cfg: GANConfig, n: int, iters: int, device: torch.device) -> float:
-    """Member-steps per second of one population of n members (after a warm-up iteration)."""
-    pop = Population(cfg, range(n), device=device)
-    pop.iteration()
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(iters):
-        pop.iteration()
-    _sync(device)
-    return n * iters / (time.perf_counter() - start)
-
-
-def solo_rate(cfg: GANConfig, n: int, iters: int, device: torch.device, concurrency: int) -> float:
-    """Member-steps per second of n solo Trainers: one after another, or ``concurrency`` of them at a time
-    stepping together (a GPU shared by fractional trials)."""
-    trainers = [Trainer(cfg.replace(seed=s), device=device) for s in range(n)]
-    for t in trainers:
-        t.iteration()
-    _sync(device)
-    start = time.perf_counter()
-    if concurrency <= 1:
-        for t in trainers:
-            for _ in range(iters):
-                t.iteration()
-    else:
-        for i in range(0, n, concurrency):
-            group = [threading.Thread(target=lambda t=t: [t.iteration() for _ in range(iters)])
-                     for t in trainers[i:i + concurrency]]
-            for th in group:
-                th.start()
-            for th in group:
-                th.join()
-    _sync(device)
-    return n * iters / (time.perf_counter() - start)
 
 
 def measure(name: str, flat: dict, n: int, args, device: torch.device) -> dict:
