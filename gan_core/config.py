@@ -54,6 +54,15 @@ GUIDELINE_OFF: dict[str, Any] = {
     "d_activation": "relu",
 }
 
+# The largest seed. A run seeds each of its random streams with seed * 1000 + offset (``gan_core.runtime.stream``:
+# SEED_STRIDE 1000, offsets 1 to 4) and its initial weights with torch.manual_seed(seed); torch's CPU generator (a
+# Mersenne Twister) keeps only the low 32 bits of a seed, so beyond this the stream seeds wrap modulo 2**32 and a
+# seed silently draws another seed's numbers (seed 2**29 drew exactly seed 0's data and noise). The CUDA generator
+# keeps 64 bits: the CPU's 32 are the bound.
+MAX_SEED = (2**32 - 1 - 4) // 1000  # 4,294,967
+SEED_RULE = f"an integer from 0 to {MAX_SEED} (each random stream is seeded with seed * 1000 + 1..4, and torch's " \
+            f"CPU generator keeps only 32 bits of a seed)"
+
 
 @dataclass(frozen=True)
 class GANConfig:
@@ -177,7 +186,7 @@ class GANConfig:
             v = getattr(self, key)
             _check_range(key, v, "0 <= value < 1", 0 <= v < 1)
         _check_range("eval_samples", self.eval_samples, ">= 10", self.eval_samples >= 10)
-        _check_range("seed", self.seed, ">= 0", self.seed >= 0)
+        _check_range("seed", self.seed, SEED_RULE, 0 <= self.seed <= MAX_SEED)
         for key in ("lr_d", "lr_g"):
             v = getattr(self, key)
             _check_range(key, v, "a finite number > 0", math.isfinite(v) and v > 0)

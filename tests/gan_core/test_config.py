@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from gan_core.config import BASE_DEFAULTS, DATASET_DEFAULTS, GUIDELINE_OFF, GUIDELINES, GANConfig, parse_cli_value
+from gan_core.config import (BASE_DEFAULTS, DATASET_DEFAULTS, GUIDELINE_OFF, GUIDELINES, MAX_SEED, GANConfig,
+                             parse_cli_value)
 
 
 def test_defaults_are_the_documented_ones():
@@ -104,6 +105,16 @@ def test_bad_values_raise_naming_the_key(bad, key):
     assert f"'{key}'" in message
     assert "allowed" in message
     assert "\n" not in message
+
+
+def test_a_seed_beyond_what_torchs_generators_keep_is_refused_in_one_line():
+    assert GANConfig.from_flat({"seed": MAX_SEED}).seed == MAX_SEED == 4294967
+    for bad in (MAX_SEED + 1, 2**70, -1):
+        with pytest.raises(ValueError) as e:
+            GANConfig.from_flat({"seed": bad})
+        assert str(e.value) == (f"config key 'seed' = {bad} is out of range; allowed: an integer from 0 to 4294967 "
+                                f"(each random stream is seeded with seed * 1000 + 1..4, and torch's CPU generator "
+                                f"keeps only 32 bits of a seed)")
 
 
 def test_the_mlp_generator_has_batchnorm_only_when_asked_and_dcgan_keeps_its_guideline():
