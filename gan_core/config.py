@@ -57,11 +57,11 @@ GUIDELINE_OFF: dict[str, Any] = {
 # The largest seed. A run seeds each of its random streams with seed * 1000 + offset (``gan_core.runtime.stream``:
 # SEED_STRIDE 1000, offsets 1 to 4) and its initial weights with torch.manual_seed(seed); torch's CPU generator (a
 # Mersenne Twister) keeps only the low 32 bits of a seed, so beyond this the stream seeds wrap modulo 2**32 and a
-# seed silently draws another seed's numbers (seed 2**29 drew exactly seed 0's data and noise). The CUDA generator
+# seed silently draws another seed's numbers (seed 2**29 would draw exactly seed 0's data and noise). The CUDA generator
 # keeps 64 bits: the CPU's 32 are the bound.
 MAX_SEED = (2**32 - 1 - 4) // 1000  # 4,294,967
 # The most generator steps a run may take (``steps``, and ``eval_every``; ``k * steps`` bounds the discriminator's):
-# 2,500 times the longest preset of the studies (mode_collapse --preset full: PacGAN's 400 epochs, 400,000 steps)
+# 2,500 times the longest preset of the studies (mode_collapse --full: PacGAN's 400 epochs, 400,000 steps)
 # and days of training even for the smallest network, so no real study reaches it, while a slip such as
 # steps=1e99 would otherwise be a run that never ends.
 MAX_STEPS = 10**9
