@@ -54,6 +54,22 @@ GUIDELINE_OFF: dict[str, Any] = {
     "d_activation": "relu",
 }
 
+# The largest seed. A run seeds each of its random streams with seed * 1000 + offset (``gan_core.runtime.stream``:
+# SEED_STRIDE 1000, offsets 1 to 4) and its initial weights with torch.manual_seed(seed); torch's CPU generator (a
+# Mersenne Twister) keeps only the low 32 bits of a seed, so beyond this the stream seeds wrap modulo 2**32 and a
+# seed silently draws another seed's numbers (seed 2**29 would draw exactly seed 0's data and noise). The CUDA generator
+# keeps 64 bits: the CPU's 32 are the bound.
+MAX_SEED = (2**32 - 1 - 4) // 1000  # 4,294,967
+# The most generator steps a run may take (``steps``, and ``eval_every``; ``k * steps`` bounds the discriminator's):
+# 2,500 times the longest preset of the studies (mode_collapse --full: PacGAN's 400 epochs, 400,000 steps)
+# and days of training even for the smallest network, so no real study reaches it, while a slip such as
+# steps=1e99 would otherwise be a run that never ends.
+MAX_STEPS = 10**9
+# The largest whole number a float holds exactly: an integral float beyond it (1e99) is no integer anyone typed.
+MAX_EXACT_FLOAT_INT = 2**53
+SEED_RULE = f"an integer from 0 to {MAX_SEED} (each random stream is seeded with seed * 1000 + 1..4, and torch's " \
+            f"CPU generator keeps only 32 bits of a seed)"
+
 
 @dataclass(frozen=True)
 class GANConfig:
@@ -169,6 +185,12 @@ class GANConfig:
         for key in ("nz", "ngf", "ndf", "mlp_hidden", "mlp_layers", "k", "pack", "batch_size", "steps", "eval_every",
                     "threads"):
             _check_range(key, getattr(self, key), ">= 1", getattr(self, key) >= 1)
+        for key in ("steps", "eval_every", "k"):
+            v = getattr(self, key)
+            _check_range(key, v, f"an integer from 1 to {MAX_STEPS:,}", v <= MAX_STEPS)
+        if self.k * self.steps > MAX_STEPS:
+            raise ValueError(f"config keys 'k' x 'steps' = {self.k} x {self.steps} = {self.k * self.steps:,} "
+                             f"discriminator steps is out of range; allowed: k * steps <= {MAX_STEPS:,}")
         _check_range("mlp_hidden_d", self.mlp_hidden_d, "0 (= mlp_hidden) or an integer >= 1", self.mlp_hidden_d >= 0)
         _check_range("mlp_layers_d", self.mlp_layers_d, "0 (= mlp_layers) or an integer >= 1", self.mlp_layers_d >= 0)
         _check_range("maxout_pieces", self.maxout_pieces, "0 (no maxout) or an integer >= 2",
@@ -177,7 +199,7 @@ class GANConfig:
             v = getattr(self, key)
             _check_range(key, v, "0 <= value < 1", 0 <= v < 1)
         _check_range("eval_samples", self.eval_samples, ">= 10", self.eval_samples >= 10)
-        _check_range("seed", self.seed, ">= 0", self.seed >= 0)
+        _check_range("seed", self.seed, SEED_RULE, 0 <= self.seed <= MAX_SEED)
         for key in ("lr_d", "lr_g"):
             v = getattr(self, key)
             _check_range(key, v, "a finite number > 0", math.isfinite(v) and v > 0)
@@ -245,7 +267,8 @@ _FIELD_TYPES: dict[str, type] = {
 
 
 def _coerce(key: str, value: Any, want: type) -> Any:
-    """Accept a value of the declared type; ints for floats and integral floats for ints; nothing else."""
+    """Accept a value of the declared type; ints for floats and integral floats for ints (up to 2**53, where a float
+    still holds every whole number exactly: 1e99 is no count anyone meant); nothing else."""
     if want is bool:
         if isinstance(value, bool):
             return value
@@ -255,6 +278,9 @@ def _coerce(key: str, value: Any, want: type) -> Any:
         elif isinstance(value, int):
             return int(value)
         elif isinstance(value, float) and value.is_integer():
+            if abs(value) > MAX_EXACT_FLOAT_INT:
+                raise ValueError(f"config key {key!r} = {value!r} is a float too large to be an exact integer; "
+                                 f"allowed: an int, or a whole-number float of at most 2**53")
             return int(value)
     elif want is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):

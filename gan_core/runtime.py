@@ -10,11 +10,14 @@ import torch
 
 from gan_core.config import GANConfig
 
-__all__ = ["DATA_STREAM", "NOISE_STREAM", "EVAL_STREAM", "CALIBRATION_STREAM", "resolve_device", "make_optimizer",
-           "stream", "stream_device", "widen"]
+__all__ = ["DATA_STREAM", "NOISE_STREAM", "EVAL_STREAM", "CALIBRATION_STREAM", "SEED_STRIDE", "resolve_device",
+           "make_optimizer", "stream", "stream_device", "widen"]
 
-# Offsets that give each random stream of a run its own seed.
+# Offsets that give each random stream of a run its own seed: the stream's generator is seeded with
+# seed * SEED_STRIDE + offset, so no two (seed, stream) pairs share one (gan_core.config.MAX_SEED keeps that
+# number within the 32 bits that a CPU generator keeps).
 DATA_STREAM, NOISE_STREAM, EVAL_STREAM, CALIBRATION_STREAM = 1, 2, 3, 4
+SEED_STRIDE = 1000
 
 
 def resolve_device(name: str | torch.device) -> torch.device:
@@ -37,7 +40,7 @@ def make_optimizer(cfg: GANConfig, params, lr: float) -> torch.optim.Optimizer:
 
 def stream(seed: int, offset: int, device: torch.device) -> torch.Generator:
     """The random stream ``offset`` of the run with ``seed``."""
-    return torch.Generator(device=device).manual_seed(seed * 1000 + offset)
+    return torch.Generator(device=device).manual_seed(seed * SEED_STRIDE + offset)
 
 
 _CPU_STATE_BYTES = torch.Generator().get_state().numel()  # a CPU generator's Mersenne Twister state; CUDA's is 16

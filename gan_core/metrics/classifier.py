@@ -8,12 +8,17 @@ al. 1998) is accurate enough on digits and costs milliseconds per batch, so eval
 trial.
 
 The classifier is trained ONCE per (dataset, image size, ``CLASSIFIER_VERSION``) and cached on disk as a plain
-state_dict (``torch.load(weights_only=True)``) with plain metadata (held-out accuracy, training time). Training
-runs under a ``filelock.FileLock``: the study driver prepares it before any trial starts, and if several
-processes still ask at once, one trains and the others wait and load its file.
+state_dict (``torch.load(weights_only=True)``) with plain metadata (held-out accuracy, training time), in
+``<cache>/classifiers`` (``gan_core.cache``: ``$GAN_STUDY_CACHE``, else ``~/.cache/gan_study``). Training runs
+under a ``filelock.FileLock``: the study driver prepares it before any trial starts, and if several processes still
+ask at once, one trains and the others wait and load its file. A file that is already there is read without the
+lock (files are replaced atomically, so a reader never sees half of one), so a read-only cache that holds the
+classifier works; one that cannot take a new file (not creatable, read-only, full) is
+``gan_core.cache.CacheUnavailableError`` in one line, before any training.
 """
 from __future__ import annotations
 
+import io
 import math
 import os
 import time
@@ -23,11 +28,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from gan_core.cache import cache_dir as project_cache_dir
+from gan_core.cache import check_room, unavailable
 from gan_core.data import ImageData
 
 __all__ = [
+    "CACHE_SUBDIR",
     "CLASSIFIER_VERSION",
-    "DEFAULT_CACHE_DIR",
     "LeNet",
     "classifier_path",
     "load_or_train_classifier",
@@ -37,7 +44,8 @@ __all__ = [
 
 # Bump when the architecture, the training recipe or the preprocessing changes: old cache files are then ignored.
 CLASSIFIER_VERSION = 1
-DEFAULT_CACHE_DIR = "~/.cache/gan_study/classifiers"
+CACHE_SUBDIR = "classifiers"  # under the project's cache directory (gan_core.cache)
+FILE_SLACK_BYTES = 2**16  # a cache file's zip container and metadata beside its float32 weights
 CLASSIFIER_INPUT_SIZE = 32  # 64 px images are resized (antialiased) to 32 px before the classifier
 FEATURE_DIM = 128  # the penultimate layer: the feature space of fd / precision / recall / density / coverage
 
@@ -85,8 +93,9 @@ class LeNet(nn.Module):
 
 
 def classifier_path(dataset: str, image_size: int, cache_dir: str | os.PathLike | None = None) -> Path:
-    """The cache file of the classifier for one dataset and image size, keyed by ``CLASSIFIER_VERSION``."""
-    root = Path(os.path.expanduser(str(cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)))
+    """The cache file of the classifier for one dataset and image size, keyed by ``CLASSIFIER_VERSION``, in
+    ``cache_dir`` (None: ``<$GAN_STUDY_CACHE or ~/.cache/gan_study>/classifiers``)."""
+    root = Path(os.path.expanduser(str(cache_dir))) if cache_dir is not None else project_cache_dir(CACHE_SUBDIR)
     return root / f"{dataset}-{image_size}px-v{CLASSIFIER_VERSION}.pt"
 
 
@@ -182,19 +191,31 @@ def load_or_train_classifier(data, cache_dir: str | os.PathLike | None = None,
     The file is ``<cache_dir>/<dataset>-<S>px-v<CLASSIFIER_VERSION>.pt`` holding ``{"state_dict", "meta"}``;
     ``meta`` has ``dataset``, ``image_size``, ``channels``, ``n_classes``, ``version``, ``heldout_accuracy``,
     ``train_accuracy`` and ``train_time_s``. A file that cannot be read or does not match is retrained.
+    ``gan_core.cache.CacheUnavailableError`` (one line) when the classifier must be trained and the directory
+    cannot take its file: checked before training, and again when the file is written.
     """
     path = classifier_path(data.name, data.image_size, cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     want = {"dataset": data.name, "image_size": int(data.image_size), "channels": int(data.channels),
             "n_classes": int(data.n_classes), "version": CLASSIFIER_VERSION}
+    loaded = _try_load(path, want)  # without the lock: a read-only cache that holds the file is enough
+    if loaded is not None:
+        model, meta = loaded
+        return model.to(device).eval(), meta
 
     from filelock import FileLock
 
-    with FileLock(str(path) + ".lock"):
-        loaded = _try_load(path, want)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path) + ".lock")
+        lock.acquire()
+    except OSError as e:
+        raise unavailable(path.parent, e) from None
+    try:
+        loaded = _try_load(path, want)  # another process may have trained it while this one waited
         if loaded is not None:
             model, meta = loaded
             return model.to(device).eval(), meta
+        check_room(path.parent, _file_bytes(want))
         t0 = time.perf_counter()
         model = train_classifier(data.train, data.train_labels, data.n_classes, device=device)
         train_time = time.perf_counter() - t0
@@ -203,14 +224,43 @@ def load_or_train_classifier(data, cache_dir: str | os.PathLike | None = None,
         meta["train_accuracy"] = classifier_accuracy(model, data.train.to(device), data.train_labels.to(device))
         meta["train_time_s"] = train_time
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save({"state_dict": state, "meta": meta}, tmp)
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        _write_atomically(path, {"state_dict": state, "meta": meta})
+    finally:
+        lock.release()
     return model.eval(), meta
 
 
+def _file_bytes(want: dict) -> int:
+    """The size of a classifier's cache file, about: its float32 weights and the container's slack."""
+    with torch.device("meta"):
+        n = sum(p.numel() for p in LeNet(want["channels"], want["n_classes"]).parameters())
+    return 4 * n + FILE_SLACK_BYTES
+
+
+def _write_atomically(path: Path, blob: dict) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then renamed over it: a reader never sees half a file.
+    Serialised in memory first, so a failed write is a plain OSError (torch's zip writer reports one as a
+    RuntimeError), and a failed write leaves no temporary file behind."""
+    buffer = io.BytesIO()
+    torch.save(blob, buffer)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise unavailable(path.parent, e) from None
+
+
 def _try_load(path: Path, want: dict) -> tuple[LeNet, dict] | None:
-    if not path.exists():
+    try:
+        if not path.is_file():
+            return None
+    except OSError:  # e.g. a directory on the way that this user may not enter: as good as absent
         return None
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)

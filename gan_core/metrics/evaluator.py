@@ -35,7 +35,7 @@ import torch
 import torch.nn as nn
 
 from gan_core.config import GANConfig
-from gan_core.metrics.classifier import LeNet, load_or_train_classifier
+from gan_core.metrics.classifier import FEATURE_DIM, LeNet, load_or_train_classifier
 from gan_core.metrics.features import (
     PRECISION_RECALL_K,
     RealFeatureStats,
@@ -100,11 +100,21 @@ def _check_z(z: torch.Tensor, min_rows: int) -> None:
 
 @torch.no_grad()
 def _generate(generator: nn.Module, z: torch.Tensor, batch: int = EVAL_BATCH) -> torch.Tensor:
-    """generator(z) in batches, in eval mode (batchnorm uses running stats), float32; train mode restored."""
+    """generator(z) in batches, in eval mode (batchnorm uses running stats), float32; train mode restored.
+
+    The batches are copied into one tensor allocated up front, not gathered in a list and concatenated: the list's
+    small outputs, each allocated after a batch's large activations, pinned those freed activations in the CPU heap
+    (glibc cannot return memory below a live block), and the process grew by about a batch's activations per
+    batch: an evaluation of millions of points took gigabytes for megabytes of samples."""
     was_training = generator.training
     generator.eval()
     try:
-        out = torch.cat([generator(z[i:i + batch]).float() for i in range(0, z.shape[0], batch)])
+        first = generator(z[:batch]).float()
+        out = torch.empty((z.shape[0], *first.shape[1:]), dtype=first.dtype, device=first.device)  # [n, ...]
+        out[:first.shape[0]] = first
+        del first
+        for i in range(batch, z.shape[0], batch):
+            out[i:i + batch] = generator(z[i:i + batch])
     finally:
         generator.train(was_training)
     return out
@@ -200,13 +210,16 @@ class ImageEvaluator(_Evaluator):
 
         Always in float32 (autocast off), like the real reference statistics, whatever context the caller is in.
         """
-        feats, logits = [], []
+        n = images.shape[0]
+        # one tensor each, filled batch by batch (as in _generate)
+        feats = torch.empty(n, FEATURE_DIM, device=self.device, dtype=torch.float32)  # [n, 128]
+        logits = torch.empty(n, self.n_classes, device=self.device, dtype=torch.float32)  # [n, K]
         with torch.autocast(self.device.type, enabled=False):
-            for i in range(0, images.shape[0], EVAL_BATCH):
+            for i in range(0, n, EVAL_BATCH):
                 f = self.classifier.features(images[i:i + EVAL_BATCH].to(self.device, torch.float32))
-                feats.append(f)
-                logits.append(self.classifier.head(f))
-        return torch.cat(feats), torch.cat(logits)
+                feats[i:i + EVAL_BATCH] = f
+                logits[i:i + EVAL_BATCH] = self.classifier.head(f)
+        return feats, logits
 
     def score_images(self, images: torch.Tensor) -> dict:
         """All image metrics of float images [n, C, S, S] in [-1, 1] (n > 3) against the held-out reference."""

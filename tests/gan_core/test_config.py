@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from gan_core.config import BASE_DEFAULTS, DATASET_DEFAULTS, GUIDELINE_OFF, GUIDELINES, GANConfig, parse_cli_value
+from gan_core.config import (BASE_DEFAULTS, DATASET_DEFAULTS, GUIDELINE_OFF, GUIDELINES, MAX_SEED, MAX_STEPS,
+                             GANConfig, parse_cli_value, parse_overrides)
 
 
 def test_defaults_are_the_documented_ones():
@@ -104,6 +105,42 @@ def test_bad_values_raise_naming_the_key(bad, key):
     assert f"'{key}'" in message
     assert "allowed" in message
     assert "\n" not in message
+
+
+def test_a_seed_beyond_what_torchs_generators_keep_is_refused_in_one_line():
+    assert GANConfig.from_flat({"seed": MAX_SEED}).seed == MAX_SEED == 4294967
+    for bad in (MAX_SEED + 1, 2**70, -1):
+        with pytest.raises(ValueError) as e:
+            GANConfig.from_flat({"seed": bad})
+        assert str(e.value) == (f"config key 'seed' = {bad} is out of range; allowed: an integer from 0 to 4294967 "
+                                f"(each random stream is seeded with seed * 1000 + 1..4, and torch's CPU generator "
+                                f"keeps only 32 bits of a seed)")
+
+
+def test_an_integer_key_takes_a_whole_float_only_up_to_2_to_the_53():
+    assert GANConfig.from_flat(parse_overrides(["steps=2000.0"])).steps == 2000
+    assert GANConfig.from_flat({"nz": float(2**53)}).nz == 2**53  # exact: the memory check judges its size
+    for key, bad in (("steps", 1e99), ("nz", float(2**53 + 2))):  # 2**53 + 2: the next float
+        with pytest.raises(ValueError) as e:
+            GANConfig.from_flat({key: bad})
+        assert str(e.value) == (f"config key {key!r} = {bad!r} is a float too large to be an exact integer; allowed: "
+                                f"an int, or a whole-number float of at most 2**53")
+
+
+def test_steps_reports_and_discriminator_steps_are_bounded_by_max_steps():
+    assert MAX_STEPS == 10**9
+    cfg = GANConfig.from_flat({"steps": MAX_STEPS, "eval_every": MAX_STEPS})
+    assert (cfg.steps, cfg.eval_every) == (MAX_STEPS, MAX_STEPS)
+    assert GANConfig.from_flat({"k": 4, "steps": MAX_STEPS // 4}).k == 4
+    for key in ("steps", "eval_every", "k"):
+        with pytest.raises(ValueError) as e:
+            GANConfig.from_flat({key: MAX_STEPS + 1})
+        assert str(e.value) == (f"config key {key!r} = 1000000001 is out of range; allowed: an integer from 1 to "
+                                f"1,000,000,000")
+    with pytest.raises(ValueError) as e:
+        GANConfig.from_flat({"k": 4, "steps": MAX_STEPS // 4 + 1})
+    assert str(e.value) == ("config keys 'k' x 'steps' = 4 x 250000001 = 1,000,000,004 discriminator steps is out of "
+                            "range; allowed: k * steps <= 1,000,000,000")
 
 
 def test_the_mlp_generator_has_batchnorm_only_when_asked_and_dcgan_keeps_its_guideline():

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan_core.config import GANConfig
-from gan_core.runtime import (DATA_STREAM, NOISE_STREAM, make_optimizer, resolve_device, stream,
-                              stream_device)
+from gan_core.config import MAX_SEED, GANConfig
+from gan_core.runtime import (CALIBRATION_STREAM, DATA_STREAM, EVAL_STREAM, NOISE_STREAM, SEED_STRIDE, make_optimizer,
+                              resolve_device, stream, stream_device)
 
 
 def test_resolve_device():
@@ -36,6 +36,18 @@ def test_each_stream_has_its_own_seed_from_the_runs_seed_and_its_offset():
     assert torch.equal(draw(3, DATA_STREAM), draw(3, DATA_STREAM))
     assert not torch.equal(draw(3, DATA_STREAM), draw(3, NOISE_STREAM))
     assert not torch.equal(draw(3, DATA_STREAM), draw(4, DATA_STREAM))
+
+
+def test_the_largest_seed_is_the_last_whose_stream_seeds_fit_the_32_bits_of_a_cpu_generator():
+    offsets = (DATA_STREAM, NOISE_STREAM, EVAL_STREAM, CALIBRATION_STREAM)
+    assert MAX_SEED * SEED_STRIDE + max(offsets) < 2**32 <= (MAX_SEED + 1) * SEED_STRIDE + min(offsets)
+    # why it is a bound: a CPU generator keeps 32 bits of its seed, so seed 2**29 (2**29 * 1000 = 125 * 2**32)
+    # would draw every stream of seed 0
+    cpu = torch.device("cpu")
+    draw = lambda seed, offset: torch.randn(4, generator=stream(seed, offset, cpu))  # noqa: E731
+    for offset in offsets:
+        assert torch.equal(draw(2**29, offset), draw(0, offset))
+        assert not torch.equal(draw(MAX_SEED, offset), draw(0, offset))
 
 
 def test_stream_device_tells_a_cpu_generator_state_by_its_size():

@@ -46,7 +46,7 @@ def test_a_config_larger_than_the_machines_memory_is_refused_before_anything_is_
     assert main(["dataset=ring8", "nz=100000000", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith("python -m gan_core.train: error: config needs about 238 GB of memory for one run")
+    assert err.startswith("python -m gan_core.train: error: config needs about 1.37 TB of memory for one run")
     assert "this machine's cpu has available; allowed: a config that fits" in err
     assert not (tmp_path / "out").exists()
 

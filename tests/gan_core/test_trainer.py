@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gan_core.checkpoint import CheckpointError
-from gan_core.config import GANConfig
+from gan_core.config import MAX_SEED, GANConfig
 from gan_core.trainer import Trainer
 
 TIME_KEYS = ("train_time_s", "eval_time_s")
@@ -84,6 +84,13 @@ def test_same_seed_gives_identical_metrics_and_another_seed_does_not(flat):
     assert first == second
     other = without_time(Trainer(cfg.replace(seed=1)).run())
     assert other != first
+
+
+def test_the_largest_seed_runs_reproducibly_and_unlike_seed_0():
+    cfg = GANConfig.from_flat({**RING, "seed": MAX_SEED})
+    first = without_time(Trainer(cfg).run())
+    assert first == without_time(Trainer(cfg).run())
+    assert first != without_time(Trainer(cfg.replace(seed=0)).run())
 
 
 @pytest.mark.parametrize("flat", [RING, TINY_DCGAN, {**RING, "updates": "simultaneous", "pack": 2, "batchnorm_g": True,

@@ -1,11 +1,14 @@
-"""The cached classifier: accuracy on mnist5k, one training per cache key, a file lock, safe reload."""
+"""The cached classifier: accuracy on mnist5k, one training per cache key, a file lock, safe reload, the cache in
+GAN_STUDY_CACHE, read-only and full caches."""
 from __future__ import annotations
 
+import subprocess
 import threading
 
 import pytest
 import torch
 
+from gan_core.cache import CACHE_ENV, CacheUnavailableError
 from gan_core.metrics import classifier as clf
 
 
@@ -43,7 +46,8 @@ class _TinyData:
 
     name, channels, image_size, n_classes = "tiny", 1, 32, 10
 
-    def __init__(self):
+    def __init__(self, name: str = "tiny"):
+        self.name = name
         g = torch.Generator().manual_seed(0)
         self.train = torch.randint(0, 256, (64, 1, 32, 32), dtype=torch.uint8, generator=g)
         self.train_labels = torch.arange(64) % 2
@@ -118,3 +122,70 @@ def test_train_classifier_rejects_bad_input():
         clf.train_classifier(torch.zeros(100, 1, 32, 32), torch.zeros(100, dtype=torch.long))
     with pytest.raises(ValueError, match="at least"):
         clf.train_classifier(torch.zeros(10, 1, 32, 32, dtype=torch.uint8), torch.zeros(10, dtype=torch.long))
+
+
+def test_the_cache_is_gan_study_cache_classifiers(tmp_path, monkeypatch):
+    calls = _count_training(monkeypatch)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    path = tmp_path / "cache" / "classifiers" / f"tiny-32px-v{clf.CLASSIFIER_VERSION}.pt"
+    assert clf.classifier_path("tiny", 32) == path
+    clf.load_or_train_classifier(_TinyData())  # cache_dir None: the project's cache
+    assert path.is_file() and len(calls) == 1
+
+
+def test_a_cache_under_a_regular_file_is_one_line_before_any_training(tmp_path, monkeypatch):
+    calls = _count_training(monkeypatch)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
+    with pytest.raises(CacheUnavailableError) as e:
+        clf.load_or_train_classifier(_TinyData())
+    assert str(e.value) == (f"cache directory '{blocker}/cache/classifiers' cannot be written (Not a directory); "
+                            f"allowed: a writable directory in GAN_STUDY_CACHE")
+    assert calls == []
+
+
+def _remount(mnt, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(mnt)], check=True)
+
+
+def test_a_read_only_cache_serves_the_classifier_it_holds_and_refuses_a_new_one(tmpfs, monkeypatch):
+    """A real read-only filesystem (root ignores a directory's permission bits)."""
+    calls = _count_training(monkeypatch)
+    monkeypatch.setenv(CACHE_ENV, str(tmpfs))
+    _, meta = clf.load_or_train_classifier(_TinyData())
+    _remount(tmpfs, "ro")
+    try:
+        assert clf.load_or_train_classifier(_TinyData())[1] == meta and len(calls) == 1  # read, not trained
+        with pytest.raises(CacheUnavailableError) as e:
+            clf.load_or_train_classifier(_TinyData("other"))
+    finally:
+        _remount(tmpfs, "rw")
+    assert str(e.value) == (f"cache directory '{tmpfs}/classifiers' cannot be written (Read-only file system); "
+                            f"allowed: a writable directory in GAN_STUDY_CACHE")
+    assert len(calls) == 1
+
+
+def test_a_full_cache_is_refused_before_training_and_a_failed_write_leaves_nothing(tmpfs, monkeypatch):
+    calls = _count_training(monkeypatch)
+    monkeypatch.setenv(CACHE_ENV, str(tmpfs))
+    (tmpfs / "classifiers").mkdir()
+    with open(tmpfs / "filler", "wb") as f:  # fill the 64 MB filesystem
+        try:
+            f.write(bytes(65 * 2**20))
+        except OSError:
+            pass
+    with pytest.raises(CacheUnavailableError) as e:
+        clf.load_or_train_classifier(_TinyData())
+    assert str(e.value).startswith(f"cache directory '{tmpfs}/classifiers' cannot be written (No space left on "
+                                   f"device: ")
+    assert str(e.value).endswith(" needed); allowed: a writable directory in GAN_STUDY_CACHE")
+    assert calls == []
+    # where the room was there when checked but not when written: the same line, and no temporary file left
+    monkeypatch.setattr(clf, "check_room", lambda directory, need: None)
+    with pytest.raises(CacheUnavailableError) as e:
+        clf.load_or_train_classifier(_TinyData())
+    assert str(e.value) == (f"cache directory '{tmpfs}/classifiers' cannot be written (No space left on device); "
+                            f"allowed: a writable directory in GAN_STUDY_CACHE")
+    assert len(calls) == 1
+    assert sorted(p.name for p in (tmpfs / "classifiers").iterdir()) == [f"tiny-32px-v{clf.CLASSIFIER_VERSION}.pt.lock"]

@@ -12,6 +12,7 @@ from gan_core.config import GANConfig
 from gan_core.data import MixtureData
 from gan_core.metrics import build_evaluator
 from gan_core.metrics import classifier as clf
+from gan_core.metrics.evaluator import _generate
 from gan_core.metrics.gaussian import gaussian_jsd
 from gan_core.models import build_generator
 
@@ -133,6 +134,14 @@ class _MixtureGenerator(torch.nn.Module):
     def forward(self, z):
         mode = (z[:, 0].abs() * 1e4).long() % self.centres.shape[0]
         return self.centres[mode] + self.std * z[:, 1:3]
+
+
+def test_generate_fills_one_float32_tensor_batch_by_batch_in_eval_mode():
+    samples = torch.randn(1201, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    gen = ReplayGenerator(samples)
+    out = _generate(gen, ReplayGenerator.noise(1201, 3), batch=500)  # batches of 500, 500 and 201
+    assert out.dtype == torch.float32 and torch.equal(out, samples.float())
+    assert gen.modes_seen == [False, False, False] and gen.training
 
 
 @pytest.mark.parametrize("name,n_modes", [("ring8", 8), ("grid25", 25)])
