@@ -9,7 +9,8 @@ Layout (everything under one base folder ``B``, outside /tmp and outside the ssh
     B/ssh            the client's key, the sshd host key and configs
     B/shared         the storage every node and this machine see at the same path (the study's --storage-path)
     B/private/NODE   one node's own home (~), /tmp and copy of the environment; hidden from every node
-    B/logs           sshd's output per node
+    B/logs           each node's sshd output; the test's ray up, ray down and study job output
+    B/twin.yaml      the twin's cluster config (tests/twin/config.py)
 
 A node is ``sshd -D`` as PID 1 of a PID and mount namespace of its own, inside one network namespace that has only
 ``lo`` (the head on 127.0.0.1, the worker on 127.0.0.2). In its mount namespace: its own ~ and /tmp (so its Ray,
