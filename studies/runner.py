@@ -59,7 +59,7 @@ from studies import space as space_mod
 from studies.capacity import check_cluster, check_memory, check_resources, check_trial_count, cluster_offers
 from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, GPUS_AUTO, StudyClusterError, StudyInputError,
                          StudyInterrupted, default_name,
-                         command_line, resume_command, run_main, sigterm_as_ctrl_c)
+                         command_line, parse_overrides, resume_command, run_main, sigterm_as_ctrl_c)
 from studies.connect import check_address, connect
 from studies.console import print_published, print_summary
 from studies.lock import study_lock
@@ -175,6 +175,7 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     loc = locate(args.storage_path, default_name(spec.study, args))
     check_trial_count(spec.n_trials())  # before the configs are built: --seeds 1000000 must not fill the memory
+    _refuse_overrides_the_study_sets(spec, args)
     try:
         configs = spec.trial_configs()
         space_mod.validate_all(configs, STUDY_KEYS, spec.validate)
@@ -273,6 +274,20 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
     if spec.published:
         print_published(loc)
     return run
+
+
+def _refuse_overrides_the_study_sets(spec: StudySpec, args: argparse.Namespace) -> None:
+    """A ``--set`` of a key the study sets per trial (its seeds, a key a variant changes, a searched key) would be
+    replaced without a word (``--set seed=5`` ran seeds 0, 1, 2): refused in one line."""
+    given = parse_overrides(args.overrides)
+    varied = {k for changes in spec.variants.values() for k in changes} | set(spec.searched)
+    if spec.seeds:
+        varied.add("seed")
+    clash = sorted(set(given) & varied)
+    if clash:
+        raise StudyInputError(f"--set {clash[0]}: study {spec.study!r} sets {clash[0]!r} itself in every trial (its "
+                              f"seeds, variants or search); allowed: its own options for it (e.g. --seeds), or "
+                              f"--set of a key it shares across trials")
 
 
 def _first_line(e: BaseException) -> str:

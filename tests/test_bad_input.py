@@ -217,6 +217,22 @@ ROWS: dict[str, Row] = {
     "--name of 300 characters": study("k_sweep", "--name", "n" * 300, "--storage-path", "{storage}",
                                       fragment="k_sweep: error: --name is 300 bytes long; allowed: one directory name "
                                                "of at most 100 bytes"),
+    "--set seed, which the study sets": study("k_sweep", "--set", "seed=5", "--storage-path", "{storage}",
+                                              fragment="k_sweep: error: --set seed: study 'k_sweep' sets 'seed' "
+                                                       "itself in every trial (its seeds, variants or search); "
+                                                       "allowed: its own options for it (e.g. --seeds), or --set of "
+                                                       "a key it shares across trials"),
+    "--set seed beyond torch's generators": study("lr_search", "--set", "seed=1180591620717411303424",
+                                                  "--storage-path", "{storage}",
+                                                  fragment="lr_search: error: invalid base config: config key 'seed' "
+                                                           "= 1180591620717411303424 is out of range; allowed: an "
+                                                           "integer from 0 to 4294967"),
+    "--set steps=1e99": study("arch_ablation", "--set", "steps=1e99", "--storage-path", "{storage}",
+                              fragment="arch_ablation: error: invalid base config: config key 'steps' = 1e+99 is a "
+                                       "float too large to be an exact integer"),
+    "--set eval_samples=1000000000": study("k_sweep", "--set", "eval_samples=1000000000", "--storage-path",
+                                           "{storage}",
+                                           fragment="one evaluation of eval_samples = 1,000,000,000 samples: "),
     "--start-timeout 0": study("k_sweep", "--start-timeout", "0", "--storage-path", "{storage}",
                                fragment="argument --start-timeout: '0' is not allowed; allowed: a finite number > 0"),
     "--trial-timeout inf": study("k_sweep", "--trial-timeout", "inf", "--storage-path", "{storage}",
@@ -260,7 +276,7 @@ ROWS: dict[str, Row] = {
                                      "directory); allowed: a writable directory"),
     "train: a memory bomb (process)": Row("module", "gan_core.train", ("dataset=ring8", "nz=100000000", "--out",
                                                                       "{out}"),
-                                          "python -m gan_core.train: error: config needs about 238 GB of memory for "
+                                          "python -m gan_core.train: error: config needs about 1.37 TB of memory for "
                                           "one run (12,800,033,923 parameters in G and D with gradients and Adam "
                                           "state: 191 GB; "),
     "train: dataset offline": Row("train", "", ("dataset=cifar10", "data_root={data}", "--no-metrics", "--out",
@@ -323,7 +339,7 @@ ROWS: dict[str, Row] = {
 
 def test_the_table_is_long_and_wide_enough():
     """At least 20 distinct inputs, from every kind of input the issue lists."""
-    assert len(ROWS) == 82
+    assert len(ROWS) == 86
     assert len({(r.how, r.target, r.argv) for r in ROWS.values()}) == len(ROWS)  # distinct inputs
     kinds = {r.how for r in ROWS.values()}
     assert kinds == {"study", "script", "module", "train", "report", "space", "call"}
