@@ -63,8 +63,8 @@ def node_types_of(config: dict[str, Any]) -> list[NodeOffer]:
     head = config["head_node_type"] if "head_node_type" in config else None
     out = []
     for name, node_type in config["available_node_types"].items():
-        most = node_type["max_workers"] if "max_workers" in node_type else top
-        if name == head or most == 0 or top == 0:
+        most = node_type["max_workers"] if "max_workers" in node_type else (0 if name == head else top)
+        if most == 0 or top == 0:  # (the head's type starts workers only where it says so: the local provider's)
             continue
         resources = node_type["resources"] if "resources" in node_type else {}
         known = bool(resources)  # the local provider's types say nothing until their nodes start

@@ -64,6 +64,7 @@ from studies.connect import check_address, connect
 from studies.console import print_published, print_summary
 from studies.lock import study_lock
 from studies.preflight import preflight
+from studies.raywatch import watch_ray
 from studies.resume import check_design, design_record, study_args
 from studies.watchdog import STALLED, StudyWatchdog, configure as configure_watchdog
 from studies.members import AUTO, seed_chunks, spec_members
@@ -79,7 +80,7 @@ __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "
 
 # What tuner.fit raises when Ray's own processes die under the driver (the raylet, the GCS): the study ends with its
 # one line and --resume command instead of Ray's traceback.
-RAY_FAILURES = (ray.exceptions.RaySystemError, ray.exceptions.GetTimeoutError, ConnectionError)
+RAY_FAILURES = (ray.exceptions.RayError, ConnectionError)  # (a trial's own failure is Tune's: it never reaches fit)
 
 CHECKPOINTS_TO_KEEP = 2
 
@@ -250,7 +251,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
                     command, spec.search, spec.published,
                     evaluator.metric_modes if evaluator is not None else {metric: mode}, members, design))
-            with sigterm_as_ctrl_c():
+            with sigterm_as_ctrl_c(), watch_ray(spec.study, resume, started_ray):
                 grid = tuner.fit()
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
             raise StudyInterrupted(f"interrupted; continue with: {resume}") from None

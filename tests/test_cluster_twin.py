@@ -156,7 +156,7 @@ def killed_study(twin, experiment_reader):
     """A smoke study on the worker whose raylet is killed (SIGKILL) once a trial has reported a checkpoint."""
     exp = twin.shared / NAME
     argv = ["python", "-m", "studies.k_sweep", "--smoke-test", "--address", "auto", "--storage-path", str(twin.shared),
-            "--name", NAME, "--gpus-per-trial", "0", "--steps", str(STEPS), "--eval-every", str(EVAL_EVERY)]
+            "--name", NAME, "--steps", str(STEPS), "--eval-every", str(EVAL_EVERY)]  # --gpus-per-trial: the default
     log = twin.base / "logs" / "job.log"
     start = time.monotonic()
     with open(log, "w") as out:
@@ -288,3 +288,30 @@ def test_trials_on_the_killed_worker_resumed_from_their_checkpoints(killed_study
             assert after[0]["g_steps"] == before[-1]["g_steps"] + EVAL_EVERY, t.path
     # the worker's Ray was restarted (by the autoscaler, after its heartbeat timeout): a new node id after the kill
     assert len({r["node_id"] for t in trials for r in t.rows}) >= 2
+
+
+def test_the_default_gpu_share_fits_the_twin(killed_study):
+    """--gpus-per-trial left to its default on a cluster without GPUs: 0, and the line says why (the local
+    provider's node type states no resources, the alive worker has no GPU)."""
+    assert re.search(r"\nStudy k_sweep: 8 trials, 1 CPU \+ 0 GPU each \(auto: no node has GPUs and node type "
+                     r"\S+ does not say \(pass --gpus-per-trial to use them\)\)", killed_study["output"]), \
+        [line for line in killed_study["output"].splitlines() if "Study k_sweep" in line]
+
+
+def test_a_storage_path_only_the_head_sees_is_refused_before_any_trial(twin, killed_study):
+    """Issue 21, finding 3: the default ./results on a multi-node cluster failed every trial after minutes. The
+    pre-flight probe, on the worker where trials run, cannot see the head's /tmp: one line, before any trial, nothing
+    written there."""
+    private = "/tmp/head-only-results"
+    argv = ["python", "-m", "studies.k_sweep", "--smoke-test", "--address", "auto", "--storage-path", private,
+            "--name", "local"]
+    started = time.monotonic()
+    done = twin.client(twin.job_argv(argv), 300)
+    assert done.returncode != 0, done.stdout[-3000:]
+    assert (f"k_sweep: error: --storage-path '{private}' is on this machine only: the trials run on other nodes (a "
+            f"probe on node 127.0.0.2 cannot see it); allowed: a URI every node reaches, such as s3://bucket/prefix, "
+            f"or a shared mount at the same path on every node\n") in done.stdout, done.stdout[-3000:]
+    assert "Study k_sweep:" not in done.stdout
+    assert time.monotonic() - started < 120
+    head_side = twin.host_path("head", private)
+    assert not head_side.exists() or list(head_side.rglob("*")) == []

@@ -177,3 +177,76 @@ def test_a_damaged_checkpoint_is_skipped_and_the_study_finishes(interrupted, ray
     assert (steps[-1], rows[-1]["status"]) == (1000, "ok")
     assert (storage / "c" / "report" / "report.md").is_file()
     assert "\nTrials: 1 (1 ok)\n" in out
+
+
+# ----------------------------------------------------------------------- Ray's own failures, a dropped terminal
+def _session_pids(ray_tmp: str, binary: str) -> list[int]:
+    """Processes of the driver's local Ray (its session lives under ``ray_tmp``) whose program ends with ``binary``
+    (every one of them when ``binary`` is "")."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            args = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace").split("\0")
+        except (OSError, ValueError):
+            continue
+        if pid.isdigit() and any(ray_tmp in a for a in args) and args[0].endswith(binary):
+            found.append(int(pid))
+    return found
+
+
+def _left_behind(ray_tmp: str) -> list[int]:
+    deadline = time.monotonic() + 15
+    while (left := _session_pids(ray_tmp, "")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return left
+
+
+@pytest.mark.parametrize("what, binary", [("raylet", "raylet/raylet"), ("GCS", "gcs/gcs_server")])
+def test_ray_dying_under_the_study_ends_it_in_its_own_line(what, binary, tmp_path, ray_tmp):
+    """Issue 27, finding 6: Ray's raylet or GCS killed mid-study ended the driver from C++ with exit 1 and nothing
+    of the study's (or, for the GCS, only after 60 s). Now: one line naming what died and the --resume command, at
+    once, exit 1, nothing of the local Ray left running; and --resume finishes the study (the raylet case)."""
+    argv = [*LONG, "--storage-path", str(tmp_path), "--name", "r"]
+    proc = _driver(argv, ray_tmp)
+    try:
+        _wait_for(lambda: any(tmp_path.glob("r/*/checkpoint_000001")), proc, 180, "second checkpoint")
+        (pid,) = _session_pids(ray_tmp, binary)
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        code, _, err = _finish(proc, 60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert code == 1, err[-3000:]
+    assert time.monotonic() - killed < 15
+    assert err.splitlines()[-1] == (f"k_sweep: error: Ray's {what} on this machine (pid {pid}) died under the study; "
+                                    f"what its trials saved stays: continue with: python studies/k_sweep.py "
+                                    f"{' '.join(argv)} --resume")
+    assert _left_behind(ray_tmp) == []
+    if what != "raylet":
+        return
+    code, out, err = _finish(_driver([*argv, "--resume"], ray_tmp), 300)
+    assert code == 0, err[-3000:]
+    (trial,) = [d for d in (tmp_path / "r").iterdir() if d.is_dir() and d.name.startswith("k1_")]
+    last = json.loads((trial / "result.json").read_text().splitlines()[-1])
+    assert (last["g_steps"], last["status"]) == (1000, "ok")
+    assert "\nTrials: 1 (1 ok)\n" in out
+
+
+def test_a_dropped_terminal_is_an_interruption_with_its_resume_line(tmp_path, ray_tmp):
+    """SIGHUP (the SSH session of `ray submit` closed) exited 129 with Ray's agents orphaned for minutes; now it is
+    Ctrl+C: the state saved, the summary counts the trial unfinished, the --resume line last, nothing left."""
+    argv = [*LONG, "--storage-path", str(tmp_path), "--name", "h"]
+    proc = _driver(argv, ray_tmp)
+    try:
+        _wait_for(lambda: any(tmp_path.glob("h/*/checkpoint_000001")), proc, 180, "second checkpoint")
+        proc.send_signal(signal.SIGHUP)
+        code, out, err = _finish(proc, 120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert code == 130, err[-3000:]
+    assert "\nTrials: 1 (1 unfinished)\n" in out
+    assert out.strip().splitlines()[-1] == (f"Interrupted: 1 of 1 trial(s) unfinished; continue with: python "
+                                            f"studies/k_sweep.py {' '.join(argv)} --resume")
+    assert _left_behind(ray_tmp) == []

@@ -80,13 +80,13 @@ def test_a_gpu_request_no_node_type_can_satisfy_is_refused():
 
 
 def test_node_types_that_may_not_start_or_say_nothing():
-    """A type with max_workers 0 never starts; the local provider's types state no resources (unknown: nothing
-    is refused on their account, the pre-flight probe and the watchdog bound the wait)."""
+    """A type with max_workers 0 never starts, nor does the head's type unless it says how many workers it may
+    start (the local provider's); the local provider's type states no resources (unknown: nothing is refused on its
+    account, the pre-flight probe and the watchdog bound the wait)."""
     local = {"max_workers": 1, "head_node_type": "local.cluster.node", "available_node_types": {
         "local.cluster.node": {"resources": {}, "node_config": {}, "max_workers": 1},
         "spare": {"resources": {"CPU": 2}, "node_config": {}, "max_workers": 0}}}
-    assert node_types_of(local) == []  # the head's own type is not a worker type; spare may not start
-    local["head_node_type"] = "other"
+    # the local provider's one type is the head's and the workers' (up to max_workers of them); spare may not start
     unknown = node_types_of(local)
     assert unknown == [NodeOffer("node type local.cluster.node", None, None, False)]
     assert unknown[0].fits(64, 8) is None
