@@ -76,6 +76,8 @@ def _wait_for_worker(twin: nodes.Twin, timeout: float) -> dict[str, float]:
 def twin():
     """The twin, up (head and worker joined), for every test of this module; down and gone afterwards."""
     missing = nodes.missing_requirements()
+    if missing and os.environ.get("GAN_STUDY_REQUIRE_TWIN") == "1":  # CI: the twin must run, never skip
+        pytest.fail(f"the cluster twin needs {', '.join(missing)} (GAN_STUDY_REQUIRE_TWIN=1)")
     if missing:
         pytest.skip(f"the cluster twin needs {', '.join(missing)}")
     machine_before = _machine_gan_study()

@@ -118,3 +118,46 @@ def test_no_credentials(raw):
 
 def test_no_ray_port_open_to_the_world(prepared):
     assert prepared["provider"]["security_group"]["IpPermissions"] == []
+
+
+def test_setup_iam_makes_both_profiles_with_the_bucket_in_their_policies(tmp_path):
+    """aws/setup-iam.sh against a stand-in `aws` that records its calls (and says no role or profile exists yet):
+    the calls cluster.yaml's profiles need, each policy valid JSON naming the bucket and only it."""
+    import json
+    import os
+    import subprocess
+
+    log, policies = tmp_path / "calls", tmp_path / "policies"
+    policies.mkdir()
+    fake = tmp_path / "bin" / "aws"
+    fake.parent.mkdir()
+    fake.write_text(f"""#!/bin/sh
+echo "$*" >> {log}
+case "$*" in get-*|"iam get-"*) exit 254;; esac
+for a in "$@"; do case "$a" in file://*) cp "${{a#file://}}" {policies}/$(echo "$*" | tr ' /' '__' | cut -c1-80).json;; esac; done
+exit 0
+""")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    script = str(CLUSTER_YAML.parent / "aws" / "setup-iam.sh")
+    for bad in ("s3://results", "a/b"):
+        refused = subprocess.run([script, bad], env=env, capture_output=True, text=True)
+        assert (refused.returncode, refused.stdout) == (2, "")
+        assert refused.stderr.startswith("usage: aws/setup-iam.sh BUCKET")
+    done = subprocess.run([script, "my-results"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "instance profiles gan-study-head and gan-study-worker are ready for s3://my-results\n"
+    calls = [line.split()[:2] + [line.split()[2] if len(line.split()) > 2 else ""] for line in
+             log.read_text().splitlines()]
+    assert [c[1] for c in calls] == ["get-role", "create-role", "get-instance-profile", "create-instance-profile",
+                                     "add-role-to-instance-profile", "attach-role-policy", "put-role-policy",
+                                     "get-role", "create-role", "get-instance-profile", "create-instance-profile",
+                                     "add-role-to-instance-profile", "put-role-policy"]
+    written = {p.name: json.loads(p.read_text()) for p in policies.iterdir()}
+    puts = {name: doc for name, doc in written.items() if name.startswith("iam_put-role-policy")}
+    assert len(puts) == 2
+    for doc in puts.values():
+        text = json.dumps(doc)
+        assert "YOUR-BUCKET" not in text and "arn:aws:s3:::my-results" in text
+    worker = next(doc for name, doc in puts.items() if "gan-study-worker" in name)
+    assert {s["Resource"] for s in worker["Statement"]} == {"arn:aws:s3:::my-results", "arn:aws:s3:::my-results/*"}
