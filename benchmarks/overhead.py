@@ -39,7 +39,7 @@ def run_once(trials: int, steps: int, eval_every: int, storage: str, name: str) 
             Clock.end = time.perf_counter()
 
     argv = ["--k", "1", "--g-loss", "non_saturating", "--seeds", str(trials), "--steps", str(steps),
-            "--eval-every", str(eval_every), "--storage-path", storage, "--name", name]
+            "--eval-every", str(eval_every), "--gpus-per-trial", "0", "--storage-path", storage, "--name", name]
     args = k_sweep.build_parser().parse_args(argv)
     run = run_study(k_sweep.build_spec(args), args, callbacks=[Clock()], command=argv)
     compute = sum(result.metrics["time_total_s"] for result in run.result_grid)

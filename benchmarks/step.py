@@ -28,7 +28,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gan_core.config import GANConfig  # noqa: E402
+from gan_core.config import MAX_STEPS, GANConfig  # noqa: E402
 from gan_core.data import load_dataset  # noqa: E402
 from gan_core.losses import discriminator_loss, generator_loss  # noqa: E402
 from gan_core.models import build_discriminator, build_generator  # noqa: E402
@@ -129,7 +129,8 @@ def time_iterations(step, n: int, device: torch.device) -> float:
 def compare(cfg: GANConfig, device: torch.device, threads: int, rounds: int, iters: int, warmup: int) -> dict:
     """Alternate reference and ours for ``rounds`` rounds; the ratio of each round, summarised."""
     torch.set_num_threads(threads)
-    run_cfg = cfg.replace(threads=threads, steps=10**9)
+    steps = MAX_STEPS // cfg.k  # never reached: the loop below calls iteration() directly, never run()
+    run_cfg = cfg.replace(threads=threads, steps=steps, eval_every=steps)
     ours = Trainer(run_cfg, device=device)
     same = SameWorkTrainer(run_cfg, device=device)
     ref = ReferenceLoop(cfg, device)

@@ -65,6 +65,10 @@ MAX_SEED = (2**32 - 1 - 4) // 1000  # 4,294,967
 # and days of training even for the smallest network, so no real study reaches it, while a slip such as
 # steps=1e99 would otherwise be a run that never ends.
 MAX_STEPS = 10**9
+# The most reports a run may make (steps / eval_every, rounded up): every report evaluates the generator and
+# assesses the run's stability over its whole history so far, so reports cost O(reports^2) in all; the studies'
+# presets make at most 40, and 10,000 keeps a run's history and its assessment small.
+MAX_REPORTS = 10_000
 # The largest whole number a float holds exactly: an integral float beyond it (1e99) is no integer anyone typed.
 MAX_EXACT_FLOAT_INT = 2**53
 SEED_RULE = f"an integer from 0 to {MAX_SEED} (each random stream is seeded with seed * 1000 + 1..4, and torch's " \
@@ -188,6 +192,10 @@ class GANConfig:
         for key in ("steps", "eval_every", "k"):
             v = getattr(self, key)
             _check_range(key, v, f"an integer from 1 to {MAX_STEPS:,}", v <= MAX_STEPS)
+        reports = -(-self.steps // self.eval_every)
+        if reports > MAX_REPORTS:
+            raise ValueError(f"config keys 'steps' / 'eval_every' = {self.steps} / {self.eval_every} give {reports:,} "
+                             f"reports; allowed: at most {MAX_REPORTS:,} reports a run (a larger eval_every)")
         if self.k * self.steps > MAX_STEPS:
             raise ValueError(f"config keys 'k' x 'steps' = {self.k} x {self.steps} = {self.k * self.steps:,} "
                              f"discriminator steps is out of range; allowed: k * steps <= {MAX_STEPS:,}")

@@ -41,6 +41,8 @@ def autoscaler_node_types() -> list[NodeOffer]:
         return [NodeOffer(f"node type {g.name}", float(g.resources["CPU"]) if "CPU" in g.resources else 0.0,
                           float(g.resources["GPU"]) if "GPU" in g.resources else 0.0, False)
                 for g in config.node_group_configs if g.max_count != 0]
+    if _v1_status_says_no_autoscaler():
+        return []
     head = [n["NodeID"] for n in ray.nodes() if n["Alive"] and "node:__internal_head__" in n["Resources"]]
     if not head:
         return []
@@ -53,6 +55,19 @@ def autoscaler_node_types() -> list[NodeOffer]:
     except Exception:  # noqa: BLE001 -- the head cannot run the reader: the study goes on without node types
         return []
     return node_types_of(found) if found is not None else []
+
+
+def _v1_status_says_no_autoscaler() -> bool:
+    """True when the head's monitor reports a status without an autoscaler in it (a cluster started without an
+    autoscaling config: no node types to read, and no task to start on the head for them)."""
+    from ray._private import ray_constants
+    from ray.experimental.internal_kv import _internal_kv_get
+
+    try:
+        raw = _internal_kv_get(ray_constants.DEBUG_AUTOSCALING_STATUS)
+        return bool(raw) and _field(json.loads(raw), "autoscaler_report") is None
+    except Exception:  # noqa: BLE001 -- no status to read: ask the head
+        return False
 
 
 def node_types_of(config: dict[str, Any]) -> list[NodeOffer]:
@@ -80,14 +95,9 @@ def _monitor_config(gcs_address: str) -> dict[str, Any] | None:
 
     import yaml
 
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                args = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
+    from studies.raywatch import processes
+
+    for _, args in processes():
         if not any(a.endswith(MONITOR_SCRIPTS) for a in args) or f"--gcs-address={gcs_address}" not in args:
             continue
         for a in args:

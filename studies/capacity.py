@@ -130,9 +130,9 @@ def check_resources(args: argparse.Namespace) -> int:
     return max(1, int(max(o.cpus or 0.0 for o in offers) // args.cpus_per_trial))
 
 
-def check_cluster(args: argparse.Namespace) -> tuple[float, str, list[NodeOffer]]:
+def check_cluster(args: argparse.Namespace, node_types: bool = True) -> tuple[float, str, list[NodeOffer]]:
     """Once connected: (GPUs per trial, why, what the cluster offers), refusing a trial no node can ever run."""
-    offers = cluster_offers()
+    offers = cluster_offers(node_types)
     gpus, why = resolve_gpus(args.gpus_per_trial, offers)
     check_fits(args.cpus_per_trial, gpus, offers)
     return gpus, why, offers

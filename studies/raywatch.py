@@ -27,24 +27,29 @@ import ray
 POLL_S = 0.5
 
 
+def processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, command line) of every process this machine shows (one that ends meanwhile is left out)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                yield int(pid), f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+
+
 def session_processes() -> dict[int, str]:
     """pid -> what it is ("raylet", "GCS") for the raylet of the driver's own node and this session's GCS, where
     they run on this machine. (Other nodes' raylets are not watched: a lost worker node is Tune's to recover from.)"""
     node = ray._private.worker.global_worker.node  # the driver's view of its node
     session, raylet = node.get_session_dir_path(), node.raylet_socket_name
     found = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                args = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
+    for pid, args in processes():
         if args[0].endswith("raylet/raylet") and f"--raylet_socket_name={raylet}" in args:
-            found[int(pid)] = "raylet"
+            found[pid] = "raylet"
         elif args[0].endswith("gcs/gcs_server") and any(session in a for a in args[1:]):
-            found[int(pid)] = "GCS"
+            found[pid] = "GCS"
     return found
 
 

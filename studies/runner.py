@@ -223,7 +223,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
     stalled = ""
     try:
         if spec.gan_trials:
-            gpus, why, offers = check_cluster(args)
+            gpus, why, offers = check_cluster(args, node_types=not started_ray)  # (a local Ray has no autoscaler)
         else:
             gpus, why, offers = 0.0, "the trials run on the CPU", cluster_offers(node_types=False)
         preflight(loc, args.cpus_per_trial, gpus, offers, args.allow_cpu_fallback, args.start_timeout)

@@ -70,6 +70,16 @@ RAY_RESULT_KEYS = frozenset({
 })
 
 
+def report_attempts(rows):
+    """A trial's result rows split where Ray (re)started it (iterations_since_restore is 1 at every start)."""
+    out = []
+    for row in rows:
+        if row["iterations_since_restore"] == 1:
+            out.append([])
+        out[-1].append(row)
+    return out
+
+
 class TrialRecord:
     """One trial of a finished experiment as Ray's ExperimentAnalysis sees it, plus its result.json rows."""
 
@@ -84,6 +94,10 @@ class TrialRecord:
         self.path = Path(trial.path)
         results = self.path / "result.json"  # absent for a trial that a stopped study never started
         self.rows = [json.loads(line) for line in results.read_text().splitlines() if line] if results.exists() else []
+
+    def attempts(self):
+        """The reports split where Ray (re)started the trial (iterations_since_restore is 1 at every start)."""
+        return report_attempts(self.rows)
 
     def reported(self, key):
         """The values of one reported key, report by report."""

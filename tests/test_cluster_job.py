@@ -41,7 +41,7 @@ def test_the_cluster_extra_brings_what_the_cluster_section_uses():
 @pytest.fixture(scope="module")
 def head(tmp_path_factory):
     """``ray start --head --block`` with token auth (a token of its own, in RAY_AUTH_TOKEN) and the dashboard on
-    127.0.0.1, in a session of its own; stopped with SIGTERM (which stops every Ray process it started)."""
+    127.0.0.1, in a session of its own; killed with its process group at the end."""
     token = secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN_PATH")}
     env.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token})
@@ -69,13 +69,9 @@ def head(tmp_path_factory):
                             f"{(probe.stdout + probe.stderr)[-2000:]}")
             time.sleep(1)
         yield address, env
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    finally:  # a test head: killed at once, its whole process group (a graceful stop takes half a minute)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         shutil.rmtree(temp, ignore_errors=True)
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from tests.twin import nodes
+from tests.conftest import report_attempts
 
 NAME = "twin"
 # 12 reports per trial, each with a checkpoint: a few seconds, so that the trials running at the kill are mid-way
@@ -196,7 +197,7 @@ def killed_study(twin, experiment_reader):
         "killed": f"raylet, pid {raylet.ns_pid} in the worker's namespace ({raylet.pid} on this machine), SIGKILL",
         "at the kill: g_steps reported per trial": {k: v["g_steps"][-1:] for k, v in sorted(at_kill.items())},
         "trials": {Path(t.path).name: {"status": t.status, "num_failures": t.num_failures,
-                                       "g_steps of each start": [a[0]["g_steps"] for a in _attempts(t.rows)],
+                                       "g_steps of each start": [a[0]["g_steps"] for a in report_attempts(t.rows)],
                                        "reports": len(t.rows)} for t in trials},
         "worker node ids": sorted({r["node_id"][:8] for t in trials for r in t.rows}),
         "the autoscaler after the kill (s)": _recovery(twin, killed_wall),
@@ -238,16 +239,6 @@ def _reports(exp: Path) -> dict[str, dict]:
     return out
 
 
-def _attempts(rows: list[dict]) -> list[list[dict]]:
-    """A trial's reports split where Ray (re)started it (iterations_since_restore is 1 at every start)."""
-    out: list[list[dict]] = []
-    for row in rows:
-        if row["iterations_since_restore"] == 1:
-            out.append([])
-        out[-1].append(row)
-    return out
-
-
 def test_the_study_finishes_and_says_so(killed_study):
     out = killed_study["output"]
     assert killed_study["exit"] == 0, out[-4000:]
@@ -282,10 +273,10 @@ def test_trials_on_the_killed_worker_resumed_from_their_checkpoints(killed_study
     trials = killed_study["trials"]
     restarted = [t for t in trials if t.num_failures > 0]
     assert restarted, "no trial was restarted by the kill"
-    resumed = [t for t in restarted if any(a[0]["g_steps"] > EVAL_EVERY for a in _attempts(t.rows)[1:])]
-    assert resumed, [(t.path.name, [a[0]["g_steps"] for a in _attempts(t.rows)]) for t in restarted]
+    resumed = [t for t in restarted if any(a[0]["g_steps"] > EVAL_EVERY for a in report_attempts(t.rows)[1:])]
+    assert resumed, [(t.path.name, [a[0]["g_steps"] for a in report_attempts(t.rows)]) for t in restarted]
     for t in restarted:  # a restarted trial that had reported resumed after its last report, not from step 0
-        attempts = _attempts(t.rows)
+        attempts = report_attempts(t.rows)
         for before, after in zip(attempts, attempts[1:]):
             assert after[0]["g_steps"] == before[-1]["g_steps"] + EVAL_EVERY, t.path
     # the worker's Ray was restarted (by the autoscaler, after its heartbeat timeout): a new node id after the kill

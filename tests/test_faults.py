@@ -26,6 +26,7 @@ from ray import tune
 from gan_core.config import GANConfig
 from studies import k_sweep
 from studies.runner import StudySpec, resolve_base, run_study
+from tests.conftest import report_attempts
 from tests.mounts import remount
 from tests.processes import finish, start
 
@@ -53,16 +54,6 @@ def node_loss(tmp_path_factory):
     return got
 
 
-def _attempts(rows: list[dict]) -> list[list[dict]]:
-    """A trial's reports split where Ray restarted it (iterations_since_restore is 1 at every start)."""
-    out: list[list[dict]] = []
-    for row in rows:
-        if row["iterations_since_restore"] == 1:
-            out.append([])
-        out[-1].append(row)
-    return out
-
-
 def test_a_removed_node_does_not_lose_the_study(node_loss):
     exp = node_loss["expected"]
     steps = list(range(exp["eval_every"], exp["steps"] + 1, exp["eval_every"]))
@@ -78,7 +69,7 @@ def test_a_removed_node_does_not_lose_the_study(node_loss):
         rows = t["rows"]
         assert t["status"] == "TERMINATED"
         assert rows[-1]["status"] == "ok" and rows[-1]["g_steps"] == exp["steps"]
-        attempts = _attempts(rows)
+        attempts = report_attempts(rows)
         if t["trial_id"] not in lost:  # ran on the head, untouched
             assert t["num_failures"] == 0 and len(attempts) == 1
             assert [r["g_steps"] for r in rows] == steps

@@ -131,16 +131,28 @@ def test_steps_reports_and_discriminator_steps_are_bounded_by_max_steps():
     assert MAX_STEPS == 10**9
     cfg = GANConfig.from_flat({"steps": MAX_STEPS, "eval_every": MAX_STEPS})
     assert (cfg.steps, cfg.eval_every) == (MAX_STEPS, MAX_STEPS)
-    assert GANConfig.from_flat({"k": 4, "steps": MAX_STEPS // 4}).k == 4
+    assert GANConfig.from_flat({"k": 4, "steps": MAX_STEPS // 4, "eval_every": MAX_STEPS // 4}).k == 4
     for key in ("steps", "eval_every", "k"):
         with pytest.raises(ValueError) as e:
             GANConfig.from_flat({key: MAX_STEPS + 1})
         assert str(e.value) == (f"config key {key!r} = 1000000001 is out of range; allowed: an integer from 1 to "
                                 f"1,000,000,000")
     with pytest.raises(ValueError) as e:
-        GANConfig.from_flat({"k": 4, "steps": MAX_STEPS // 4 + 1})
+        GANConfig.from_flat({"k": 4, "steps": MAX_STEPS // 4 + 1, "eval_every": MAX_STEPS // 4 + 1})
     assert str(e.value) == ("config keys 'k' x 'steps' = 4 x 250000001 = 1,000,000,004 discriminator steps is out of "
                             "range; allowed: k * steps <= 1,000,000,000")
+
+
+def test_the_reports_of_a_run_are_bounded():
+    """steps=10**6 with eval_every=1 passed every check and never finished: each report assesses the whole history."""
+    assert GANConfig.from_flat({"steps": 10_000, "eval_every": 1}).steps == 10_000
+    assert GANConfig.from_flat({"steps": 10_001, "eval_every": 2}).steps == 10_001  # 5,001 reports (the last short)
+    with pytest.raises(ValueError) as e:
+        GANConfig.from_flat({"steps": 1_000_000, "eval_every": 1})
+    assert str(e.value) == ("config keys 'steps' / 'eval_every' = 1000000 / 1 give 1,000,000 reports; allowed: at most "
+                            "10,000 reports a run (a larger eval_every)")
+    with pytest.raises(ValueError, match="give 10,001 reports"):
+        GANConfig.from_flat({"steps": 10_001, "eval_every": 1})
 
 
 def test_the_mlp_generator_has_batchnorm_only_when_asked_and_dcgan_keeps_its_guideline():

@@ -9,6 +9,7 @@ import torch
 
 from gan_core.config import GUIDELINE_OFF, GUIDELINES, GANConfig
 from studies import arch_ablation
+from studies.resume import design_record
 
 LABELS = ["baseline", "strided_conv_off", "batchnorm_g_off", "batchnorm_d_off", "fc_hidden_off",
           "g_activation_off", "g_output_off", "d_activation_off", "all_off"]
@@ -45,7 +46,7 @@ def test_variants_switch_each_guideline_off_alone_and_all_together():
 @pytest.fixture(scope="module")
 def smoke(ray_cluster, tmp_path_factory, study_main):
     storage = tmp_path_factory.mktemp("arch")
-    code, printed = study_main(arch_ablation, ["--smoke-test", "--storage-path", str(storage)])
+    code, printed = study_main(arch_ablation, ["--smoke-test", "--allow-cpu-fallback", "--storage-path", str(storage)])
     return code, storage / "arch_ablation_smoke", printed
 
 
@@ -97,10 +98,13 @@ def test_reports_exact_keys_and_steps(smoke, experiment_reader, metric_keys, ray
 def test_study_json(smoke):
     _, path, _ = smoke
     meta = json.loads((path / "study.json").read_text())
+    argv = ["--smoke-test", "--allow-cpu-fallback", "--storage-path", str(path.parent)]
+    spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args(argv))
+    assert meta.pop("design") == design_record(spec, False)  # what a resume must keep (studies.resume)
     assert meta == {
         "study": "arch_ablation", "primary_metric": "fd", "mode": "min", "baseline_variant": "baseline",
         "variants": {k: v for k, v in arch_ablation.variants().items()}, "factors": ["variant"], "baseline": {},
-        "command": ["studies/arch_ablation.py", "--smoke-test", "--storage-path", str(path.parent)],
+        "command": ["studies/arch_ablation.py", *argv],
         "search": None, "published": None,
         "metric_modes": {"fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max",
                          "coverage": "max", "classes_covered": "max", "class_kl": "min"},

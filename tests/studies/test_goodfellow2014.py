@@ -44,7 +44,7 @@ def test_full_is_the_whole_mnist():
 @pytest.fixture(scope="module")
 def smoke(ray_cluster, tmp_path_factory, study_main):
     storage = tmp_path_factory.mktemp("gf")
-    code, printed = study_main(gf, ["--smoke-test", "--storage-path", str(storage)])
+    code, printed = study_main(gf, ["--smoke-test", "--allow-cpu-fallback", "--storage-path", str(storage)])
     return code, storage / "goodfellow2014_smoke", printed
 
 

@@ -37,7 +37,7 @@ def test_repeated_values_are_refused():
 @pytest.fixture(scope="module")
 def smoke(ray_cluster, tmp_path_factory, study_main):
     storage = tmp_path_factory.mktemp("k")
-    code, printed = study_main(k_sweep, ["--smoke-test", "--storage-path", str(storage)])
+    code, printed = study_main(k_sweep, ["--smoke-test", "--allow-cpu-fallback", "--storage-path", str(storage)])
     return code, storage / "k_sweep_smoke", printed
 
 

@@ -46,7 +46,7 @@ def test_a_diverged_trial_is_a_failed_optuna_trial(tmp_path):
 @pytest.fixture(scope="module")
 def smoke(ray_cluster, tmp_path_factory, study_main):
     storage = tmp_path_factory.mktemp("lr")
-    code, printed = study_main(lr_search, ["--smoke-test", "--storage-path", str(storage)])
+    code, printed = study_main(lr_search, ["--smoke-test", "--allow-cpu-fallback", "--storage-path", str(storage)])
     return code, storage / "lr_search_smoke", printed
 
 

@@ -96,7 +96,7 @@ def test_a_shared_key_may_be_overridden():
 @pytest.fixture(scope="module")
 def smoke(ray_cluster, tmp_path_factory, study_main):
     storage = tmp_path_factory.mktemp("mc")
-    code, printed = study_main(mc, ["--smoke-test", "--storage-path", str(storage)])
+    code, printed = study_main(mc, ["--smoke-test", "--allow-cpu-fallback", "--storage-path", str(storage)])
     return code, storage / "mode_collapse_ring8_smoke", printed
 
 
