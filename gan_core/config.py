@@ -69,6 +69,12 @@ MAX_STEPS = 10**9
 # assesses the run's stability over its whole history so far, so reports cost O(reports^2) in all; the studies'
 # presets make at most 40, and 10,000 keeps a run's history and its assessment small.
 MAX_REPORTS = 10_000
+# Sizes past these are no network anyone means: a width or batch beyond 2**31 - 1 overflows torch's shape arithmetic
+# with a traceback, 1,000 layers make the memory estimate itself take minutes, and torch refuses more threads than
+# a machine has cores with a cryptic "Overflow" (the largest machines have a few hundred).
+MAX_SIZE = 2**31 - 1
+MAX_LAYERS = 1_000
+MAX_THREADS = 1_024
 # The largest whole number a float holds exactly: an integral float beyond it (1e99) is no integer anyone typed.
 MAX_EXACT_FLOAT_INT = 2**53
 SEED_RULE = f"an integer from 0 to {MAX_SEED} (each random stream is seeded with seed * 1000 + 1..4, and torch's " \
@@ -199,6 +205,12 @@ class GANConfig:
         if self.k * self.steps > MAX_STEPS:
             raise ValueError(f"config keys 'k' x 'steps' = {self.k} x {self.steps} = {self.k * self.steps:,} "
                              f"discriminator steps is out of range; allowed: k * steps <= {MAX_STEPS:,}")
+        for key, most in (("nz", MAX_SIZE), ("ngf", MAX_SIZE), ("ndf", MAX_SIZE), ("mlp_hidden", MAX_SIZE),
+                          ("mlp_hidden_d", MAX_SIZE), ("batch_size", MAX_SIZE), ("pack", MAX_SIZE),
+                          ("maxout_pieces", MAX_SIZE), ("eval_samples", MAX_SIZE), ("mlp_layers", MAX_LAYERS),
+                          ("mlp_layers_d", MAX_LAYERS), ("threads", MAX_THREADS)):
+            v = getattr(self, key)
+            _check_range(key, v, f"at most {most:,}", v <= most)
         _check_range("mlp_hidden_d", self.mlp_hidden_d, "0 (= mlp_hidden) or an integer >= 1", self.mlp_hidden_d >= 0)
         _check_range("mlp_layers_d", self.mlp_layers_d, "0 (= mlp_layers) or an integer >= 1", self.mlp_layers_d >= 0)
         _check_range("maxout_pieces", self.maxout_pieces, "0 (no maxout) or an integer >= 2",

@@ -308,3 +308,22 @@ def test_a_storage_path_only_the_head_sees_is_refused_before_any_trial(twin, kil
     assert time.monotonic() - started < 120
     head_side = twin.host_path("head", private)
     assert not head_side.exists() or list(head_side.rglob("*")) == []
+
+
+def test_ray_dashboard_tunnels_to_the_heads_dashboard(twin, killed_study):
+    """The README's `ray dashboard cluster.yaml`: an SSH tunnel from the client to the head's dashboard, which
+    listens on the head's localhost only; through it, with the token, the client lists the study's job. (Another
+    local port than 8265: the client shares the head's loopback here.)"""
+    tunnel = twin.client_popen([*nodes.RAY_CLI, "dashboard", "-p", "8366", str(twin.config_path)],
+                               output=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while (got := twin.client([*nodes.RAY_CLI, "job", "list", "--address", "http://127.0.0.1:8366"],
+                                  60)).returncode != 0:
+            if tunnel.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"no dashboard through the tunnel (tunnel exit {tunnel.poll()}):\n{got.stdout[-2000:]}")
+            time.sleep(1)
+    finally:
+        os.killpg(tunnel.pid, signal.SIGKILL)
+        tunnel.wait()
+    assert "SUCCEEDED" in got.stdout and "studies.k_sweep" in got.stdout, got.stdout[-2000:]

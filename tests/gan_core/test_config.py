@@ -119,7 +119,9 @@ def test_a_seed_beyond_what_torchs_generators_keep_is_refused_in_one_line():
 
 def test_an_integer_key_takes_a_whole_float_only_up_to_2_to_the_53():
     assert GANConfig.from_flat(parse_overrides(["steps=2000.0"])).steps == 2000
-    assert GANConfig.from_flat({"nz": float(2**53)}).nz == 2**53  # exact: the memory check judges its size
+    assert GANConfig.from_flat({"steps": float(2**29), "eval_every": float(2**29)}).steps == 2**29  # exact
+    with pytest.raises(ValueError, match=r"^config key 'nz' = 9007199254740992 is out of range; allowed: at most "):
+        GANConfig.from_flat({"nz": float(2**53)})  # a whole float is an int, and then judged as one
     for key, bad in (("steps", 1e99), ("nz", float(2**53 + 2))):  # 2**53 + 2: the next float
         with pytest.raises(ValueError) as e:
             GANConfig.from_flat({key: bad})
@@ -141,6 +143,18 @@ def test_steps_reports_and_discriminator_steps_are_bounded_by_max_steps():
         GANConfig.from_flat({"k": 4, "steps": MAX_STEPS // 4 + 1, "eval_every": MAX_STEPS // 4 + 1})
     assert str(e.value) == ("config keys 'k' x 'steps' = 4 x 250000001 = 1,000,000,004 discriminator steps is out of "
                             "range; allowed: k * steps <= 1,000,000,000")
+
+
+@pytest.mark.parametrize("key, most", [("ngf", 2**31 - 1), ("batch_size", 2**31 - 1), ("mlp_layers", 1000),
+                                       ("threads", 1024)])
+def test_sizes_no_network_means_are_refused_in_one_line(key, most):
+    """A width of 2**63 gave a torch TypeError traceback, threads=2**40 a cryptic "Overflow", mlp_layers=10**4 an
+    estimate that took 19 s: each is one line now."""
+    assert getattr(GANConfig.from_flat({key: most, "dataset": "ring8"} if key == "mlp_layers" else {key: most}),
+                   key) == most
+    with pytest.raises(ValueError) as e:
+        GANConfig.from_flat({key: most + 1})
+    assert str(e.value) == f"config key {key!r} = {most + 1} is out of range; allowed: at most {most:,}"
 
 
 def test_the_reports_of_a_run_are_bounded():
