@@ -11,8 +11,8 @@ Where Ray keeps them:
   (``ray._private.state.state.get_cluster_config()``); the v1 autoscaler (what ``ray up`` runs with Ray 2.60 by
   default on AWS) does not, but its monitor process on the head was started with ``--autoscaling-config=<file>``
   (``~/ray_bootstrap_config.yaml`` after ``ray up``, with each node type's CPUs and GPUs filled in from its
-  instance type). A task with no resources, pinned to the head node, reads that file there (so this works from a
-  driver on any machine);
+  instance type). The driver reads it where it runs on the head (``ray job submit``, ``ray submit``); elsewhere a
+  task with no resources, pinned to the head node, reads it there;
 - status: v1 writes a JSON summary into the GCS key-value store (what ``ray status`` prints), v2 answers
   ``ray.autoscaler.v2.sdk.get_cluster_status``.
 Ray's records are read as they are: a field that is missing means "not said", never a failure of the study.
@@ -41,33 +41,21 @@ def autoscaler_node_types() -> list[NodeOffer]:
         return [NodeOffer(f"node type {g.name}", float(g.resources["CPU"]) if "CPU" in g.resources else 0.0,
                           float(g.resources["GPU"]) if "GPU" in g.resources else 0.0, False)
                 for g in config.node_group_configs if g.max_count != 0]
-    if _v1_status_says_no_autoscaler():
-        return []
-    head = [n["NodeID"] for n in ray.nodes() if n["Alive"] and "node:__internal_head__" in n["Resources"]]
-    if not head:
-        return []
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    gcs = ray.get_runtime_context().gcs_address
+    seen, found = _monitor_config(gcs)  # the driver on the head (ray job submit, ray submit): read it here
+    if not seen:
+        head = [n["NodeID"] for n in ray.nodes() if n["Alive"] and "node:__internal_head__" in n["Resources"]]
+        if not head:
+            return []
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    reader = ray.remote(num_cpus=0)(_monitor_config).options(
-        scheduling_strategy=NodeAffinitySchedulingStrategy(head[0], soft=False))
-    try:
-        found = ray.get(reader.remote(ray.get_runtime_context().gcs_address), timeout=60)
-    except Exception:  # noqa: BLE001 -- the head cannot run the reader: the study goes on without node types
-        return []
+        reader = ray.remote(num_cpus=0)(_monitor_config).options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(head[0], soft=False))
+        try:
+            seen, found = ray.get(reader.remote(gcs), timeout=60)
+        except Exception:  # noqa: BLE001 -- the head cannot run the reader: the study goes on without node types
+            return []
     return node_types_of(found) if found is not None else []
-
-
-def _v1_status_says_no_autoscaler() -> bool:
-    """True when the head's monitor reports a status without an autoscaler in it (a cluster started without an
-    autoscaling config: no node types to read, and no task to start on the head for them)."""
-    from ray._private import ray_constants
-    from ray.experimental.internal_kv import _internal_kv_get
-
-    try:
-        raw = _internal_kv_get(ray_constants.DEBUG_AUTOSCALING_STATUS)
-        return bool(raw) and _field(json.loads(raw), "autoscaler_report") is None
-    except Exception:  # noqa: BLE001 -- no status to read: ask the head
-        return False
 
 
 def node_types_of(config: dict[str, Any]) -> list[NodeOffer]:
@@ -89,8 +77,8 @@ def node_types_of(config: dict[str, Any]) -> list[NodeOffer]:
     return out
 
 
-def _monitor_config(gcs_address: str) -> dict[str, Any] | None:
-    """On the head: the autoscaling config of the monitor of the cluster at ``gcs_address``, or None."""
+def _monitor_config(gcs_address: str) -> tuple[bool, dict[str, Any] | None]:
+    """(whether this machine runs the monitor of the cluster at ``gcs_address``, its autoscaling config or None)."""
     import os
 
     import yaml
@@ -102,13 +90,13 @@ def _monitor_config(gcs_address: str) -> dict[str, Any] | None:
             continue
         for a in args:
             if a.startswith("--autoscaling-config="):
-                path = os.path.expanduser(a.split("=", 1)[1])
                 try:
-                    with open(path) as f:
-                        return yaml.safe_load(f)
+                    with open(os.path.expanduser(a.split("=", 1)[1])) as f:
+                        return True, yaml.safe_load(f)
                 except (OSError, yaml.YAMLError):
-                    return None
-    return None
+                    return True, None
+        return True, None  # a monitor without an autoscaler: no node types
+    return False, None
 
 
 def autoscaler_status() -> str:

@@ -130,13 +130,23 @@ def _study(address, env, tmp_path, name, *extra, timeout=120):
 
 
 def test_node_types_are_read_from_the_heads_autoscaling_config(autoscaling_head):
-    """What the driver learns of a cluster with no worker alive: the node types its monitor was started with."""
+    """What the driver learns of a cluster with no worker alive: the node types its monitor was started with, read
+    where the driver runs on the head's machine, and by a task pinned to the head where it does not."""
     address, env = autoscaling_head
-    code = ("import ray; from studies.capacity import cluster_offers; ray.init(address=%r, log_to_driver=False); "
-            "print([(o.what, o.cpus, o.gpus, o.alive) for o in cluster_offers() if not o.alive])" % address)
+    code = ("import ray; from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy as On\n"
+            "from studies import autoscaler; from studies.capacity import cluster_offers\n"
+            "ray.init(address=%r, log_to_driver=False)\n"
+            "print([(o.what, o.cpus, o.gpus, o.alive) for o in cluster_offers() if not o.alive])\n"
+            "head = [n['NodeID'] for n in ray.nodes() if 'node:__internal_head__' in n['Resources']][0]\n"
+            "reader = ray.remote(num_cpus=0)(autoscaler._monitor_config).options(scheduling_strategy=On(head, "
+            "soft=False))\n"
+            "seen, config = ray.get(reader.remote(ray.get_runtime_context().gcs_address))\n"
+            "print(seen, autoscaler.node_types_of(config))\n" % address)
     got = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stderr[-2000:]
-    assert got.stdout.strip().splitlines()[-1] == "[('node type gpu_worker', 2.0, 1.0, False)]"
+    assert got.stdout.strip().splitlines()[-2:] == [
+        "[('node type gpu_worker', 2.0, 1.0, False)]",
+        "True [NodeOffer(what='node type gpu_worker', cpus=2.0, gpus=1.0, alive=False, ip=None)]"]
 
 
 def test_a_gpu_torch_cannot_use_is_refused_before_any_trial(autoscaling_head, tmp_path):
