@@ -12,7 +12,11 @@ exit 2 (``StudyInputError``) -- and only then start or join Ray and ship the eva
 What Tune is told, and why:
 - resources per trial with ``tune.with_resources``: ``cpus_per_trial`` (torch threads follow it through the
   config key ``threads``, set by each study) and ``gpus_per_trial`` (fractions pack several small trials on one
-  GPU; default 0.25 when the cluster has GPUs now, else 0);
+  GPU; ``auto``: 0.25 when an alive node or a node type of the cluster's autoscaler has GPUs, ``studies.capacity``);
+  before the first trial a probe checks the storage and the GPU where trials run (``studies.preflight``);
+- the trainable gets ``cpu_fallback`` (``--allow-cpu-fallback``): without it a GPU torch cannot use fails the trial;
+- callbacks: ``StorageGuard`` (below) and ``StudyWatchdog`` (``studies.watchdog``: no silent waiting for nodes, a hung
+  trial restarted); while Tune runs, ``studies.raywatch`` watches the driver's own raylet and GCS;
 - ``FailureConfig(max_failures)``: a crashed trial restarts from its latest checkpoint;
   ``CheckpointConfig(num_to_keep=2)``: the newest two checkpoints of each trial are kept;
 - ``Tuner.restore(..., resume_unfinished=True, resume_errored=True)`` for ``--resume``: finished trials are not
@@ -36,9 +40,12 @@ The experiment directory is ``<storage_path>/<name>``; ``name`` defaults to the 
 for smoke tests) so that ``--resume`` finds it without a timestamp to remember. Starting a study where one
 already exists is refused (pass ``--resume`` or another ``--name``): two runs in one directory would mix.
 
-Exit codes (``StudyRun.exit_code``): 0 every trial finished; 1 a trial failed after all its restarts, or the
-storage stopped taking data; 2 bad input; 130 interrupted (Ctrl+C), read from the experiment state Ray saved
-(``unfinished_trials``), with the ``--resume`` command as the summary's last line.
+A resume runs what the study stored (``studies.resume``: the stored command, and the stored design checked).
+
+Exit codes (``StudyRun.exit_code``): 0 every trial finished; 1 a trial failed after all its restarts, the
+storage stopped taking data, or the cluster could not run the study (no node came up, Ray died); 2 bad input;
+130 interrupted (Ctrl+C, SIGTERM, SIGHUP), read from the experiment state Ray saved (``unfinished_trials``), with the
+``--resume`` command as the summary's last line.
 """
 from __future__ import annotations
 
@@ -176,7 +183,11 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     loc = locate(args.storage_path, default_name(spec.study, args))
     check_trial_count(spec.n_trials())  # before the configs are built: --seeds 1000000 must not fill the memory
-    _refuse_overrides_the_study_sets(spec, args)
+    overridden = space_mod.set_by_the_study(parse_overrides(args.overrides), spec.variants, spec.searched, spec.seeds)
+    if overridden:  # (--set seed=5 ran seeds 0, 1, 2 without a word)
+        raise StudyInputError(f"--set {overridden[0]}: study {spec.study!r} sets {overridden[0]!r} itself in every "
+                              f"trial (its seeds, variants or search); allowed: its own options for it (e.g. --seeds), "
+                              f"or --set of a key it shares across trials")
     try:
         configs = spec.trial_configs()
         space_mod.validate_all(configs, STUDY_KEYS, spec.validate)
@@ -275,20 +286,6 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
     if spec.published:
         print_published(loc)
     return run
-
-
-def _refuse_overrides_the_study_sets(spec: StudySpec, args: argparse.Namespace) -> None:
-    """A ``--set`` of a key the study sets per trial (its seeds, a key a variant changes, a searched key) would be
-    replaced without a word (``--set seed=5`` ran seeds 0, 1, 2): refused in one line."""
-    given = parse_overrides(args.overrides)
-    varied = {k for changes in spec.variants.values() for k in changes} | set(spec.searched)
-    if spec.seeds:
-        varied.add("seed")
-    clash = sorted(set(given) & varied)
-    if clash:
-        raise StudyInputError(f"--set {clash[0]}: study {spec.study!r} sets {clash[0]!r} itself in every trial (its "
-                              f"seeds, variants or search); allowed: its own options for it (e.g. --seeds), or "
-                              f"--set of a key it shares across trials")
 
 
 def _first_line(e: BaseException) -> str:

@@ -141,3 +141,12 @@ def validate_all(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str]
             raise ValueError(f"invalid trial config ({where}): {e}") from None
         n += 1
     return n
+
+
+def set_by_the_study(given: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]],
+                     searched: Mapping[str, Any], seeds: Sequence[int]) -> list[str]:
+    """The keys of ``given`` (``--set``) that the study sets per trial itself, sorted: a key some variant changes,
+    a searched key, and ``seed`` when the study has seeds. A ``--set`` of such a key would be replaced without a
+    word, so the runner refuses it."""
+    varied = {k for changes in variants.values() for k in changes} | set(searched) | ({"seed"} if seeds else set())
+    return sorted(set(given) & varied)

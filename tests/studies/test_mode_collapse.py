@@ -82,11 +82,19 @@ def test_published_rows_are_those_of_the_dataset_and_variants_run():
 @pytest.mark.parametrize("argv, says", [
     (["--packs", "1"], "distinct pack sizes >= 2"),
     (["--packs", "2,2"], "distinct pack sizes >= 2"),
-    (["--set", "batch_size=64"], "--set batch_size: the variants set this key themselves"),
 ])
 def test_bad_options_are_refused(argv, says):
     with pytest.raises(mc.cli.StudyInputError, match=says):
         spec_of(argv)
+
+
+def test_a_key_the_setups_set_themselves_is_refused_by_the_runner():
+    """(studies.space.set_by_the_study: the runner refuses a --set of it in one line, before Ray starts.)"""
+    from studies.space import set_by_the_study
+
+    spec = spec_of(["--set", "batch_size=64"])
+    assert set_by_the_study({"batch_size": 64, "g_loss": "minimax"}, spec.variants, spec.searched,
+                            spec.seeds) == ["batch_size"]
 
 
 def test_a_shared_key_may_be_overridden():
