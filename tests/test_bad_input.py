@@ -117,10 +117,10 @@ ROWS: dict[str, Row] = {
     "--set nz=100000000, a memory bomb": study("k_sweep", "--set", "nz=100000000", "--storage-path", "{storage}",
                                                fragment="k_sweep: error: invalid trial config (variant='k1_"
                                                         "non_saturating'): config needs about "),
-    "--cpus-per-trial 4096 (process)": Row("script", "studies/k_sweep.py", ("--cpus-per-trial", "4096",
-                                                                            "--storage-path", "{storage}"),
-                                           "k_sweep: error: --cpus-per-trial 4096 asks for more CPUs than any trial "
-                                           "can get: this machine has "),
+    "--cpus-per-trial 512 (process)": Row("script", "studies/k_sweep.py", ("--cpus-per-trial", "512",
+                                                                           "--storage-path", "{storage}"),
+                                          "k_sweep: error: --cpus-per-trial 512 asks for more CPUs than any trial "
+                                          "can get: this machine has "),
     "--gpus-per-trial 64 (process)": Row("script", "studies/lr_search.py", ("--gpus-per-trial", "64",
                                                                             "--storage-path", "{storage}"),
                                          "lr_search: error: --gpus-per-trial 64 asks for a GPU, and no node can have "
