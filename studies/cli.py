@@ -134,7 +134,8 @@ def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str,
                    help="seeds of a variant that one trial trains together as a population (gan_core.population), "
                         "each still its own result; auto: all of a variant's seeds (up to 128) on a GPU, chunks of "
                         "up to 8 for small 2D/1D networks on a CPU (where measured faster), else 1; searched "
-                        "studies, the theory check and dropout always 1; a resume keeps the study's own (default: auto)")
+                        "studies, the theory check and dropout always 1; a resume keeps the study's own "
+                        "(default: auto)")
     r.add_argument("--max-failures", type=non_negative_int, default=2,
                    help="restarts of a crashed trial, each from its last checkpoint (default: 2)")
     r.add_argument("--worker-logs", action="store_true",

@@ -7,12 +7,12 @@ left running. The experiment state Ray saved at the last checkpoint is intact (`
 identically), so the only thing missing is the study's last line.
 
 ``watch_ray`` records, when the study starts, the raylet of the driver's node and the GCS of its Ray session, where
-they run on this machine (found by their command lines: the raylet's socket, the session folder), and polls them from a daemon thread. When one of
-them is gone it prints ``<study>: error: ...; continue with: <resume command>`` on stderr, ends the processes of a
-local Ray the driver started itself (so none is orphaned), and exits the process with code 1 at once, before Ray's
-core worker does so in silence. A cluster whose raylet and GCS run on other machines (a driver joined from outside)
-has nothing here to watch; its failures reach ``tuner.fit`` as Ray's exceptions, which the runner turns into the same
-line.
+they run on this machine (found by their command lines: the raylet's socket, the session folder), and polls them
+from a daemon thread. When one of them is gone it prints ``<study>: error: ...; continue with: <resume command>`` on
+stderr, ends the processes of a local Ray the driver started itself (so none is orphaned), and exits the process
+with code 1 at once, before Ray's core worker does so in silence. A cluster whose raylet and GCS run on other
+machines (a driver joined from outside) has nothing here to watch; its failures reach ``tuner.fit`` as Ray's
+exceptions, which the runner turns into the same line.
 """
 from __future__ import annotations
 

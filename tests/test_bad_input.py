@@ -68,7 +68,8 @@ ROWS: dict[str, Row] = {
     "--cpus-per-trial 0": study("arch_ablation", "--cpus-per-trial", "0", "--storage-path", "{storage}",
                                 fragment="argument --cpus-per-trial: '0' is not allowed; allowed: an integer >= 1"),
     "--gpus-per-trial -0.5": study("k_sweep", "--gpus-per-trial", "-0.5", "--storage-path", "{storage}",
-                                   fragment="argument --gpus-per-trial: '-0.5' is not allowed; allowed: a finite number >= 0"),
+                                   fragment="argument --gpus-per-trial: '-0.5' is not allowed; allowed: a finite "
+                                            "number >= 0"),
     "--members-per-trial 0": study("mode_collapse", "--members-per-trial", "0", "--storage-path", "{storage}",
                                    fragment="argument --members-per-trial: '0' is not allowed; allowed: an integer "
                                             ">= 1, or 'auto'"),

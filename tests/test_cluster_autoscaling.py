@@ -62,7 +62,8 @@ def _head(worker_types: dict):
     config = {"cluster_name": "fake", "max_workers": 2, "upscaling_speed": 1.0, "idle_timeout_minutes": 5,
               "provider": {"type": "fake_multinode", "gcs_address": f"{ip}:{port}",
                            # its nodes are processes started by the monitor itself: no SSH updater to run on them
-                           "disable_node_updaters": True, "disable_launch_config_check": True}, "auth": {"ssh_user": "ray"},
+                           "disable_node_updaters": True, "disable_launch_config_check": True},
+              "auth": {"ssh_user": "ray"},
               "available_node_types": {"ray.head.default": {"resources": {"CPU": 0}, "node_config": {},
                                                             "max_workers": 0},
                                        **worker_types},

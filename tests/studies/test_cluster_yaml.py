@@ -134,7 +134,8 @@ def test_setup_iam_makes_both_profiles_with_the_bucket_in_their_policies(tmp_pat
     fake.write_text(f"""#!/bin/sh
 echo "$*" >> {log}
 case "$*" in get-*|"iam get-"*) exit 254;; esac
-for a in "$@"; do case "$a" in file://*) cp "${{a#file://}}" {policies}/$(echo "$*" | tr ' /' '__' | cut -c1-80).json;; esac; done
+for a in "$@"; do case "$a" in file://*)
+  cp "${{a#file://}}" {policies}/$(echo "$*" | tr ' /' '__' | cut -c1-80).json;; esac; done
 exit 0
 """)
     fake.chmod(0o755)

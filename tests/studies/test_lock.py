@@ -21,8 +21,8 @@ def test_a_second_holder_of_the_same_study_is_refused_in_one_line(tmp_path):
                 pass
         assert str(e.value) == (
             f"another driver (host {os.uname().nodename}, pid {os.getpid()}) is running the study "
-            f"'{tmp_path / 's'}' now (it holds '{tmp_path / 's' / '.driver.lock'}'); allowed: one driver per study: wait for it "
-            f"to end, or pass another --name")
+            f"'{tmp_path / 's'}' now (it holds '{tmp_path / 's' / '.driver.lock'}'); allowed: one driver per study: "
+            f"wait for it to end, or pass another --name")
         with study_lock(locate(str(tmp_path), "other")):  # another study of the same storage path: its own lock
             pass
     assert list(tmp_path.iterdir()) == []  # released: the file is gone

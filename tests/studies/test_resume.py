@@ -1,7 +1,8 @@
 """--resume runs what the study stored (issue 27, finding 1): the stored command decides the design, execution options
 may change and are said, a design option that differs is refused in one line, and the stored design (trials and
 evaluator) is checked against what would run. The real-process resume (a killed driver, resumed without its
-arguments, compared row for row with an unbroken run) is tests/studies/test_runner.py::test_resume_after_the_driver_is_killed."""
+arguments, compared row for row with an unbroken run) is
+tests/studies/test_runner.py::test_resume_after_the_driver_is_killed."""
 from __future__ import annotations
 
 import json
