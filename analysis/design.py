@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -106,6 +106,7 @@ def infer_design(trials: pd.DataFrame, meta: StudyMeta) -> tuple[pd.DataFrame, D
 
 def _factor(trials: pd.DataFrame, key: str, meta: StudyMeta, notes: list[str]) -> Factor:
     values = trials[key]
+    label = level_label
     binned = key != "variant" and pd.api.types.is_float_dtype(values) and values.nunique() > MAX_LEVELS_UNBINNED
     if binned:
         column = f"{key}_bin"
@@ -113,13 +114,12 @@ def _factor(trials: pd.DataFrame, key: str, meta: StudyMeta, notes: list[str]) -
         trials[column] = labels
     else:
         column = f"{key}_level"
-        labels = values.map(level_label)
-        if labels.nunique() < values.nunique():  # two values print alike: spell them out in full
-            labels = values.map(lambda v: repr(v.item() if hasattr(v, "item") else v))
-        trials[column] = labels
-        order = _ordered_levels(values) if key != "variant" else _variant_order(values, meta)
+        if values.map(level_label).nunique() < values.nunique():  # two values print alike (1 and 1.000004):
+            label = _full_label                                  # levels, order and baseline spelt out in full
+        trials[column] = values.map(label)
+        order = _ordered_levels(values, label) if key != "variant" else _variant_order(values, meta)
         edges = None
-    baseline, how = _baseline_level(trials, key, column, order, meta, edges)
+    baseline, how = _baseline_level(trials, key, column, order, meta, edges, label)
     if baseline not in order:
         notes.append(f"factor {key}: no trial of its baseline level {baseline} ({how}) is in these results: "
                      f"its comparisons have no baseline seeds")
@@ -130,13 +130,17 @@ def _factor(trials: pd.DataFrame, key: str, meta: StudyMeta, notes: list[str]) -
     return Factor(key, column, order, baseline, binned, how)
 
 
-def _ordered_levels(values: pd.Series) -> list[str]:
+def _full_label(value: Any) -> str:
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def _ordered_levels(values: pd.Series, label: Callable[[Any], str] = level_label) -> list[str]:
     uniq = values.dropna().unique().tolist()
     try:
         uniq = sorted(uniq)
     except TypeError:
         uniq = sorted(uniq, key=str)
-    return [level_label(v) for v in uniq]
+    return [label(v) for v in uniq]
 
 
 def _variant_order(values: pd.Series, meta: StudyMeta) -> list[str]:
@@ -178,9 +182,9 @@ def _dataset_defaults(trials: pd.DataFrame) -> dict[str, Any]:
 
 
 def _baseline_level(trials: pd.DataFrame, key: str, column: str, order: list[str], meta: StudyMeta,
-                    edges: list[float] | None) -> tuple[str, str]:
+                    edges: list[float] | None, label: Callable[[Any], str] = level_label) -> tuple[str, str]:
     def as_label(value: Any) -> str:
-        return level_label(value) if edges is None else bin_label(value, edges)
+        return label(value) if edges is None else bin_label(value, edges)
 
     if key == "variant":
         if meta.baseline_variant is not None:  # study.json's word, whether or not a trial of it is here

@@ -116,3 +116,20 @@ def test_study_json_baseline_is_the_baseline_even_when_no_trial_of_it_ran(synth)
     _, design = design_of(synth.write("abl", variants, synth.ablation_study))
     f = design.factors[0]
     assert (f.levels, f.baseline, f.how_baseline) == (["bn_off", "other"], "baseline", "study.json baseline_variant")
+
+
+def test_levels_that_print_alike_are_spelt_out_in_the_order_and_the_baseline_too(synth):
+    """lr_decay 1 against the GAN paper's 1.000004 (goodfellow2014 --factorial): both print as "1" compactly; the
+    levels, their order and the study.json baseline are then all spelt out in full, so the comparison exists."""
+    trials = []
+    for decay in (1.0, 1.000004):
+        for seed in range(2):
+            p = synth.base_params(optimizer="sgd", lr_decay=decay, seed=seed)
+            trials.append({"params": p, "rows": synth.trial_rows(p, {"fd": 1.0})})
+    study = {"study": "g", "primary_metric": "fd", "mode": "min", "factors": ["lr_decay"],
+             "baseline": {"lr_decay": 1.000004}}
+    trials_frame, design = design_of(synth.write("g", trials, study))
+    f = design.factors[0]
+    assert (f.levels, f.baseline, f.how_baseline) == (["1.0", "1.000004"], "1.000004", "study.json baseline")
+    assert sorted(trials_frame[f.column]) == ["1.0", "1.0", "1.000004", "1.000004"]
+    assert f.others == ["1.0"]
