@@ -105,6 +105,8 @@ def build_parser() -> cli.StudyParser:
     g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per variant (0..N-1)")
     g.add_argument("--parzen-samples", type=cli.positive_int, default=None,
                    help="generated digits in the Parzen window (preset: 10,000, as the paper)")
+    g.add_argument("--variants", type=cli.str_list, default=None,
+                   help="which settings run, e.g. paper (default: paper,adam; not with --factorial)")
     g.add_argument("--factorial", action=argparse.BooleanOptionalAction, default=False,
                    help="run the 2^4 factorial between the paper's setting and this project's former representation "
                         "of it (16 variants; on the default preset 1,000 steps, 3 seeds, 2,000 Parzen samples)")
@@ -120,11 +122,19 @@ def build_spec(args) -> StudySpec:
         **PAPER_MODEL, **PAPER_OPTIMIZER, "dataset": preset["dataset"], "steps": preset["steps"],
         "eval_every": preset["eval_every"], "eval_samples": 1000, "threads": args.cpus_per_trial, **overrides,
     })
+    if args.factorial and args.variants is not None:
+        raise cli.StudyInputError(f"--variants {','.join(args.variants)} with --factorial; allowed: one of them (the "
+                                  f"factorial runs its 16 cells)")
+    unknown = [v for v in args.variants or () if v not in VARIANTS]
+    if unknown or (args.variants is not None and len(set(args.variants)) != len(args.variants)):
+        raise cli.StudyInputError(f"--variants {','.join(args.variants)}: allowed: distinct names of "
+                                  f"{', '.join(VARIANTS)}")
     if args.factorial:
         variants, factors = factorial_variants(), list(FACTORS)
         baseline = {key: base[key] for key in FACTORS}
     else:
-        variants, factors, baseline = {k: dict(v) for k, v in VARIANTS.items()}, ["variant"], {}
+        chosen = args.variants or list(VARIANTS)
+        variants, factors, baseline = {k: dict(VARIANTS[k]) for k in chosen}, ["variant"], {}
     return StudySpec(
         study=STUDY, base=base, variants=variants, seeds=tuple(range(preset["seeds"])), baseline_variant="paper",
         factors=factors, baseline=baseline, evaluator_config=evaluator_config,
