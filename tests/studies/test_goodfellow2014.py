@@ -66,9 +66,10 @@ def test_the_factorial_crosses_four_differences_with_the_projects_former_represe
 
 def test_variants_chooses_the_settings_and_a_wrong_name_is_one_line():
     assert list(spec_of(["--variants", "paper"]).variants) == ["paper"]
-    for argv, fragment in ((["--variants", "paper,sgd"], "--variants paper,sgd: allowed: distinct names of paper, adam"),
-                           (["--variants", "paper,paper"], "--variants paper,paper: allowed: distinct names of"),
-                           (["--variants", "paper", "--factorial"], "--variants paper with --factorial; allowed: one")):
+    for argv, fragment in (
+            (["--variants", "paper,sgd"], "--variants paper,sgd: allowed: distinct names of paper, adam"),
+            (["--variants", "paper,paper"], "--variants paper,paper: allowed: distinct names of"),
+            (["--variants", "paper", "--factorial"], "--variants paper with --factorial; allowed: one")):
         with pytest.raises(gf.cli.StudyInputError, match=fragment):
             spec_of(argv)
 
