@@ -141,7 +141,7 @@ def experiment_reader():
 
 
 TRAINER_KEYS = frozenset({"g_steps", "d_steps", "status", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value",
-                          "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s"})
+                          "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s", "flops"})
 PLACE_KEYS = frozenset({"node_id", "device"})  # where the trial ran, added by the studies' trainable
 # the run's stability so far, added by the trainer to every report when it has an evaluator
 STABILITY_REPORT_KEYS = frozenset({"stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap"})
@@ -157,7 +157,7 @@ def gan_metric_keys(flat_config):
     cfg = GANConfig.from_flat(flat_config)
     evaluator = build_evaluator(cfg, device="cpu")
     trainer = Trainer(cfg, evaluator=None, device="cpu")
-    return set(TRAINER_KEYS | PLACE_KEYS | STABILITY_REPORT_KEYS | set(evaluator.evaluate(trainer.G, trainer.eval_noise(
+    return set(TRAINER_KEYS | PLACE_KEYS | STABILITY_REPORT_KEYS | set(evaluator.evaluate(trainer.G_view, trainer.eval_noise(
         evaluator.n_samples))))
 
 
