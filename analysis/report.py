@@ -150,13 +150,15 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     elif effects.empty:
         lines += ["Nothing to compare: every trial has the same configuration (only the seed varies).", ""]
     else:
-        lines += [f"Effect: difference of means over the measured seeds (level minus baseline) [95% Welch interval]. "
-                  f"P(worse): the share of (level, baseline) seed pairs in which the level's seed did worse, a failed "
-                  f"(diverged or collapsed) seed counting as worse than any other. p: the test over every seed "
-                  f"(Welch's t when no seed failed, else the exact worst-rank test; Boschloo's exact test for "
+        lines += [f"Effect: difference of means over the finished seeds (level minus baseline; a diverged or "
+                  f"collapsed seed left out) [95% Welch interval]. P(worse): the share of (level, baseline) seed "
+                  f"pairs in which the level's seed did worse, a failed (diverged or collapsed) seed counting as "
+                  f"worse than any finished one. p: the test over every seed (Welch's t when no seed failed, else the "
+                  f"two-part test: how the seeds failed and how the finished ones did; Boschloo's exact test for "
                   f"stability); Holm: adjusted over the answer's {primary} and stability comparisons together. "
-                  f"Verdict: better or worse when Holm p < 0.05 and the CI agrees; \"measured only\": the verdict "
-                  f"with the failed seeds left out, for comparison. Sorted by P(worse) on {primary}.", ""]
+                  f"Verdict: better or worse when Holm p < 0.05 and the evidence does not point both ways; "
+                  f"\"measured only\": the verdict of the finished seeds alone, for comparison. Sorted by P(worse) "
+                  f"on {primary}.", ""]
         for metric in [*metrics[:1], STABILITY]:
             sub = effects[effects["metric"] == metric]
             if sub.empty:
@@ -216,8 +218,10 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
               f"\"Metrics\"). Seeds "
               f"are pooled per configuration; a factor's effect pools the other factors' levels (a main effect).",
               "- Means: Student's t interval. Differences of means: Welch's interval and test. A comparison in which "
-              "a seed failed (diverged or collapsed): the exact two-sided permutation test of mean ranks with every "
-              "failed seed ranked worst (Mann-Whitney with ties). Stability: Newcombe's hybrid score interval and "
+              "a seed failed (diverged or collapsed): the two-part test, an exact permutation test of mean ranks of "
+              "how the seeds failed (finished seeds tied ahead, collapsed ones by value behind them, diverged ones "
+              "last) and Welch's test over the finished seeds, joined by a weighted Bonferroni split (3/4 to the "
+              "failures where they can decide). Stability: Newcombe's hybrid score interval and "
               "Boschloo's exact test. Holm's correction over the answer's primary-metric and stability comparisons. "
               "Coverage and error rates of each at 3 to 10 seeds, simulated: docs/STATISTICS.md.",
               "- Still improving: the last quarter of training brought more than 10% of the primary metric's "
