@@ -93,13 +93,9 @@ def _quality(level: pd.DataFrame, base: pd.DataFrame, metric: str, mode: str) ->
     x, y = sx.finished, sy.finished
     fx, fy = sx.n - len(x), sy.n - len(y)
     lo, hi = stats.diff_ci(x, y)
-    out = {"p_failure": math.nan, "w_failure": 0.0, "prob_worse_failure": math.nan}
-    if fx + fy == 0:
-        test, p, floor = WELCH, stats.diff_pvalue(x, y), 0.0 if len(x) >= 2 and len(y) >= 2 else math.nan
-    else:
-        got = stats.two_part(sx, sy, mode)
-        test, p, floor = TWO_PART, got["p"], got["floor"]
-        out.update({k: got[k] for k in ("p_failure", "w_failure", "prob_worse_failure")})
+    got = stats.every_seed_test(sx, sy, mode)
+    test, p, floor = got["test"], got["p"], got["floor"]
+    out = {k: got[k] for k in ("p_failure", "w_failure", "prob_worse_failure")}
     sd = stats.pooled_sd(x, y)
     effect = float(x.mean() - y.mean()) if len(x) and len(y) else math.nan
     every_x = stats.worst_rank_scores(x, sx.n_diverged, mode, collapsed=sx.collapsed)
@@ -162,6 +158,7 @@ def compute_effects(trials: pd.DataFrame, design: Design, metrics: list[str], mo
     rows = []
     for factor in design.factors:
         base = done[done[factor.column] == factor.baseline]
+        base_improving = still_improving(base, primary, modes[primary])[0] if primary else None
         for level in factor.others:
             group = done[done[factor.column] == level]
             everyone = trials[trials[factor.column] == level]
@@ -185,7 +182,7 @@ def compute_effects(trials: pd.DataFrame, design: Design, metrics: list[str], mo
                     row = {**common, "metric": metric, "mode": mode, **_quality(group, base, metric, mode)}
                 if metric == primary:
                     row["improving_level"], row["gain_share_level"] = still_improving(group, metric, mode)
-                    row["improving_baseline"] = still_improving(base, metric, mode)[0]
+                    row["improving_baseline"] = base_improving
                 rows.append(row)
     if not rows:
         return pd.DataFrame(columns=COLUMNS)

@@ -312,6 +312,17 @@ def two_part(x: Seeds, y: Seeds, mode: str) -> dict[str, float]:
             "prob_worse_failure": prob_worse(fx, fy)}
 
 
+def every_seed_test(x: Seeds, y: Seeds, mode: str) -> dict[str, float | str]:
+    """The test of x against y over every seed, as the reports run it: Welch's t over the finished seeds when no seed
+    of either group failed (floor 0 with 2 seeds a side), else ``two_part``; ``test`` names which."""
+    if x.n == len(x.finished) and y.n == len(y.finished):
+        p = diff_pvalue(x.finished, y.finished)
+        return {"test": "welch", "p": p, "p_failure": math.nan, "p_quality": p, "w_failure": 0.0,
+                "floor": 0.0 if len(x.finished) >= 2 and len(y.finished) >= 2 else math.nan,
+                "prob_worse_failure": math.nan}
+    return {"test": "two-part", **two_part(x, y, mode)}
+
+
 def two_part_floor(n: int, x: Seeds, y: Seeds, mode: str) -> float:
     """The ``two_part`` floor with n seeds a side that fail as x's and y's did (each outcome's share of the seeds
     kept, rounded; collapsed values distinct): what ``seeds_needed`` asks of more seeds."""

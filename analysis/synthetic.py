@@ -28,8 +28,10 @@ DATE = "2026-11-25_12-00-00"
 
 
 def trial_rows(params: dict[str, Any], final: dict[str, float], n_evals: int = 4, eval_every: int = 50,
-               diverge_at: int | None = None) -> list[dict[str, Any]]:
-    """The trainer's reports for one trial: metrics move linearly from twice their final value to it."""
+               diverge_at: int | None = None, stability: str | None = None) -> list[dict[str, Any]]:
+    """The trainer's reports for one trial: metrics move linearly from twice their final value to it. ``stability``:
+    the stability status every report carries, as the trainer writes it (default none: the analysis assesses the
+    history itself, as for results written before the reports carried it)."""
     rows = []
     for i in range(1, n_evals + 1):
         diverged = diverge_at is not None and i >= diverge_at
@@ -41,6 +43,8 @@ def trial_rows(params: dict[str, Any], final: dict[str, float], n_evals: int = 4
                "train_time_s": 2.0 * i, "eval_time_s": 0.5 * i, "node_id": "n1", "device": "cpu"}
         for m, v in final.items():
             row[m] = math.nan if diverged else v * (2 - frac)
+        if stability is not None:
+            row["stability"] = "diverged" if diverged else stability
         rows.append(row)
         if diverged:
             break
