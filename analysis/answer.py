@@ -6,7 +6,9 @@ says which clear effects may only be "slower" (worse, still improving at this bu
 a failed seed is not a slow one) or "faster" (better than a baseline that was still improving and lost no seed),
 names the best configuration by the rule the tests use over every seed (never the mean of the survivors), names
 the comparisons these seed counts cannot resolve and the seeds that could, says what the tests can detect for the
-comparisons at hand, and shows where leaving the failed seeds out would have said something else. A search
+comparisons at hand, shows where leaving the failed seeds out would have said something else, and names a
+"better" configuration that cost several times the baseline's compute (``analysis.compute``: its FLOPs per run, or
+its measured seconds where the FLOPs were not recorded), since its gain may be bought with work. A search
 (Optuna, ASHA) gets ``search_answer``: its best settings, not effects.
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 import pandas as pd
 
 from analysis import stats
+from analysis.compute import COSTLY, costly, costly_phrase
 from analysis.effects import CLEAR, STABILITY, TWO_PART, WELCH, best_configuration
 from analysis.markdown import better_text, ci, num, pct, pvalue
 from analysis.text import (effect_sentence, improving_phrase, metric_phrase, seeds_phrase, stability_phrase,
@@ -127,6 +130,10 @@ def _quality_lines(effects: pd.DataFrame, prim: pd.DataFrame, primary: str, mode
         if picked:
             out.append(f"{title}:")
             out += ["  - " + effect_sentence(effects[effects["comparison"] == c], primary) for c in picked]
+    pricey = [r for _, r in clear.iterrows() if r["direction"] == "better" and costly(r)]
+    if pricey:
+        out.append(f"Better, but at several times the compute (at least {COSTLY:g} times the baseline's per run): "
+                   + "; ".join(costly_phrase(r) for r in pricey) + ".")
     unresolved = prim[prim["direction"] == "not resolvable"]
     if len(unresolved):
         needed = unresolved["seeds_needed"].dropna()
@@ -159,7 +166,8 @@ def _stability_lines(effects: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     if not summary["stability"].notna().any():
         return out
     lo, hi = summary.loc[summary["stability"].idxmin()], summary.loc[summary["stability"].idxmax()]
-    what = "Stability (share of finished seeds whose stability status is stable: not diverged, collapsed or D-dominated)"
+    what = ("Stability (share of finished seeds whose stability status is stable: not diverged, collapsed or "
+            "D-dominated)")
     if lo["stability"] == hi["stability"]:
         spread = f"{what} is {pct(lo['stability'])} in every configuration"
     else:

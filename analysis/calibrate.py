@@ -232,7 +232,8 @@ def _template(n: int) -> tuple:
             data = read_study(str(_null_study(Path(tmp), n, SCENARIOS["normal fd, no failures"], _rng(0))))
         trials, design = infer_design(data.trials, data.meta)
         keep = ["trial_dir", "variant", "seed", "status", "configuration", "stability", "final_fd", "first_fd",
-                "three_quarter_fd", *(f.column for f in design.factors)]
+                "three_quarter_fd", "g_steps", "steps", "flops", "train_time_s",  # the compute (analysis.compute)
+                *(f.column for f in design.factors)]
         trials = trials[list(dict.fromkeys(keep))].reset_index(drop=True)
         _TEMPLATES[n] = (trials, design, data.metrics, {m: data.metric_mode(m) for m in data.metrics})
     return _TEMPLATES[n]

@@ -40,6 +40,9 @@ docs/STATISTICS.md):
   improving over the last quarter of training (``analysis.convergence``: its trained seeds' mean curve), with
   ``n_failed_level`` / ``n_failed_baseline`` beside them: the answer says "may only be slower" (or "faster") only
   when every seed of that side trained, since a failed seed is not a slow one.
+- ``flops_ratio`` / ``seconds_ratio``: the level's compute per run over the baseline's (``analysis.compute``: FLOPs
+  by gan_core's cost model, NaN where the reports did not record them; measured training seconds), so that an
+  effect is read beside its price.
 - ``std_effect`` divides the measured effect by the pooled standard deviation of the two groups. Comparisons are
   sorted by how far ``prob_worse`` of the primary metric lies from 0.5, then by ``|std_effect|``.
 """
@@ -51,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.compute import ratios
 from analysis.convergence import still_improving
 from analysis.design import Design, Factor
 from analysis.trial_frame import FINISHED, STABLE, stability_labels
@@ -68,7 +72,7 @@ COLUMNS = ["factor", "level", "baseline", "comparison", "changes", "metric", "mo
            "p_measured", "p_holm_measured", "direction_measured",
            "improving_level", "gain_share_level", "improving_baseline",
            "n_trials_level", "n_finished_level", "n_unstable_level", "n_diverged_level", "n_collapsed_level",
-           "n_d_dominates_level"]
+           "n_d_dominates_level", "flops_ratio", "seconds_ratio"]
 
 
 def compare_label(factor: Factor, level: str) -> str:
@@ -158,6 +162,7 @@ def compute_effects(trials: pd.DataFrame, design: Design, metrics: list[str], mo
     rows = []
     for factor in design.factors:
         base = done[done[factor.column] == factor.baseline]
+        base_all = trials[trials[factor.column] == factor.baseline]
         base_improving = still_improving(base, primary, modes[primary])[0] if primary else None
         for level in factor.others:
             group = done[done[factor.column] == level]
@@ -173,6 +178,7 @@ def compute_effects(trials: pd.DataFrame, design: Design, metrics: list[str], mo
                 "n_diverged_level": int((labels == "diverged").sum()),
                 "n_collapsed_level": int((labels == "collapsed").sum()),
                 "n_d_dominates_level": int((labels == "d_dominates").sum()),
+                **ratios(everyone, base_all),
             }
             for metric in order:
                 if metric == STABILITY:

@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import fs as pafs
 
+from analysis.compute import compute_cell, ratio_cell
 from analysis.effects import STABILITY
 from analysis.figures import PLOTS, checkpoint_figures, table_figures
 from analysis.fsio import Location, ResultsError, publish, resolve, staging_dir
@@ -114,7 +115,8 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     lines = [f"# Study {meta.name}", ""]
     lines += [f"Primary metric: **{primary}** ({better_text(mode)}). Baseline: "
               f"**{baseline or 'each factor at its baseline level'}**. Factors: "
-              + (", ".join(f"{f.name} (baseline level {f.baseline}, from {f.how_baseline})" for f in results.design.factors)
+              + (", ".join(f"{f.name} (baseline level {f.baseline}, from {f.how_baseline})"
+                           for f in results.design.factors)
                  or "none (only the seed varies)") + ".", ""]
     lines += ["## Answer", ""]
     said = search_answer(trials, primary, mode, meta.search, [f.name for f in results.design.factors]) \
@@ -123,10 +125,12 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     lines += ["", "## Configurations", "",
               "Seeds that ran the whole budget: finished of all, and how many failed (diverged or collapsed); the "
               "final values of the measured seeds, mean [95% t interval]; "
-              f"{STABILITY_RATE} [95% Wilson interval]. {STABILITY_STATUSES_TEXT}", ""]
+              f"{STABILITY_RATE} [95% Wilson interval]. {STABILITY_STATUSES_TEXT} Compute per run: FLOPs of a run of "
+              "the whole budget by gan_core's cost model (\"not recorded\" for results written before the reports "
+              "carried them), and the measured training seconds of the seeds that ran it without diverging.", ""]
     metrics = results.study.metrics
     header = ["configuration", "seeds", "stability", *metrics[:1],
-              *([f"{metrics[0]} still improving"] if metrics else []), *metrics[1:]]
+              *([f"{metrics[0]} still improving"] if metrics else []), *metrics[1:], "compute per run"]
     rows = []
     for _, r in summary.iterrows():
         stab = "n/a" if not r["n_finished"] else \
@@ -134,7 +138,7 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
         cells = [r["configuration"], _seed_counts(r), stab]
         if metrics:
             cells += [_mean_ci(r, metrics[0]), _improving_cell(r, metrics[0])]
-        cells += [_mean_ci(r, m) for m in metrics[1:]]
+        cells += [_mean_ci(r, m) for m in metrics[1:]] + [compute_cell(r)]
         rows.append(cells)
     lines += [table(header, rows), ""]
     lines += [f"- {summary_sentence(r, primary)}" for _, r in summary.iterrows()]
@@ -157,19 +161,21 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
                   f"two-part test: how the seeds failed and how the finished ones did; Boschloo's exact test for "
                   f"stability); Holm: adjusted over the answer's {primary} and stability comparisons together. "
                   f"Verdict: better or worse when Holm p < 0.05 and the evidence does not point both ways; "
-                  f"\"measured only\": the verdict of the finished seeds alone, for comparison. Sorted by P(worse) "
-                  f"on {primary}.", ""]
+                  f"\"measured only\": the verdict of the finished seeds alone, for comparison. Compute: the "
+                  f"level's FLOPs per run (gan_core's cost model) and measured training seconds per run, each over the "
+                  f"baseline's. Sorted by P(worse) on {primary}.", ""]
         for metric in [*metrics[:1], STABILITY]:
             sub = effects[effects["metric"] == metric]
             if sub.empty:
                 continue
             lines += [f"### {metric} ({better_text(sub['mode'].iloc[0])})", ""]
             lines += [table(["comparison", "effect [95% CI]", "P(worse)", "test", "p", "p (Holm)", "seeds (failed)",
-                             "verdict", "measured only"],
+                             "verdict", "measured only", "compute"],
                             [[r["comparison"], _effect_cell(r),
                               pct(r["prob_worse"]), r["test"], pvalue(r["p_value"]), pvalue(r["p_holm"]),
                               f"{int(r['n_level'])} ({int(r['n_failed_level'])}) vs {int(r['n_baseline'])} "
-                              f"({int(r['n_failed_baseline'])})", r["direction"], r["direction_measured"]]
+                              f"({int(r['n_failed_baseline'])})", r["direction"], r["direction_measured"],
+                              ratio_cell(r)]
                              for _, r in sub.iterrows()]), ""]
             lines += [f"- {effect_sentence(effects[effects['comparison'] == c], metric)}"
                       for c in sub["comparison"]]

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from analysis.compute import compute_phrase
 from analysis.effects import BOSCHLOO, CLEAR, STABILITY, TWO_PART
 from analysis.markdown import ci, num, p_is, pct
 from analysis.trial_frame import STABILITY_STATUSES, STABLE
@@ -88,7 +89,7 @@ def summary_sentence(row: pd.Series, primary: str) -> str:
     changes = f" ({row['changes']})" if "changes" in row.index and isinstance(row["changes"], str) \
         and row["changes"] else ""
     return (f"**{row['configuration']}**{changes}: {metric_phrase(row, primary)}{improving_phrase(row, primary)}; "
-            f"{stability_phrase(row)}.")
+            f"{stability_phrase(row)}; {compute_phrase(row)}.")
 
 
 def _verdict_text(direction: str, seeds_needed) -> str:

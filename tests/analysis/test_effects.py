@@ -133,6 +133,23 @@ def test_k_sweep_main_effects_against_the_baseline_levels(ksweep_dir):
     assert (r["effect"], r["ci_low"], r["ci_high"], r["p_value"], r["direction"]) == (0.0, 0.0, 0.0, 1.0, "unclear")
 
 
+def test_a_grid_levels_compute_pools_the_other_factors_levels_as_its_effect_does(synth):
+    # FLOPs per generator step 1e6 x k x (2 for minimax): k=5 pools 5e6 and 10e6 against k=1's 1e6 and 2e6
+    trials = []
+    for k in (1, 5):
+        for loss in ("non_saturating", "minimax"):
+            for seed in range(2):
+                params = synth.base_params(k=k, g_loss=loss, seed=seed)
+                flops = 1_000_000 * k * (2 if loss == "minimax" else 1)
+                trials.append({"params": params, "rows": synth.trial_rows(params, {"fd": 30.0 + seed + k},
+                                                                          flops_per_step=flops)})
+    study = {"study": "grid", "primary_metric": "fd", "mode": "min", "baseline_variant": None, "variants": {}}
+    e = effects_of(synth.write("grid", trials, study))
+    assert (row(e, "k=5", "fd")["flops_ratio"], row(e, "k=5", "stability")["flops_ratio"]) == (5.0, 5.0)
+    assert row(e, "g_loss=minimax", "fd")["flops_ratio"] == 2.0
+    assert row(e, "k=5", "fd")["seconds_ratio"] == 1.0  # the synthetic trainer's seconds are the same everywhere
+
+
 def test_all_diverged_leaves_only_the_rank_and_stability_comparisons(synth):
     trials = synth.ablation_trials({"baseline": 0.0, "other": 5.0}, seeds=3, diverged={"baseline": 3, "other": 3})
     e = effects_of(synth.write("dead", trials, synth.ablation_study))

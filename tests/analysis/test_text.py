@@ -17,11 +17,14 @@ def test_unstable_phrase():
 def test_summary_sentence():
     assert summary_sentence(summary_row(), "fd") == (
         "**baseline**: fd 45.2 [40.1, 50.3] over 3 seeds; converged (the last quarter of training brought 4% of its "
-        "fd improvement); stable in 3 of 3 finished seeds (100% [44%, 100%]).")
-    one = summary_row(configuration="k=5", fd_n=1, fd_improving=None, n_finished=1, n_stable=1, n_other=2, n_trials=3)
+        "fd improvement); stable in 3 of 3 finished seeds (100% [44%, 100%]); compute per run: 3.20 TFLOP (gan_core's "
+        "cost model), 41.0 s of training (measured).")
+    one = summary_row(configuration="k=5", fd_n=1, fd_improving=None, n_finished=1, n_stable=1, n_other=2, n_trials=3,
+                      flops_per_run=float("nan"), train_s_per_run=float("nan"))
     assert summary_sentence(one, "fd") == (
         "**k=5**: fd 45.2 (1 seed: no CI); stable in 1 of 1 finished seeds (100% [44%, 100%]); "
-        "2 more did not finish.")
+        "2 more did not finish; compute per run: FLOPs not recorded (its reports predate them), no measured run "
+        "(measured).")
 
 
 def test_stability_phrase_names_each_unstable_status_and_the_stopped_trials():

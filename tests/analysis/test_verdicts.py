@@ -19,18 +19,22 @@ def collapsed(values):
     return [(float(v), "collapsed") for v in values]
 
 
-def study(synth, name, outcomes, converged=()):
+def study(synth, name, outcomes, converged=(), flops=None, slower=None):
     """A variant ablation whose seeds end as given: {variant: [(final fd, stability status), ...]}; the trainer
     writes the stability status into every report (a diverged seed's fd is NaN from its third report). fd falls
     linearly to its final value (the last quarter brings a third of the gain: still improving), except in the
-    ``converged`` variants, within 2% of it at 3/4 of training."""
+    ``converged`` variants, within 2% of it at 3/4 of training. ``flops``: {variant: FLOPs per generator step} that
+    its reports carry (default: none, as results written before they did); ``slower``: {variant: how many times the
+    synthetic training seconds it took}."""
     trials = []
     for variant, seeds in outcomes.items():
         for seed, (fd, status) in enumerate(seeds):
             params = synth.base_params(seed=seed, variant=variant)
-            rows = synth.trial_rows(params, {"fd": fd}, diverge_at=3 if status == "diverged" else None)
+            rows = synth.trial_rows(params, {"fd": fd}, diverge_at=3 if status == "diverged" else None,
+                                    flops_per_step=(flops or {}).get(variant))
             for row in rows:
                 row["stability"] = status
+                row["train_time_s"] *= (slower or {}).get(variant, 1.0)
             if variant in converged:
                 rows[2]["fd"] = 1.02 * fd
             trials.append({"params": params, "rows": rows})
@@ -176,3 +180,38 @@ def test_survivors_far_better_than_the_baseline_do_not_make_a_failing_variant_be
                         "call: fragile better. The answer does not: that comparison ignores how the other seeds "
                         "failed.")
 
+
+def test_a_better_configuration_that_cost_several_times_the_compute_says_so(synth):
+    # item 6: stride1 is better at 4.5 times the FLOPs per step (and 3 times the seconds); cheap is better at the
+    # baseline's price; the answer names only stride1, and each configuration states its compute
+    outcomes = {"baseline": ok(BASE), "stride1": ok(25 + NOISE), "cheap": ok(25 + NOISE)}
+    per_step = {"baseline": 2_000_000, "stride1": 9_000_000, "cheap": 2_000_000}
+    r, lines = study(synth, "costly", outcomes, flops=per_step, slower={"stride1": 3.0}, converged={"baseline"})
+    assert lines[1:5] == ["Better:", sentence(r, "stride1"), sentence(r, "cheap"),
+                          "Better, but at several times the compute (at least 2 times the baseline's per run): stride1 "
+                          "(4.5 times baseline's FLOPs per run, 3.0 times its measured training seconds)."]
+    s = r.summary.set_index("configuration")
+    # 200 generator steps of the budget: 2e6 x 200 = 400 MFLOP; the synthetic trainer reports 8 s at its last report
+    assert s.loc["baseline", ["flops_per_run", "train_s_per_run"]].tolist() == [4e8, 8.0]
+    assert s.loc["stride1", ["flops_per_run", "train_s_per_run"]].tolist() == [1.8e9, 24.0]
+    e = r.effects[r.effects["metric"] == "fd"].set_index("comparison")
+    assert e.loc["stride1", ["flops_ratio", "seconds_ratio"]].tolist() == pytest.approx([4.5, 3.0])
+    assert e.loc["cheap", ["flops_ratio", "seconds_ratio"]].tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_results_written_before_the_reports_carried_flops_say_they_are_not_recorded(synth):
+    # the same study from reports without flops: the FLOPs are "not recorded", never guessed, and the measured
+    # seconds alone say what stride1 cost
+    from analysis.report import write_report
+
+    outcomes = {"baseline": ok(BASE), "stride1": ok(25 + NOISE), "cheap": ok(25 + NOISE)}
+    r, lines = study(synth, "old", outcomes, slower={"stride1": 3.0}, converged={"baseline"})
+    assert lines[4] == ("Better, but at several times the compute (at least 2 times the baseline's per run): stride1 "
+                        "(3.0 times baseline's measured training seconds; FLOPs not recorded).")
+    md = (write_report(str(synth.root / "old"), sample_figures=False) / "report.md").read_text()
+    assert "| baseline | 6/6 | 100% [61%, 100%] | 40.0 [39.1, 40.9] | no (3%) | FLOPs not recorded, 8.00 s of " \
+           "training |" in md
+    assert ("- **stride1**: fd 25.0 [24.1, 25.9] over 6 seeds; still improving (the last quarter of training brought "
+            "33% of its fd improvement); stable in 6 of 6 finished seeds (100% [61%, 100%]); compute per run: FLOPs "
+            "not recorded (its reports predate them), 24.0 s of training (measured).") in md
+    assert "| 6 (0) vs 6 (0) | better | better | FLOPs not recorded, 3.0x s |" in md
