@@ -52,9 +52,11 @@ def load_generator(state: Location, tmp_dir: str | Path) -> tuple[nn.Module, GAN
     return _load(state.local_copy(tmp_dir), device="cpu")
 
 
-def noise(n: int, nz: int, seed: int = NOISE_SEED) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randn(n, nz, generator=gen)  # [n, nz]
+def noise(n: int, cfg: GANConfig, seed: int = NOISE_SEED) -> torch.Tensor:
+    """[n, nz] of G's own noise distribution (``cfg.noise``), the same for every trial of a configuration."""
+    from gan_core.runtime import draw_noise
+
+    return draw_noise(cfg, n, torch.Generator().manual_seed(seed))  # [n, nz]
 
 
 @torch.no_grad()
@@ -80,11 +82,11 @@ def _show_grid(ax: plt.Axes, images: torch.Tensor, nrow: int) -> None:
 def samples_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str) -> Path:
     """An 8x8 grid of samples (images), or generated points over the true modes (point datasets)."""
     if cfg.is_image:
-        images = generate(generator, noise(GRID_SAMPLES, cfg.nz))  # [64, C, S, S]
+        images = generate(generator, noise(GRID_SAMPLES, cfg))  # [64, C, S, S]
         fig, ax = plt.subplots(figsize=(6, 6.3), layout="constrained")
         _show_grid(ax, images, nrow=8)
     else:
-        points = generate(generator, noise(POINT_SAMPLES, cfg.nz)).numpy()  # [n, dim]
+        points = generate(generator, noise(POINT_SAMPLES, cfg)).numpy()  # [n, dim]
         fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
         points_axes(ax, points, cfg)
     ax.set_title(_shown(title), fontsize=9)
@@ -94,7 +96,7 @@ def samples_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str)
 def interpolation_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: str, rows: int = 6,
                          steps: int = 10) -> Path:
     """Linear paths between pairs of z: one row of decoded images per pair, or paths of points in data space."""
-    ends = noise(2 * rows, cfg.nz, seed=NOISE_SEED + 1).view(rows, 2, cfg.nz)  # [rows, 2, nz]
+    ends = noise(2 * rows, cfg, seed=NOISE_SEED + 1).view(rows, 2, cfg.nz)  # [rows, 2, nz]
     t = torch.linspace(0, 1, steps).view(1, steps, 1)  # [1, steps, 1]
     z = (1 - t) * ends[:, :1] + t * ends[:, 1:]  # [rows, steps, nz]
     out = generate(generator, z.reshape(rows * steps, cfg.nz))  # [rows*steps, ...]
@@ -154,7 +156,7 @@ def arithmetic_figure(generator: nn.Module, cfg: GANConfig, path: Path, title: s
     """mean_z(A) - mean_z(B) + mean_z(C), decoded; None for point datasets or when fewer than 3 groups exist."""
     if not cfg.is_image:
         return None
-    z = noise(ARITHMETIC_POOL, cfg.nz, seed=NOISE_SEED + 2)  # [pool, nz]
+    z = noise(ARITHMETIC_POOL, cfg, seed=NOISE_SEED + 2)  # [pool, nz]
     images = generate(generator, z)  # [pool, C, S, S]
     groups = arithmetic_groups(images)
     if len(groups) < 3:

@@ -23,7 +23,8 @@ NUMERIC_KEYS = frozenset({
     "g_steps", "d_steps", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value", "d_real", "d_fake",
     "grad_norm_d", "grad_norm_g", "train_time_s", "flops", "eval_time_s", "training_iteration", "time_total_s",
     "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp", "diversity", "top_share",
-    "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma", "steps_to_90pct", "oscillation", "final_best_gap"})
+    "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma", "parzen_ll_real", "parzen_ll_real_se", "steps_to_90pct",
+    "oscillation", "final_best_gap"})
 # The stability statuses a trial's reports carry (gan_core.metrics.assess_stability writes them): the one list of
 # them in analysis, which names each in its tables and sentences, in the order assess_stability checks them.
 STABLE = "stable"

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from gan_core.config import GANConfig
-from gan_core.runtime import CALIBRATION_STREAM, stream
+from gan_core.runtime import CALIBRATION_STREAM, draw_noise, stream
 
 __all__ = ["CALIBRATION_SAMPLES", "calibration_noise", "calibrate_batchnorm"]
 
@@ -28,7 +28,7 @@ def calibration_noise(cfg: GANConfig, device: torch.device) -> Iterator[torch.Te
     gen = stream(cfg.seed, CALIBRATION_STREAM, torch.device("cpu"))
     m = cfg.samples_per_batch
     for _ in range(math.ceil(CALIBRATION_SAMPLES / m)):
-        yield torch.randn(m, cfg.nz, generator=gen).to(device)  # [m, nz]
+        yield draw_noise(cfg, m, gen, device)  # [m, nz]
 
 
 @torch.no_grad()

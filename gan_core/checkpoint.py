@@ -69,16 +69,18 @@ def load_state(path: str | os.PathLike) -> dict[str, Any]:
 def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """Rebuild the trained generator of a checkpoint, in eval mode: ``(generator, cfg)``.
 
-    For reports and notebooks: sample grids, interpolations and z arithmetic need G only.
+    For reports and notebooks: sample grids, interpolations and z arithmetic need G only. Images come in the
+    evaluation frame, [-1, 1] at 32 px (``gan_core.data.evaluation_view``), whatever the model's own pixels.
     """
     from gan_core.config import GANConfig
+    from gan_core.data import evaluation_view
     from gan_core.models import build_generator
 
     state = load_state(path)
     cfg = GANConfig.from_flat(state["config"])
     generator = build_generator(cfg)
     generator.load_state_dict(state["generator"])
-    return generator.to(device).eval(), cfg
+    return evaluation_view(generator, cfg).to(device).eval(), cfg
 
 
 def check_resumable(state: dict[str, Any], mine: dict[str, Any], here: str) -> None:

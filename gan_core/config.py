@@ -24,7 +24,11 @@ G_LOSSES = ("non_saturating", "minimax")
 G_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh")
 G_OUTPUTS = ("tanh", "sigmoid", "linear")
 D_ACTIVATIONS = ("leaky_relu", "relu")
-IMAGE_SIZES = (32, 64)
+IMAGE_SIZES = (28, 32, 64)  # 28: the MNIST family's own size, for arch mlp (the GAN paper's 784 inputs)
+MNIST_FAMILY = ("mnist5k", "mnist", "fashion_mnist")
+PIXEL_RANGES = ("-1..1", "0..1")
+G_BIASES = ("default", "marginals")
+NOISES = ("gaussian", "uniform")
 UPDATES = ("alternating", "simultaneous")
 OPTIMIZERS = ("adam", "sgd")
 INITS = ("auto", "normal_0.02", "uniform")
@@ -89,9 +93,11 @@ class GANConfig:
     dataset: str = "mnist5k"
     data_root: str = "~/.cache/gan_study/data"
     image_size: int = 32
+    pixel_range: str = "-1..1"  # images' pixel values in training; 0..1: the GAN paper's MNIST (gan_core.data)
     # architecture
     arch: str = "dcgan"
     nz: int = 100
+    noise: str = "gaussian"    # z ~ N(0, 1), or uniform: U(-sqrt 3, sqrt 3), unit variance (the GAN paper's code)
     ngf: int = 64
     ndf: int = 64
     mlp_hidden: int = 128
@@ -109,6 +115,8 @@ class GANConfig:
     fc_hidden: bool = False
     g_activation: str = "relu"
     g_output: str = "tanh"
+    g_bias: str = "default"    # G's output bias at init; marginals: logit of each pixel's training mean (the
+    #                            paper's sigmoid output, pylearn2's init_sigmoid_bias_from_marginals)
     d_activation: str = "leaky_relu"
     # algorithm
     k: int = 1
@@ -118,8 +126,12 @@ class GANConfig:
     batch_size: int = 64
     optimizer: str = "adam"
     momentum: float = 0.0      # optimizer sgd only
+    momentum_final: float = 0.0  # with momentum_ramp: momentum rises linearly to this (the paper's code: 0.7)
+    momentum_ramp: int = 0     # iterations over which momentum rises to momentum_final; 0: constant momentum
     lr_d: float = 2e-4
     lr_g: float = 2e-4
+    lr_decay: float = 1.0      # both learning rates divided by this after every iteration (the paper's: 1.000004)
+    lr_min: float = 0.0        # ... but never below this (the paper's: 1e-6)
     beta1: float = 0.5
     beta2: float = 0.999
     steps: int = 2000
@@ -187,10 +199,11 @@ class GANConfig:
         return {"ring8": 2, "grid25": 2, "gauss1d": 1}.get(self.dataset, 0)
 
     def _validate(self) -> None:
-        for key, allowed in (("dataset", DATASETS), ("image_size", IMAGE_SIZES), ("arch", ARCHS),
+        for key, allowed in (("dataset", DATASETS), ("arch", ARCHS),
                              ("g_loss", G_LOSSES), ("g_activation", G_ACTIVATIONS), ("g_output", G_OUTPUTS),
                              ("d_activation", D_ACTIVATIONS), ("updates", UPDATES), ("optimizer", OPTIMIZERS),
-                             ("init", INITS), ("device", DEVICES), ("precision", PRECISIONS)):
+                             ("init", INITS), ("device", DEVICES), ("precision", PRECISIONS),
+                             ("pixel_range", PIXEL_RANGES), ("g_bias", G_BIASES), ("noise", NOISES)):
             _check_choice(key, getattr(self, key), allowed)
         for key in ("nz", "ngf", "ndf", "mlp_hidden", "mlp_layers", "k", "pack", "batch_size", "steps", "eval_every",
                     "threads"):
@@ -227,6 +240,7 @@ class GANConfig:
             v = getattr(self, key)
             _check_range(key, v, "0 <= value < 1", 0 <= v < 1)
         self._validate_algorithm()
+        self._validate_pixels()
         if not self.data_root:
             raise ValueError("config key 'data_root' is empty; allowed: a directory path")
         if self.is_image and self.arch not in ("dcgan", "mlp"):
@@ -252,11 +266,51 @@ class GANConfig:
             raise ValueError("config key 'batchnorm_g' = True does not fit arch 'affine' (it has no hidden layer); "
                              "allowed: False")
 
+    def _validate_pixels(self) -> None:
+        """The image keys of the GAN paper's own MNIST model: its 28 px digits, its [0, 1] pixels, its sigmoid's
+        bias from the data. Each is refused where it would do nothing or could not be what it says."""
+        native = self.dataset in MNIST_FAMILY and self.arch == "mlp"
+        if self.image_size not in (IMAGE_SIZES if native else IMAGE_SIZES[1:]):
+            raise ValueError(f"config key 'image_size' = {self.image_size!r} is not allowed for dataset "
+                             f"{self.dataset!r} with arch {self.arch!r}; allowed: 32 | 64 (and 28, the digits' own "
+                             f"size, for the MNIST family with arch 'mlp')")
+        if self.pixel_range != BASE_DEFAULTS["pixel_range"] and not self.is_image:
+            raise ValueError(f"config key 'pixel_range' = {self.pixel_range!r} does not fit point dataset "
+                             f"{self.dataset!r}; allowed: {BASE_DEFAULTS['pixel_range']!r}")
+        if self.g_bias == "marginals" and not (self.is_image and self.arch == "mlp" and self.g_output == "sigmoid"
+                                               and self.pixel_range == "0..1"):
+            raise ValueError(f"config key 'g_bias' = 'marginals' needs an image dataset, arch 'mlp', g_output "
+                             f"'sigmoid' and pixel_range '0..1' (the logit of a pixel's mean in [0, 1]); got "
+                             f"dataset {self.dataset!r}, arch {self.arch!r}, g_output {self.g_output!r}, "
+                             f"pixel_range {self.pixel_range!r}; allowed: 'default', or those four")
+
+    def _validate_schedules(self) -> None:
+        """The optimizer schedules of the GAN paper's code: learning rates divided by ``lr_decay`` after every
+        iteration down to ``lr_min``; SGD's momentum rising linearly to ``momentum_final`` over ``momentum_ramp``
+        iterations. A key that would do nothing is refused, as elsewhere."""
+        _check_range("lr_decay", self.lr_decay, "a finite number >= 1 (1: no decay)",
+                     math.isfinite(self.lr_decay) and self.lr_decay >= 1)
+        _check_range("lr_min", self.lr_min, f"0 <= value <= the smaller learning rate {min(self.lr_d, self.lr_g)!r}",
+                     0 <= self.lr_min <= min(self.lr_d, self.lr_g))
+        if self.lr_min and self.lr_decay == 1:
+            raise ValueError(f"config key 'lr_min' = {self.lr_min!r} does nothing without a decay; allowed: 0, or "
+                             f"lr_decay > 1")
+        _check_range("momentum_ramp", self.momentum_ramp, f"an integer from 0 (constant momentum) to {MAX_STEPS:,}",
+                     0 <= self.momentum_ramp <= MAX_STEPS)
+        _check_range("momentum_final", self.momentum_final, "0 <= value < 1", 0 <= self.momentum_final < 1)
+        if self.momentum_ramp and self.optimizer != "sgd":
+            raise ValueError(f"config key 'momentum_ramp' = {self.momentum_ramp} does not fit optimizer "
+                             f"{self.optimizer!r}; allowed: 0, or optimizer 'sgd'")
+        if not self.momentum_ramp and self.momentum_final != BASE_DEFAULTS["momentum_final"]:
+            raise ValueError(f"config key 'momentum_final' = {self.momentum_final!r} does nothing without a ramp; "
+                             f"allowed: {BASE_DEFAULTS['momentum_final']!r}, or momentum_ramp >= 1")
+
     def _validate_algorithm(self) -> None:
         """The keys of one update rule or optimizer must not be set for another, where they would do nothing."""
         if self.updates == "simultaneous" and self.k != 1:
             raise ValueError(f"config key 'k' = {self.k} does not fit updates 'simultaneous' (one minibatch updates "
                              f"D and G once each); allowed: k = 1, or updates 'alternating'")
+        self._validate_schedules()
         unused = ("momentum",) if self.optimizer == "adam" else ("beta1", "beta2")
         for key in unused:
             if getattr(self, key) != BASE_DEFAULTS[key]:

@@ -5,9 +5,12 @@ A DataLoader with worker processes would multiply processes per trial and take r
 save; instead every dataset is one tensor on the training device, and ``sample(n, gen)`` draws batch indices (or
 points) from a ``torch.Generator`` the trainer owns, so a run resumes bit-exactly from a checkpoint.
 
-Images are stored as uint8 (4x less memory than float32 when many trials share a node) and scaled to [-1, 1]
-only per batch. Point datasets (ring8, grid25, gauss1d) are sampled on the fly and offer the exact
-``log_prob`` the theory checks need as p_data.
+Images are stored as uint8 (4x less memory than float32 when many trials share a node) and scaled to the
+config's ``pixel_range`` (this project's [-1, 1], or the GAN paper's [0, 1]) only per batch. The evaluators and
+the sample grids see every generator in one frame, [-1, 1] at 32 px (``evaluation_view``), so one cached
+classifier and one set of reference statistics score the paper's 28 px [0, 1] model and a DCGAN alike. Point
+datasets (ring8, grid25, gauss1d) are sampled on the fly and offer the exact ``log_prob`` the theory checks need
+as p_data.
 """
 from __future__ import annotations
 
@@ -19,12 +22,16 @@ from urllib.error import URLError
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from gan_core.config import GANConfig
 
 __all__ = [
     "DatasetUnavailableError",
+    "EvaluationView",
     "ImageData",
+    "evaluation_frame",
+    "evaluation_view",
     "MixtureData",
     "Gauss1D",
     "load_dataset",
@@ -50,8 +57,9 @@ class ImageData:
     n_classes: int = 10
 
     def __init__(self, name: str, train: torch.Tensor, train_labels: torch.Tensor, heldout: torch.Tensor,
-                 heldout_labels: torch.Tensor):
+                 heldout_labels: torch.Tensor, pixel_range: str = "-1..1"):
         self.name = name
+        self.pixel_range = pixel_range  # of training batches (``sample``); ``to_float`` is always [-1, 1]
         self.train = train
         self.train_labels = train_labels
         self.heldout = heldout
@@ -64,8 +72,10 @@ class ImageData:
         return self.train.device
 
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        """float32 [n, C, S, S] in [-1, 1]: n training images drawn uniformly with replacement."""
+        """float32 [n, C, S, S] in ``pixel_range``: n training images drawn uniformly with replacement."""
         idx = torch.randint(self.train.shape[0], (n,), generator=gen, device=gen.device)
+        if self.pixel_range == "0..1":
+            return self.train[idx].to(torch.get_default_dtype()) / 255  # exact at the ends: 0 -> 0.0, 255 -> 1.0
         return self.to_float(self.train[idx])
 
     @staticmethod
@@ -141,7 +151,7 @@ class Gauss1D:
 
 
 def load_dataset(cfg: GANConfig, device: torch.device | str = "cpu") -> ImageData | MixtureData | Gauss1D:
-    """The dataset ``cfg.dataset`` on ``device`` (images at ``cfg.image_size``)."""
+    """The dataset ``cfg.dataset`` on ``device`` (images at ``cfg.image_size``, sampled in ``cfg.pixel_range``)."""
     name = cfg.dataset
     if name in _MIXTURES:
         return MixtureData(name, device)
@@ -156,7 +166,42 @@ def load_dataset(cfg: GANConfig, device: torch.device | str = "cpu") -> ImageDat
         raise ValueError(f"unknown dataset {name!r}")
     # Shared with the in-process cache on CPU: callers must not modify these tensors in place.
     train, train_labels, heldout, heldout_labels = (t.to(device) for t in tensors)
-    return ImageData(name, train, train_labels, heldout, heldout_labels)
+    return ImageData(name, train, train_labels, heldout, heldout_labels, cfg.pixel_range)
+
+
+def evaluation_frame(cfg: GANConfig) -> GANConfig:
+    """The config whose data the evaluators score against: ``cfg`` with images at 32 px (28 px digits padded, as
+    everywhere else) in [-1, 1], the frame of ``evaluation_view``."""
+    if not cfg.is_image or (cfg.image_size != 28 and cfg.pixel_range == "-1..1"):
+        return cfg
+    return cfg.replace(image_size=32 if cfg.image_size == 28 else cfg.image_size, pixel_range="-1..1",
+                       g_bias="default")
+
+
+class EvaluationView(nn.Module):
+    """G's images in the evaluation frame: pixels mapped from [0, 1] to [-1, 1] (x * 2 - 1) and 28 px digits
+    padded to 32 px with the background's -1, as ``_to_size`` pads the data. Train and eval modes pass to G."""
+
+    def __init__(self, generator: nn.Module, cfg: GANConfig):
+        super().__init__()
+        self.generator = generator
+        self.unit = cfg.pixel_range == "0..1"
+        self.pad = 2 if cfg.image_size == 28 else 0  # 28 px -> 32 px, as ``_to_size`` pads the data
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.generator(z)  # [B, C, S, S]
+        if self.unit:
+            x = x * 2 - 1
+        if self.pad:
+            x = F.pad(x, (self.pad,) * 4, value=-1.0)  # [B, C, 28, 28] -> [B, C, 32, 32]
+        return x
+
+
+def evaluation_view(generator: nn.Module, cfg: GANConfig) -> nn.Module:
+    """``generator`` itself where its images are already in the evaluation frame, else its ``EvaluationView``."""
+    if evaluation_frame(cfg) is cfg:
+        return generator
+    return EvaluationView(generator, cfg)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -166,9 +211,14 @@ def load_dataset(cfg: GANConfig, device: torch.device | str = "cpu") -> ImageDat
 def _to_size(x: torch.Tensor, image_size: int) -> torch.Tensor:
     """uint8 [N, C, 28|32, 28|32] -> uint8 [N, C, S, S].
 
-    28 px is padded with 2 px of background (0) to 32: exact, no interpolation. 64 px is a bilinear resize of the
-    32 px image, rounded back to uint8 (chunked so the float temporary stays small).
+    28 px stays as it is at image_size 28 (the GAN paper's 784 inputs) and is padded with 2 px of background (0)
+    to 32 otherwise: exact, no interpolation. 64 px is a bilinear resize of the 32 px image, rounded back to uint8
+    (chunked so the float temporary stays small).
     """
+    if image_size == 28:
+        if x.shape[-1] != 28:
+            raise ValueError(f"image_size 28 needs 28 px images, got shape {tuple(x.shape)}")
+        return x.contiguous()
     if x.shape[-1] == 28:
         x = F.pad(x, (2, 2, 2, 2), value=0)  # [N, C, 28, 28] -> [N, C, 32, 32]
     if x.shape[-1] != 32:

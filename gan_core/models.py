@@ -81,6 +81,19 @@ def _initialise(net: nn.Sequential, cfg: GANConfig, scale: float) -> None:
         mlp_init(net)
 
 
+@torch.no_grad()
+def set_output_bias_from_marginals(generator: nn.Module, data) -> None:
+    """G's output bias b = logit(mean of each pixel over the training images, in [0, 1], clipped to
+    [1e-7, 1 - 1e-7]), so that sigmoid(b) starts at the data's marginals: the GAN paper's MNIST generator
+    (pylearn2's ``init_sigmoid_bias_from_marginals`` on the training set). The output Linear is G's last."""
+    last = [m for m in generator.modules() if isinstance(m, nn.Linear)][-1]
+    mean = data.train.to(torch.float64).mean(0).flatten() / 255  # [N, C, S, S] -> [C*S*S], pixel means in [0, 1]
+    if last.bias is None or last.bias.shape != mean.shape:
+        raise ValueError(f"G's output layer has no bias of the {mean.numel()} pixels the marginals give")
+    p = mean.clamp(1e-7, 1 - 1e-7)
+    last.bias.copy_(torch.log(p / (1 - p)).to(last.bias.dtype))
+
+
 UNIFORM_G, UNIFORM_D = 0.05, 0.005  # init "uniform": goodfeli/adversarial mnist.yaml, irange of G and of D
 
 

@@ -35,7 +35,7 @@ from gan_core.checkpoint import STATE_FILE, load_state
 from gan_core.config import GANConfig
 from gan_core.data import load_dataset
 from gan_core.losses import discriminator_loss, generator_loss
-from gan_core.runtime import make_optimizer, resolve_device, widen
+from gan_core.runtime import apply_schedule, has_schedule, make_optimizer, resolve_device, widen
 from gan_core.stacked import stacked_forward
 from gan_core.trainer import Trainer
 
@@ -233,6 +233,8 @@ class Population:
         rows in the stack, fed zeros, but they are never read again: its Trainer holds its state as it was at its
         last report, and that is what reports and checkpoints show."""
         running = self.running.tolist()
+        if has_schedule(self.cfg):
+            apply_schedule(self.cfg, self.g_steps, self.D.opt, self.G.opt)
         if self.cfg.updates == "simultaneous":
             self._simultaneous_step(running)
         else:

@@ -6,12 +6,15 @@ streams, and with them a run resumed from a checkpoint, never depend on what els
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from gan_core.config import GANConfig
 
 __all__ = ["DATA_STREAM", "NOISE_STREAM", "EVAL_STREAM", "CALIBRATION_STREAM", "SEED_STRIDE", "resolve_device",
-           "make_optimizer", "stream", "stream_device", "widen"]
+           "make_optimizer", "schedule", "apply_schedule", "has_schedule", "draw_noise", "stream", "stream_device",
+           "widen"]
 
 # Offsets that give each random stream of a run its own seed: the stream's generator is seeded with
 # seed * SEED_STRIDE + offset, so no two (seed, stream) pairs share one (gan_core.config.MAX_SEED keeps that
@@ -32,10 +35,57 @@ def resolve_device(name: str | torch.device) -> torch.device:
 
 
 def make_optimizer(cfg: GANConfig, params, lr: float) -> torch.optim.Optimizer:
-    """Adam with (beta1, beta2), or SGD with ``momentum`` (the GAN paper's optimizer, without its schedules)."""
+    """Adam with (beta1, beta2), or SGD with ``momentum`` (the GAN paper's optimizer; its schedules: ``schedule``)."""
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
     return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+
+
+def schedule(cfg: GANConfig, done: int) -> tuple[float, float, float]:
+    """(lr_d, lr_g, momentum) of the iteration after ``done`` iterations, as the GAN paper's code schedules them
+    (goodfeli/adversarial mnist.yaml, pylearn2): ``ExponentialDecay`` divides the learning rate by ``lr_decay``
+    after every update, never below ``lr_min`` (lr = max(lr0 / decay^done, lr_min)); ``MomentumAdjustor`` raises
+    the momentum linearly from ``momentum`` to ``momentum_final``. Pylearn2 raises it once an epoch (to 0.7 by
+    epoch 250 of 500 updates each); here it rises every iteration over ``momentum_ramp`` iterations, which is
+    never more than one epoch's step (0.0008 for the paper's) from pylearn2's staircase. An iteration is one joint
+    update (updates 'simultaneous', the paper's) or k D updates and one G update, which share the iteration's
+    values. Computed from ``done`` alone, so a resumed run continues the schedule exactly."""
+    shrink = math.exp(-done * math.log(cfg.lr_decay))  # 1 / decay^done, underflowing to 0 rather than overflowing
+    lr_d, lr_g = max(cfg.lr_d * shrink, cfg.lr_min), max(cfg.lr_g * shrink, cfg.lr_min)
+    momentum = cfg.momentum
+    if cfg.momentum_ramp:
+        momentum += (cfg.momentum_final - cfg.momentum) * min(done / cfg.momentum_ramp, 1.0)
+    return lr_d, lr_g, momentum
+
+
+def apply_schedule(cfg: GANConfig, done: int, opt_d: torch.optim.Optimizer, opt_g: torch.optim.Optimizer) -> None:
+    """Set both optimizers' learning rates (and SGD's momentum) to ``schedule(cfg, done)``. torch's SGD keeps
+    lr * (momentum buffer of gradients) where pylearn2 keeps a velocity of lr-scaled gradients: the same updates at
+    a constant learning rate; with the paper's decay (4e-6 an update) the two differ by that fraction per update
+    of the velocity's memory (about 3 updates at momentum 0.7)."""
+    lr_d, lr_g, momentum = schedule(cfg, done)
+    for opt, lr in ((opt_d, lr_d), (opt_g, lr_g)):
+        for group in opt.param_groups:
+            group["lr"] = lr
+            if cfg.optimizer == "sgd":
+                group["momentum"] = momentum
+
+
+def has_schedule(cfg: GANConfig) -> bool:
+    """Whether the learning rates or the momentum change during the run."""
+    return cfg.lr_decay != 1 or cfg.momentum_ramp > 0
+
+
+SQRT3 = math.sqrt(3.0)
+
+
+def draw_noise(cfg: GANConfig, n: int, gen: torch.Generator, device: torch.device | None = None) -> torch.Tensor:
+    """G's input z [n, nz] from ``gen``: N(0, 1) (noise 'gaussian'), or U(-sqrt 3, sqrt 3) (noise 'uniform', the
+    GAN paper's MNIST model: pylearn2 draws ``uniform(-sqrt(3), sqrt(3))``, unit variance like the Gaussian)."""
+    device = gen.device if device is None else device
+    if cfg.noise == "uniform":
+        return (torch.rand(n, cfg.nz, generator=gen, device=gen.device) * 2 - 1).mul_(SQRT3).to(device)  # [n, nz]
+    return torch.randn(n, cfg.nz, generator=gen, device=gen.device).to(device)  # [n, nz]
 
 
 def stream(seed: int, offset: int, device: torch.device) -> torch.Generator:

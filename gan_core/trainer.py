@@ -1,12 +1,13 @@
 """Algorithm 1 of Goodfellow et al. (2014), exactly, with a complete, resumable training state.
 
 Per iteration: k discriminator updates, each on a fresh data minibatch and fresh noise, then one generator update
-on fresh noise; separate optimizers (Adam, or SGD with momentum) for D and G. Two switches of the released
-codes: ``pack`` (PacGAN: D judges packs of samples, in the models) and ``updates`` = simultaneous (D and G from
-one minibatch in one step). Every ``eval_every`` generator updates the run hands back a
-metrics dict. All randomness after model initialisation comes from two explicit ``torch.Generator`` streams
-(data and noise) that are part of the saved state, so a run resumed from a checkpoint continues bit for bit as if it
-had never stopped, and evaluation (which uses its own fixed noise) never disturbs training.
+on fresh noise; separate optimizers (Adam, or SGD with momentum and the GAN paper's schedules:
+``runtime.schedule``) for D and G. Two switches of the released codes: ``pack`` (PacGAN: D judges packs of
+samples, in the models) and ``updates`` = simultaneous (D and G from one minibatch in one step). Every
+``eval_every`` generator updates the run hands back a metrics dict. All randomness after model initialisation
+comes from two explicit ``torch.Generator`` streams (data and noise) that are part of the saved state, so a run
+resumed from a checkpoint continues bit for bit as if it had never stopped, and evaluation (which uses its own
+fixed noise) never disturbs training.
 
 How G is sampled for evaluation: in eval mode, after its BatchNorm running statistics are recomputed from fixed
 calibration noise (``gan_core.calibration``), so that they depend only on G's weights, not on k. Each report also
@@ -24,12 +25,13 @@ import torch
 from gan_core.calibration import calibrate_batchnorm, calibration_noise
 from gan_core.checkpoint import check_resumable, load_state, save_state
 from gan_core.config import GANConfig
-from gan_core.data import load_dataset
+from gan_core.cost import iteration_flops
+from gan_core.data import evaluation_view, load_dataset
 from gan_core.losses import discriminator_loss, generator_loss
 from gan_core.metrics.stability import HISTORY_KEYS, stability_columns
-from gan_core.models import build_discriminator, build_generator
-from gan_core.runtime import (DATA_STREAM, EVAL_STREAM, NOISE_STREAM, make_optimizer,
-                              resolve_device, stream, stream_device, widen)
+from gan_core.models import build_discriminator, build_generator, set_output_bias_from_marginals
+from gan_core.runtime import (DATA_STREAM, EVAL_STREAM, NOISE_STREAM, apply_schedule, draw_noise, has_schedule,
+                              make_optimizer, resolve_device, stream, stream_device, widen)
 
 # Order of the running sums kept on the device between evaluations (one sync per evaluation, not per step).
 _D_TERMS = ("d_loss", "d_loss_real", "d_loss_fake", "d_real", "d_fake", "grad_norm_d")
@@ -49,6 +51,9 @@ class Trainer:
         self.data = data if data is not None else load_dataset(cfg, self.device)
         self.G = build_generator(cfg).to(self.device)
         self.D = build_discriminator(cfg).to(self.device)
+        if cfg.g_bias == "marginals":
+            set_output_bias_from_marginals(self.G, self.data)
+        self.G_view = evaluation_view(self.G, cfg)  # what the evaluator and the sample grids see of G
         self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g)
         self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d)
         self.data_gen = stream(cfg.seed, DATA_STREAM, self.device)
@@ -62,10 +67,14 @@ class Trainer:
         self.history: list[dict[str, Any]] = []  # what the stability assessment reads of each report (HISTORY_KEYS)
         self._reset_sums()
         self._autocast = self.cfg.precision == "bf16"
+        self._scheduled = has_schedule(cfg)
+        # Each report's ``flops`` (the cost model's count of training so far) lets a report set an effect beside
+        # what it cost: a stride-1 variant can cost several times the baseline per step.
+        self.iteration_flops = iteration_flops(cfg)
 
     # ----------------------------------------------------------------------------------------------- training
     def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.nz, generator=self.noise_gen, device=self.device)  # [n, nz]
+        return draw_noise(self.cfg, n, self.noise_gen)  # [n, nz]
 
     def _amp(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._autocast)
@@ -145,6 +154,8 @@ class Trainer:
     def iteration(self) -> None:
         """One iteration of Algorithm 1: k discriminator updates, then one generator update (or, with updates
         'simultaneous', one joint step)."""
+        if self._scheduled:
+            apply_schedule(self.cfg, self.g_steps, self.opt_d, self.opt_g)
         if self.cfg.updates == "simultaneous":
             self._simultaneous_step()
         else:
@@ -201,11 +212,12 @@ class Trainer:
         start = time.perf_counter()
         if self.evaluator is not None:
             self.calibrate_batchnorm()
-            out.update(self.evaluator.evaluate(self.G, self.eval_noise()))  # G back in train mode after
+            out.update(self.evaluator.evaluate(self.G_view, self.eval_noise()))  # G back in train mode after
             out.update(self._stability(out))
         self.eval_time_s += time.perf_counter() - start
         out["train_time_s"] = self.train_time_s
         out["eval_time_s"] = self.eval_time_s
+        out["flops"] = self.g_steps * self.iteration_flops
         return out
 
     def _stability(self, out: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +236,7 @@ class Trainer:
         if n is None:
             n = self.evaluator.n_samples if self.evaluator is not None else self.cfg.eval_samples
         gen = stream(self.cfg.seed, EVAL_STREAM, torch.device("cpu"))
-        return torch.randn(n, self.cfg.nz, generator=gen).to(self.device)  # [n, nz]
+        return draw_noise(self.cfg, n, gen, self.device)  # [n, nz]
 
     def calibrate_batchnorm(self) -> None:
         """G's BatchNorm running statistics from the run's fixed calibration noise (``gan_core.calibration``)."""
@@ -239,7 +251,7 @@ class Trainer:
         was_training = self.G.training
         self.G.eval()
         try:
-            return self.G(self.eval_noise(n)).float().cpu()
+            return self.G_view(self.eval_noise(n)).float().cpu()
         finally:
             self.G.train(was_training)
 

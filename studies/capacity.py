@@ -87,7 +87,9 @@ def resolve_gpus(requested: float | str, offers: Iterable[NodeOffer]) -> tuple[f
     unknown = [o for o in offers if o.gpus is None]
     if unknown:
         return 0.0, f"auto: no node has GPUs and {unknown[0].what} does not say (pass --gpus-per-trial to use them)"
-    return 0.0, "auto: no node of the cluster has GPUs, nor can its autoscaler start one"
+    if all(o.alive for o in offers):
+        return 0.0, "auto: no node has a GPU"
+    return 0.0, "auto: no node has a GPU, nor can the cluster's autoscaler start one that has"
 
 
 def check_fits(cpus: float, gpus: float, offers: Iterable[NodeOffer]) -> None:

@@ -104,8 +104,9 @@ ROWS: dict[str, Row] = {
                                         "lr_search: error: argument --dataset: invalid choice: 'imagenet' (choose from "
                                         "'ring8', 'grid25', 'mnist5k', 'mnist', 'fashion_mnist', 'cifar10')"),
     "--image-size 48": study("arch_ablation", "--image-size", "48", "--storage-path", "{storage}",
-                             fragment="invalid base config: config key 'image_size' = 48 is not allowed; allowed: "
-                                      "32 | 64"),
+                             fragment="invalid base config: config key 'image_size' = 48 is not allowed for dataset "
+                                      "'mnist5k' with arch 'dcgan'; allowed: 32 | 64 (and 28, the digits' own size, "
+                                      "for the MNIST family with arch 'mlp')"),
     "--set kk=1": study("k_sweep", "--set", "kk=1", "--storage-path", "{storage}",
                         fragment="k_sweep: error: invalid base config: unknown config key 'kk' (did you mean 'k'?); "
                                  "allowed keys: arch, batch_size, "),

@@ -64,7 +64,7 @@ def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
     same samples (``inception.py``: torch-fidelity with cached weights, never downloaded); points: nothing heavy."""
     if not isinstance(cfg, GANConfig):
         raise ValueError(f"build_evaluator needs a GANConfig, got {type(cfg).__name__}")
-    from gan_core.data import load_dataset
+    from gan_core.data import evaluation_frame, load_dataset
 
     if parzen_samples and not cfg.is_image:
         raise ValueError(f"parzen_samples = {parzen_samples} for dataset {cfg.dataset!r}; allowed: 0, or an image "
@@ -72,6 +72,7 @@ def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
     if inception and not cfg.is_image:
         raise ValueError(f"the Inception FID was asked for dataset {cfg.dataset!r}; allowed: image datasets")
     if cfg.is_image:
+        cfg = evaluation_frame(cfg)  # the trainer shows G to the evaluator in this frame (data.evaluation_view)
         data = load_dataset(cfg, "cpu")
         classifier, meta = load_or_train_classifier(data, cache_dir, device)
         if parzen_samples:

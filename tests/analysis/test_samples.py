@@ -65,7 +65,7 @@ def test_a_sigmoid_generators_grid_cannot_show_the_datas_black(tmp_path):
 
     cfg = GANConfig.from_flat({"g_output": "sigmoid", "ngf": 8, "nz": 16})
     g = build_generator(cfg).eval()
-    images = samples.generate(g, samples.noise(8, cfg.nz))  # [8, 1, 32, 32] in (0, 1)
+    images = samples.generate(g, samples.noise(8, cfg))  # [8, 1, 32, 32] in (0, 1)
     assert float(samples.to_unit(images).min()) >= 0.5
 
 

@@ -72,3 +72,18 @@ def test_load_generator_rebuilds_the_trained_generator(tmp_path):
     z = trainer.eval_noise(5)
     with torch.no_grad():
         assert torch.equal(generator(z), trainer.sample(5))
+
+
+def test_load_generator_shows_the_papers_28px_0_1_generator_in_the_evaluation_frame(tmp_path):
+    flat = {"dataset": "mnist5k", "arch": "mlp", "mlp_hidden": 16, "mlp_hidden_d": 8, "image_size": 28,
+            "pixel_range": "0..1", "g_output": "sigmoid", "noise": "uniform", "batch_size": 8, "steps": 2,
+            "eval_every": 2}
+    trainer = Trainer(GANConfig.from_flat(flat))
+    list(trainer.run())
+    trainer.save(tmp_path / "state.pt")
+    generator, cfg = load_generator(tmp_path / "state.pt")
+    z = trainer.eval_noise(5)
+    with torch.no_grad():
+        shown = generator(z)
+    assert shown.shape == (5, 1, 32, 32)
+    assert torch.equal(shown, trainer.sample(5))

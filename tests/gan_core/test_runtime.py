@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from gan_core.config import MAX_SEED, GANConfig
-from gan_core.runtime import (CALIBRATION_STREAM, DATA_STREAM, EVAL_STREAM, NOISE_STREAM, SEED_STRIDE, make_optimizer,
-                              resolve_device, stream, stream_device)
+from gan_core.runtime import (CALIBRATION_STREAM, DATA_STREAM, EVAL_STREAM, NOISE_STREAM, SEED_STRIDE, apply_schedule,
+                              draw_noise, has_schedule, make_optimizer, resolve_device, schedule, stream,
+                              stream_device)
 
 
 def test_resolve_device():
@@ -53,3 +54,48 @@ def test_the_largest_seed_is_the_last_whose_stream_seeds_fit_the_32_bits_of_a_cp
 def test_stream_device_tells_a_cpu_generator_state_by_its_size():
     assert stream_device(torch.Generator().get_state()) == "cpu"
     assert stream_device(torch.zeros(16, dtype=torch.uint8)) == "cuda"  # a CUDA generator's state: 16 bytes
+
+
+PAPER_SGD = {"dataset": "ring8", "optimizer": "sgd", "momentum": 0.5, "momentum_final": 0.7, "momentum_ramp": 124_500,
+             "lr_d": 0.05, "lr_g": 0.1, "lr_decay": 1.000004, "lr_min": 1e-6}
+
+
+@pytest.mark.parametrize("done, lr_d, lr_g, momentum", [
+    (0, 0.05, 0.1, 0.5),
+    (1, 0.05 / 1.000004, 0.1 / 1.000004, 0.5 + 0.2 / 124_500),
+    (62_250, 0.05 / 1.000004 ** 62_250, 0.1 / 1.000004 ** 62_250, 0.6),        # half the ramp
+    (124_500, 0.05 / 1.000004 ** 124_500, 0.1 / 1.000004 ** 124_500, 0.7),
+    (500_000, 0.05 / 1.000004 ** 500_000, 0.1 / 1.000004 ** 500_000, 0.7),      # the ramp ends at 0.7
+    (2_800_000, 1e-6, 0.1 / 1.000004 ** 2_800_000, 0.7),                       # lr_d at its floor, lr_g not yet
+    (10**9, 1e-6, 1e-6, 0.7),                                                   # far beyond: no overflow
+])
+def test_schedule_is_pylearn2s_exponential_decay_and_a_linear_momentum_ramp(done, lr_d, lr_g, momentum):
+    got = schedule(GANConfig.from_flat(PAPER_SGD), done)
+    assert got == pytest.approx((lr_d, lr_g, momentum), rel=1e-12)
+
+
+def test_without_schedules_the_optimizers_keep_their_settings():
+    cfg = GANConfig.from_flat({"dataset": "ring8", "optimizer": "sgd", "momentum": 0.5, "lr_d": 0.05, "lr_g": 0.1})
+    assert not has_schedule(cfg)
+    assert schedule(cfg, 10**6) == (0.05, 0.1, 0.5)
+    assert has_schedule(GANConfig.from_flat(PAPER_SGD))
+
+
+def test_apply_schedule_sets_both_optimizers():
+    cfg = GANConfig.from_flat(PAPER_SGD)
+    opt_d = make_optimizer(cfg, [torch.nn.Parameter(torch.zeros(2))], cfg.lr_d)
+    opt_g = make_optimizer(cfg, [torch.nn.Parameter(torch.zeros(2))], cfg.lr_g)
+    apply_schedule(cfg, 62_250, opt_d, opt_g)
+    lr_d, lr_g, momentum = schedule(cfg, 62_250)
+    assert [(g["lr"], g["momentum"]) for g in opt_d.param_groups] == [(lr_d, momentum)]
+    assert [(g["lr"], g["momentum"]) for g in opt_g.param_groups] == [(lr_g, momentum)]
+
+
+def test_uniform_noise_is_the_papers_uniform_in_plus_minus_sqrt_3():
+    cfg = GANConfig.from_flat({"nz": 100, "noise": "uniform"})
+    z = draw_noise(cfg, 5000, torch.Generator().manual_seed(7))
+    expected = (torch.rand(5000, 100, generator=torch.Generator().manual_seed(7)) * 2 - 1) * 3 ** 0.5
+    assert torch.equal(z, expected)
+    assert float(z.abs().max()) <= 3 ** 0.5
+    gaussian = draw_noise(GANConfig.from_flat({"nz": 100}), 4, torch.Generator().manual_seed(7))
+    assert torch.equal(gaussian, torch.randn(4, 100, generator=torch.Generator().manual_seed(7)))

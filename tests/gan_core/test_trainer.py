@@ -6,6 +6,7 @@ import torch
 
 from gan_core.checkpoint import CheckpointError
 from gan_core.config import MAX_SEED, GANConfig
+from gan_core.cost import iteration_flops
 from gan_core.trainer import Trainer
 
 TIME_KEYS = ("train_time_s", "eval_time_s")
@@ -70,10 +71,16 @@ def test_each_update_changes_only_its_own_network():
 def test_metrics_dict_has_every_documented_key():
     (last,) = list(Trainer(GANConfig.from_flat({**RING, "steps": 4})).run())
     assert set(last) == {"g_steps", "d_steps", "status", "d_loss", "d_loss_real", "d_loss_fake", "d_real", "d_fake",
-                         "grad_norm_d", "g_loss", "grad_norm_g", "value", "train_time_s", "eval_time_s"}
+                         "grad_norm_d", "g_loss", "grad_norm_g", "value", "train_time_s", "eval_time_s", "flops"}
     assert last["value"] == -last["d_loss"]
     assert last["d_loss"] == pytest.approx(last["d_loss_real"] + last["d_loss_fake"], rel=1e-6)
     assert 0 < last["d_real"] < 1 and 0 < last["d_fake"] < 1
+
+
+def test_each_report_counts_the_training_flops_so_far():
+    cfg = GANConfig.from_flat({**TINY_DCGAN, "k": 2, "steps": 4, "eval_every": 2})
+    reports = list(Trainer(cfg).run())
+    assert [r["flops"] for r in reports] == [2 * iteration_flops(cfg), 4 * iteration_flops(cfg)]
 
 
 @pytest.mark.parametrize("flat", [RING, TINY_DCGAN, {**TINY_DCGAN, "k": 2, "g_loss": "minimax"}])
@@ -93,8 +100,19 @@ def test_the_largest_seed_runs_reproducibly_and_unlike_seed_0():
     assert first != without_time(Trainer(cfg.replace(seed=0)).run())
 
 
+# The GAN paper's MNIST model in its own frame, tiny: 28 px in [0, 1], sigmoid with the marginal bias, uniform
+# noise, SGD with the decay and the momentum ramp (fast, to be seen within 12 steps), simultaneous updates.
+PAPER_TINY = {"dataset": "mnist5k", "arch": "mlp", "mlp_hidden": 32, "mlp_hidden_d": 16, "maxout_pieces": 3,
+              "dropout_input": 0.2, "dropout_hidden": 0.5, "image_size": 28, "pixel_range": "0..1",
+              "g_output": "sigmoid", "g_bias": "marginals", "noise": "uniform", "init": "uniform",
+              "optimizer": "sgd", "momentum": 0.5, "momentum_final": 0.7, "momentum_ramp": 8, "lr_d": 0.05,
+              "lr_g": 0.1, "lr_decay": 1.01, "lr_min": 0.05 / 1.01 ** 4.5, "updates": "simultaneous", "batch_size": 8,
+              "steps": 12, "eval_every": 4}
+
+
 @pytest.mark.parametrize("flat", [RING, TINY_DCGAN, {**RING, "updates": "simultaneous", "pack": 2, "batchnorm_g": True,
-                                                  "optimizer": "sgd", "momentum": 0.5, "lr_d": 0.01, "lr_g": 0.01}])
+                                                  "optimizer": "sgd", "momentum": 0.5, "lr_d": 0.01, "lr_g": 0.01},
+                                  PAPER_TINY])
 def test_save_load_continue_equals_an_unbroken_run_bit_for_bit(flat, tmp_path):
     cfg = GANConfig.from_flat(flat)
     unbroken = Trainer(cfg)
@@ -271,6 +289,48 @@ def test_a_simultaneous_step_takes_both_gradients_at_the_same_weights_from_one_m
     alternating = Trainer(GANConfig.from_flat({**flat, "updates": "alternating"}))
     alternating.iteration()
     assert not all(torch.allclose(a, b) for a, b in zip(alternating.G.parameters(), trainer.G.parameters()))
+
+
+def test_each_iteration_uses_the_schedules_values_for_the_iterations_before_it():
+    """Iteration t + 1 runs with schedule(cfg, t): the learning rates divided by lr_decay t times (lr_d at its
+    floor lr_min from t = 5 on here) and the momentum t / momentum_ramp of the way to momentum_final."""
+    from gan_core.runtime import schedule
+
+    cfg = GANConfig.from_flat(PAPER_TINY)
+    trainer = Trainer(cfg)
+    seen = []
+    step = trainer.iteration
+
+    def watched():
+        step()
+        seen.append((trainer.opt_d.param_groups[0]["lr"], trainer.opt_g.param_groups[0]["lr"],
+                     trainer.opt_d.param_groups[0]["momentum"], trainer.opt_g.param_groups[0]["momentum"]))
+
+    trainer.iteration = watched
+    list(trainer.run())
+    assert len(seen) == 12
+    for t, (lr_d, lr_g, m_d, m_g) in enumerate(seen):
+        want_d, want_g, want_m = schedule(cfg, t)
+        assert (lr_d, lr_g, m_d, m_g) == (want_d, want_g, want_m, want_m)
+        assert lr_g == pytest.approx(0.1 / 1.01 ** t, rel=1e-12)
+        assert lr_d == pytest.approx(0.05 / 1.01 ** (t if t < 5 else 4.5), rel=1e-12)
+        assert m_d == pytest.approx(0.5 + 0.2 * min(t / 8, 1), rel=1e-12)
+
+
+def test_the_papers_model_in_its_own_frame_is_evaluated_and_sampled_in_the_evaluators_frame():
+    from gan_core.metrics import build_evaluator
+
+    cfg = GANConfig.from_flat({**PAPER_TINY, "eval_samples": 50})
+    trainer = Trainer(cfg, evaluator=build_evaluator(cfg, device="cpu"))
+    history = list(trainer.run())
+    assert history[-1]["status"] == "ok" and math.isfinite(history[-1]["fd"])
+    shown = trainer.sample(6)
+    assert shown.shape == (6, 1, 32, 32)  # 28 px digits padded as the data are
+    assert torch.equal(shown[:, :, :2], torch.full((6, 1, 2, 32), -1.0))  # the padding is the background, -1
+    with torch.no_grad():
+        trainer.G.eval()
+        own = trainer.G(trainer.eval_noise(6))  # [6, 1, 28, 28] in (0, 1)
+    torch.testing.assert_close(shown[:, :, 2:-2, 2:-2], own * 2 - 1, rtol=0, atol=1e-6)
 
 
 def test_sgd_with_momentum_is_torchs_sgd_with_the_configured_momentum():

@@ -56,8 +56,10 @@ def test_an_autoscaling_cluster_with_no_worker_yet_gets_gpu_trials_by_default():
     assert offers[1:] == [NodeOffer("node type gpu_worker", 4.0, 1.0, False)]
     assert resolve_gpus("auto", offers) == (GPU_FRACTION_DEFAULT,
                                             "auto: node type gpu_worker (4 CPU, 1 GPU) has GPUs")
-    assert resolve_gpus("auto", [HEAD_ALIVE]) == (0.0, "auto: no node of the cluster has GPUs, nor can its "
-                                                       "autoscaler start one")
+    assert resolve_gpus("auto", [HEAD_ALIVE]) == (0.0, "auto: no node has a GPU")
+    cpu_type = NodeOffer("node type cpu_worker", 8.0, 0.0, False)
+    assert resolve_gpus("auto", [HEAD_ALIVE, cpu_type]) == (0.0, "auto: no node has a GPU, nor can the cluster's "
+                                                                 "autoscaler start one that has")
     assert resolve_gpus(0.5, offers) == (0.5, "--gpus-per-trial")
     check_fits(1, 0.25, offers)  # the head cannot run it; a worker the autoscaler starts can
     check_fits(4, 1, offers)

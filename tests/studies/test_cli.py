@@ -113,7 +113,8 @@ BAD_INPUT = {
                                "config key 'k' = 0 is out of range; allowed: >= 1"),
     "invalid image size": (arch_ablation, ["--image-size", "48"],
                            "arch_ablation: error: invalid base config: config key 'image_size' = 48 is not "
-                           "allowed; allowed: 32 | 64"),
+                           "allowed for dataset 'mnist5k' with arch 'dcgan'; allowed: 32 | 64 (and 28, the digits' "
+                           "own size, for the MNIST family with arch 'mlp')"),
     "unknown --set key": (lr_search, ["--set", "lr_dd=0.1"],
                           "lr_search: error: invalid base config: unknown config key 'lr_dd' (did you mean "
                           "'lr_d'?); allowed keys: arch, batch_size, "),

@@ -50,6 +50,21 @@ def test_parzen_evaluator_scores_the_28px_digit_in_unit_pixels_on_a_held_out_spl
     assert ev.evaluate(ReplayGenerator(noisy), z)["parzen_ll"] == pytest.approx(mean)
 
 
+def test_every_report_carries_the_window_of_real_training_digits(mnist_evaluator, mnist_cfg, mnist_data):
+    """parzen_ll_real: the same window with real training digits in place of generated ones (the first 300 of a
+    fixed permutation here), its width chosen on the same validation half, scored on the same test half."""
+    from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
+
+    ev = _parzen_evaluator(mnist_evaluator, mnist_cfg, mnist_data, 300)
+    real = ((_train_subset(mnist_data, 300)[:, :, 2:30, 2:30] + 1) / 2).flatten(1)  # [300, 784] in [0, 1]
+    sigma, _ = select_parzen_sigma(real, ev.parzen_validation)
+    want = parzen_log_likelihood(real, ev.parzen_test, sigma)
+    images = _train_subset(mnist_data, 300, seed=1)
+    for out in (ev.evaluate(ReplayGenerator(images), ReplayGenerator.noise(300, 100)),
+                ev.evaluate(ReplayGenerator(images * float("nan")), ReplayGenerator.noise(300, 100))):
+        assert (out["parzen_ll_real"], out["parzen_ll_real_se"]) == pytest.approx(want)
+
+
 def test_parzen_evaluator_of_nonfinite_samples_is_nan(mnist_evaluator, mnist_cfg, mnist_data):
     ev = _parzen_evaluator(mnist_evaluator, mnist_cfg, mnist_data, 20)
     bad = _train_subset(mnist_data, 20)
