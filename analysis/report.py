@@ -8,9 +8,11 @@ default, on the same filesystem; ``--out`` picks another place, local or a URI. 
                                  time, node
     history.parquet              one row per evaluation per trial (curves)
     summary.csv                  per configuration, seeds pooled: seed counts by outcome, mean, std, 95% CI per
-                                 metric, stability rate, whether the primary metric was still improving
+                                 metric, stability rate, whether the primary metric was still improving, compute
+                                 per run (FLOPs by gan_core's cost model, measured training seconds)
     effects.csv                  per factor level against its baseline: effect, 95% CI, the all-seeds test, Holm p
-                                 and verdict, the measured-seeds verdict (none for a search)
+                                 and verdict, the measured-seeds verdict, compute against the baseline's (none for
+                                 a search)
     report.md                    the answer first, then the tables read out in sentences, and the plots
     plots/*.png                  curves, effects, stability heatmap, sample grids, interpolation, z arithmetic
 
