@@ -10,8 +10,8 @@ the real report code on synthetic results directories with no true effect, to co
 "clear" (``_null_effects``: the directory's trials as ``analysis.load`` reads them, outcomes drawn per study, then
 ``analysis.effects.compute_effects``; the test suite checks it against ``load_results`` on written directories).
 Every number in docs/STATISTICS.md comes from this script, with its seed: anyone can re-run it (``--reps`` sets
-the repetitions per cell, ``--study-reps`` the simulated studies per scenario, ``--jobs`` the worker processes;
-the defaults take about 10 minutes of one core).
+the repetitions per cell, ``--study-reps`` the simulated studies per scenario, ``--jobs`` the worker processes
+that share the studies; the defaults take about 25 minutes of one core, most of it the 20,000 whole studies).
 """
 from __future__ import annotations
 
@@ -488,7 +488,7 @@ def render(reps: int, study_reps: int, intervals, ranks, proportions, power, stu
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m analysis.calibrate", description=__doc__.split("\n\n")[0])
     p.add_argument("--reps", type=int, default=4000, help="repetitions per cell (default 4000; at least 2000)")
-    p.add_argument("--study-reps", type=int, default=1000, help="simulated studies per cell (default 1000)")
+    p.add_argument("--study-reps", type=int, default=2000, help="simulated studies per cell (default 2000)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes for the studies")
     p.add_argument("--out", default="docs/STATISTICS.md", help="where to write the tables")
     args = p.parse_args(argv)
