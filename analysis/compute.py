@@ -100,7 +100,7 @@ def compute_phrase(row: pd.Series) -> str:
     """A summary row's compute per run in a sentence."""
     flops = row["flops_per_run"]
     model = f"{flops_text(flops)} (gan_core's cost model)" if math.isfinite(flops) else \
-        f"{NOT_RECORDED} (its reports predate them)"
+        f"{NOT_RECORDED} (its reports carry none)"
     return f"compute per run: {model}, {seconds_text(row['train_s_per_run'])} (measured)"
 
 

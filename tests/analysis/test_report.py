@@ -89,7 +89,7 @@ def test_report_of_seeds_that_collapsed_or_whose_d_dominated(unstable_dir):
     assert "| collapsed | 3/3 (3 collapsed) | 0% [0%, 56%] | 70.0 [" in md
     assert "- **collapsed** (g_output=sigmoid): fd 70.0 [" in md
     assert ("stable in 0 of 3 finished seeds (0% [0%, 56%]): 3 of 3 seeds collapsed; compute per run: FLOPs not "
-            "recorded (its reports predate them), 8.00 s of training (measured).") in md
+            "recorded (its reports carry none), 8.00 s of training (measured).") in md
     assert "9 trials: 9 ok (trainer status).\nStability status of the 9 finished: 3 stable, 3 collapsed, " \
            "3 d_dominates (trials.csv: stability, stability_reason)." in md
     summary = pd.read_csv(out / "summary.csv")

@@ -23,7 +23,7 @@ def test_summary_sentence():
                       flops_per_run=float("nan"), train_s_per_run=float("nan"))
     assert summary_sentence(one, "fd") == (
         "**k=5**: fd 45.2 (1 seed: no CI); stable in 1 of 1 finished seeds (100% [44%, 100%]); "
-        "2 more did not finish; compute per run: FLOPs not recorded (its reports predate them), no measured run "
+        "2 more did not finish; compute per run: FLOPs not recorded (its reports carry none), no measured run "
         "(measured).")
 
 

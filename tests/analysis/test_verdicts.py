@@ -213,5 +213,5 @@ def test_results_written_before_the_reports_carried_flops_say_they_are_not_recor
            "training |" in md
     assert ("- **stride1**: fd 25.0 [24.1, 25.9] over 6 seeds; still improving (the last quarter of training brought "
             "33% of its fd improvement); stable in 6 of 6 finished seeds (100% [61%, 100%]); compute per run: FLOPs "
-            "not recorded (its reports predate them), 24.0 s of training (measured).") in md
+            "not recorded (its reports carry none), 24.0 s of training (measured).") in md
     assert "| 6 (0) vs 6 (0) | better | better | FLOPs not recorded, 3.0x s |" in md
