@@ -1,10 +1,15 @@
 """The study's answer, stated up front in the report: which factors matter, by how much, how sure.
 
 Why first: the answer is what the study was run for. It calls an effect clear only where ``analysis.effects`` does
-(a test over every seed, corrected over all the answer's comparisons, and a CI that agrees), says which clear
-effects may only be "slower" (still improving at this budget), names the comparisons these seed counts cannot
-resolve and the seeds that could, and shows where leaving the failed seeds out would have said something else. A
-search (Optuna, ASHA) gets ``search_answer``: its best settings, not effects.
+(a test over every seed, corrected over all the answer's comparisons, and evidence that does not point both ways),
+says which clear effects may only be "slower" (worse, still improving at this budget, and no seed of it failed:
+a failed seed is not a slow one) or "faster" (better than a baseline that was still improving and lost no seed),
+names the best configuration by the rule the tests use over every seed (never the mean of the survivors), names
+the comparisons these seed counts cannot resolve and the seeds that could, says what the tests can detect for the
+comparisons at hand, shows where leaving the failed seeds out would have said something else, and names a
+"better" configuration that cost several times the baseline's compute (``analysis.compute``: its FLOPs per run, or
+its measured seconds where the FLOPs were not recorded), since its gain may be bought with work. A search
+(Optuna, ASHA) gets ``search_answer``: its best settings, not effects.
 """
 from __future__ import annotations
 
@@ -13,14 +18,15 @@ import math
 import pandas as pd
 
 from analysis import stats
-from analysis.effects import CLEAR, STABILITY
+from analysis.compute import COSTLY, costly, costly_phrase
+from analysis.effects import CLEAR, STABILITY, TWO_PART, WELCH, best_configuration
 from analysis.markdown import better_text, ci, num, pct, pvalue
 from analysis.text import (effect_sentence, improving_phrase, metric_phrase, seeds_phrase, stability_phrase,
                            unstable_counts, unstable_phrase)
 
 
-def _improving_of(r: pd.Series) -> bool | None:
-    v = r["improving_level"]
+def _improving_of(r: pd.Series, side: str = "level") -> bool | None:
+    v = r[f"improving_{side}"]
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else bool(v)
 
 
@@ -51,13 +57,9 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
     prim = effects[effects["metric"] == primary]
     if len(prim) and n_ok:
         out += _quality_lines(effects, prim, primary, mode, baseline, seeds_text, n_verdicts)
-        best = summary.dropna(subset=[f"{primary}_mean"]) if f"{primary}_mean" in summary else summary.iloc[:0]
-        if len(best):
-            b = best.loc[best[f"{primary}_mean"].idxmin() if mode == "min" else best[f"{primary}_mean"].idxmax()]
-            out.append(f"Best mean {primary}: **{b['configuration']}**, {metric_phrase(b, primary)}"
-                       f"{improving_phrase(b, primary)}.")
+        out += _best_lines(trials, summary, primary, mode)
     out += _stability_lines(effects, summary)
-    out += _resolution_lines(family, n_verdicts)
+    out += _resolution_lines(family, prim, n_verdicts)
     n_stopped = int(counts.get("stopped", 0))
     if n_stopped:
         out.append(f"{n_stopped} of {n_trials} trials were stopped early by a scheduler: measured at another "
@@ -83,32 +85,63 @@ NOT_COUNTED = {
 }
 
 
+def _best_lines(trials: pd.DataFrame, summary: pd.DataFrame, primary: str, mode: str) -> list[str]:
+    """The best configuration by the rule the tests use over every seed (``effects.best_configuration``)."""
+    got = best_configuration(trials, primary, mode, summary["configuration"].tolist())
+    if got is None:
+        return []
+    label, rank, n_seeds = got
+    b = summary[summary["configuration"] == label].iloc[0]
+    if rank is None:
+        return [f"Best mean {primary}: **{label}**, {metric_phrase(b, primary)}{improving_phrase(b, primary)}."]
+    failed = f"; {unstable_phrase(int(b['n_finished']), unstable_counts(b))}" \
+        if int(b["n_stable"]) < int(b["n_finished"]) else ""
+    return [f"Best {primary} over every seed: **{label}** (mean rank {num(rank)} among the {n_seeds} seeds of "
+            f"every configuration, a failed seed ranked behind every finished one: some seeds failed, so not the "
+            f"best mean of the survivors), {metric_phrase(b, primary)}{improving_phrase(b, primary)}{failed}."]
+
+
 def _quality_lines(effects: pd.DataFrame, prim: pd.DataFrame, primary: str, mode: str, baseline: str | None,
                    seeds_text: str, n_verdicts: int) -> list[str]:
     out = []
     clear = prim[prim["direction"].isin(CLEAR)]
     out.append(f"On {primary} ({better_text(mode)}), {len(clear)} of {len(prim)} comparisons against the baseline "
                f"({baseline or 'each factor at its baseline level'}) are clear ({seeds_text} per configuration; "
-               f"tested over every seed, a diverged or collapsed seed counting as the worst outcome; Holm's "
-               f"correction over the {n_verdicts} {primary} and stability comparisons of this answer)"
-               + (":" if len(clear) else "."))
-    groups = [("Worse, and converged", lambda r: r["direction"] == "worse" and _improving_of(r) is False),
-              ("Worse at this budget, still improving (it may only be slower)",
-               lambda r: r["direction"] == "worse" and _improving_of(r) is True),
-              ("Worse (convergence not measurable)", lambda r: r["direction"] == "worse" and _improving_of(r) is None),
-              ("Better", lambda r: r["direction"] == "better")]
+               f"tested over every seed, a diverged or collapsed seed counting as a failure, worse than any "
+               f"finished one; Holm's correction over the {n_verdicts} {primary} and stability comparisons of this "
+               f"answer)" + (":" if len(clear) else "."))
+
+    def worse(r, improving):  # a failed seed of the level is not a slow one: "slower" only when none failed
+        return r["direction"] == "worse" and int(r["n_failed_level"]) == 0 and _improving_of(r) is improving
+
+    def faster(r):
+        return _improving_of(r, "baseline") is True and int(r["n_failed_baseline"]) == 0
+
+    groups = [("Worse, and converged", lambda r: worse(r, False)),
+              ("Worse at this budget, still improving (it may only be slower)", lambda r: worse(r, True)),
+              ("Worse (convergence not measurable)", lambda r: worse(r, None)),
+              ("Worse, with failed seeds (a diverged or collapsed seed is not a slower one)",
+               lambda r: r["direction"] == "worse" and int(r["n_failed_level"]) > 0),
+              ("Better", lambda r: r["direction"] == "better" and not faster(r)),
+              ("Better at this budget than a baseline still improving (it may only be faster)",
+               lambda r: r["direction"] == "better" and faster(r))]
     for title, pick in groups:
         picked = [r["comparison"] for _, r in clear.iterrows() if pick(r)]
         if picked:
             out.append(f"{title}:")
             out += ["  - " + effect_sentence(effects[effects["comparison"] == c], primary) for c in picked]
+    pricey = [r for _, r in clear.iterrows() if r["direction"] == "better" and costly(r)]
+    if pricey:
+        out.append(f"Better, but at several times the compute (at least {COSTLY:g} times the baseline's per run): "
+                   + "; ".join(costly_phrase(r) for r in pricey) + ".")
     unresolved = prim[prim["direction"] == "not resolvable"]
     if len(unresolved):
         needed = unresolved["seeds_needed"].dropna()
-        more = f" {int(needed.max())} seeds per configuration could" if len(needed) else " more seeds could"
+        more = f" {int(needed.max())} seeds per configuration could" if len(needed) else \
+            " no seed count could, if the seeds failed alike"
         out.append(f"Not resolvable with these seeds ({', '.join(unresolved['comparison'])}): some of their seeds "
-                   f"failed, so they are compared by the exact worst-rank test, which cannot reach p = 0.05 after "
-                   f"Holm's correction at these seed counts whatever the data show;{more}.")
+                   f"failed, and with their outcomes (how many failed, and how) the two-part test cannot reach "
+                   f"p = 0.05 after Holm's correction whatever the values show;{more}.")
     unclear = prim[prim["direction"] == "unclear"]
     if len(unclear):
         parts = [f"{r['comparison']} ({num(r['effect'], signed=True)} {ci(r['ci_low'], r['ci_high'], signed=True)})"
@@ -120,9 +153,9 @@ def _quality_lines(effects: pd.DataFrame, prim: pd.DataFrame, primary: str, mode
     differs = prim[(prim["direction_measured"] != prim["direction"]) & prim["direction_measured"].isin(CLEAR)]
     if len(differs):
         parts = [f"{r['comparison']} {r['direction_measured']}" for _, r in differs.iterrows()]
-        out.append(f"Comparing only the measured values (a diverged seed dropped, a collapsed one at its value) "
-                   f"would instead call: {'; '.join(parts)}. The answer does not: that comparison ignores how the "
-                   f"other seeds failed.")
+        out.append(f"Comparing only the finished seeds (every diverged or collapsed seed dropped) would instead "
+                   f"call: {'; '.join(parts)}. The answer does not: that comparison ignores how the other seeds "
+                   f"failed.")
     return out
 
 
@@ -133,7 +166,8 @@ def _stability_lines(effects: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     if not summary["stability"].notna().any():
         return out
     lo, hi = summary.loc[summary["stability"].idxmin()], summary.loc[summary["stability"].idxmax()]
-    what = "Stability (share of finished seeds whose stability status is stable: not diverged, collapsed or D-dominated)"
+    what = ("Stability (share of finished seeds whose stability status is stable: not diverged, collapsed or "
+            "D-dominated)")
     if lo["stability"] == hi["stability"]:
         spread = f"{what} is {pct(lo['stability'])} in every configuration"
     else:
@@ -154,25 +188,53 @@ def _stability_lines(effects: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     return out
 
 
-def _resolution_lines(family: pd.DataFrame, n_verdicts: int) -> list[str]:
-    """What these seed counts can resolve: the smallest effect found with 80% probability, and the floor of the
-    exact tests where a seed failed."""
-    tested = family[family["p_value"].notna()]
-    if tested.empty:
+MAX_POWER_LISTED = 6
+
+
+def _resolution_lines(family: pd.DataFrame, prim: pd.DataFrame, n_verdicts: int) -> list[str]:
+    """What these seeds can resolve, for the comparisons at hand: the difference Welch's test finds with 80%
+    probability where no seed failed; where seeds failed, the difference their finished seeds must show at the share
+    of the level the two-part test gives them, or, where a side kept fewer than 2 finished seeds, the smallest p its
+    failures allow."""
+    tested = prim[prim["p_value"].notna()]
+    if tested.empty or family[family["p_value"].notna()].empty:
         return []
-    n = int(min(tested["n_level"].min(), tested["n_baseline"].min()))
-    if n < 2:
+    parts = []
+    welch = tested[tested["test"] == WELCH]
+    if len(welch):
+        n = int(min(welch["n_level"].min(), welch["n_baseline"].min()))
+        if n >= 2:
+            parts.append(f"where no seed failed, with {n} seeds a side, Welch's t test calls a difference of "
+                         f"{num(stats.detectable_effect(n, n_verdicts), digits=2)} seed-to-seed standard deviations "
+                         f"with 80% probability")
+    split = tested[tested["test"] == TWO_PART]
+    finished = split[(split["n_measured_level"] >= 2) & (split["n_measured_baseline"] >= 2)
+                     & (split["w_failure"] < 1)]
+    groups: dict[tuple[int, int, float], list[str]] = {}
+    for _, r in finished.iterrows():
+        groups.setdefault((int(r["n_measured_level"]), int(r["n_measured_baseline"]), float(r["w_failure"])),
+                          []).append(r["comparison"])
+    for (nx, ny, w), comps in list(groups.items())[:MAX_POWER_LISTED]:
+        d = stats.detectable_effect(nx, n_verdicts, n_y=ny, share=1 - w)
+        share = "" if w == 0 else f", which hold {pct(1 - w)} of the level"
+        parts.append(f"where seeds failed, the finished seeds of {_listed(comps)} ({nx} vs {ny}{share}) need "
+                     f"{num(d, digits=2)} for 80%")
+    failure_only = split[~split.index.isin(finished.index)]
+    if len(failure_only):
+        floor = float(failure_only["p_floor"].min())
+        one = len(failure_only) == 1
+        parts.append(f"{_listed(failure_only['comparison'].tolist())} can be called only on how "
+                     f"{'its' if one else 'their'} seeds failed (fewer than 2 finished seeds on a side), at p no "
+                     f"lower than {pvalue(floor)}, {pvalue(min(1.0, floor * n_verdicts))} after Holm at its "
+                     f"strictest")
+    if not parts:
         return []
-    d = stats.detectable_effect(n, n_verdicts)
-    floor = stats.rank_floor(n, n)
-    need = stats.seeds_needed(stats.rank_floor, n_verdicts)
-    text = (f"How sure: with {n} seeds a side and {n_verdicts} corrected comparisons, a difference of "
-            f"{num(d, digits=2)} seed-to-seed standard deviations is called with 80% probability when no seed "
-            f"failed (Welch's t test); where a seed failed, the exact worst-rank test cannot give p below "
-            f"{pvalue(floor)}, {pvalue(min(1.0, floor * n_verdicts))} after Holm")
-    if need is not None and need > n:
-        text += f", so those comparisons need {need} seeds a side"
-    return [text + "."]
+    return [f"How sure, over {n_verdicts} corrected comparisons: " + "; ".join(parts) + "."]
+
+
+def _listed(names: list[str]) -> str:
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return ", ".join(names[:3]) + more
 
 
 MAX_UNSTABLE_LISTED = 12

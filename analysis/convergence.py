@@ -38,14 +38,15 @@ def curve_points(history: pd.DataFrame, metric: str) -> tuple[float, float, floa
 def still_improving(group: pd.DataFrame, metric: str, mode: str) -> tuple[bool | None, float]:
     """(still improving?, gain_share) of the trials in ``group`` (columns first_/three_quarter_/final_<metric> and
     the stability label ``_label``); (None, nan) when no trained seed has the three points or nothing improved."""
-    trained = group[group["_label"].isin(TRAINED)]
+    trained = group["_label"].isin(TRAINED).to_numpy()
     cols = [f"first_{metric}", f"three_quarter_{metric}", f"final_{metric}"]
-    if trained.empty or any(c not in trained.columns for c in cols):
+    if not trained.any() or any(c not in group.columns for c in cols):
         return None, math.nan
-    pts = trained[cols].apply(pd.to_numeric, errors="coerce").dropna()
-    if pts.empty:
+    pts = np.column_stack([pd.to_numeric(group[c], errors="coerce").to_numpy(dtype=float)[trained] for c in cols])
+    pts = pts[~np.isnan(pts).any(axis=1)]  # [trained seeds with all three points, 3]
+    if len(pts) == 0:
         return None, math.nan
-    first, at_3q, final = (float(pts[c].mean()) for c in cols)
+    first, at_3q, final = (float(v) for v in pts.mean(axis=0))
     sign = 1.0 if mode == "min" else -1.0
     total, last = sign * (first - final), sign * (at_3q - final)
     if not total > 0:

@@ -8,9 +8,11 @@ default, on the same filesystem; ``--out`` picks another place, local or a URI. 
                                  time, node
     history.parquet              one row per evaluation per trial (curves)
     summary.csv                  per configuration, seeds pooled: seed counts by outcome, mean, std, 95% CI per
-                                 metric, stability rate, whether the primary metric was still improving
+                                 metric, stability rate, whether the primary metric was still improving, compute
+                                 per run (FLOPs by gan_core's cost model, measured training seconds)
     effects.csv                  per factor level against its baseline: effect, 95% CI, the all-seeds test, Holm p
-                                 and verdict, the measured-seeds verdict (none for a search)
+                                 and verdict, the measured-seeds verdict, compute against the baseline's (none for
+                                 a search)
     report.md                    the answer first, then the tables read out in sentences, and the plots
     plots/*.png                  curves, effects, stability heatmap, sample grids, interpolation, z arithmetic
 
@@ -28,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import fs as pafs
 
+from analysis.compute import compute_cell, ratio_cell
 from analysis.effects import STABILITY
 from analysis.figures import PLOTS, checkpoint_figures, table_figures
 from analysis.fsio import Location, ResultsError, publish, resolve, staging_dir
@@ -114,7 +117,8 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     lines = [f"# Study {meta.name}", ""]
     lines += [f"Primary metric: **{primary}** ({better_text(mode)}). Baseline: "
               f"**{baseline or 'each factor at its baseline level'}**. Factors: "
-              + (", ".join(f"{f.name} (baseline level {f.baseline}, from {f.how_baseline})" for f in results.design.factors)
+              + (", ".join(f"{f.name} (baseline level {f.baseline}, from {f.how_baseline})"
+                           for f in results.design.factors)
                  or "none (only the seed varies)") + ".", ""]
     lines += ["## Answer", ""]
     said = search_answer(trials, primary, mode, meta.search, [f.name for f in results.design.factors]) \
@@ -123,10 +127,12 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     lines += ["", "## Configurations", "",
               "Seeds that ran the whole budget: finished of all, and how many failed (diverged or collapsed); the "
               "final values of the measured seeds, mean [95% t interval]; "
-              f"{STABILITY_RATE} [95% Wilson interval]. {STABILITY_STATUSES_TEXT}", ""]
+              f"{STABILITY_RATE} [95% Wilson interval]. {STABILITY_STATUSES_TEXT} Compute per run: FLOPs of a run of "
+              "the whole budget by gan_core's cost model (\"not recorded\" for results written before the reports "
+              "carried them), and the measured training seconds of the seeds that ran it without diverging.", ""]
     metrics = results.study.metrics
     header = ["configuration", "seeds", "stability", *metrics[:1],
-              *([f"{metrics[0]} still improving"] if metrics else []), *metrics[1:]]
+              *([f"{metrics[0]} still improving"] if metrics else []), *metrics[1:], "compute per run"]
     rows = []
     for _, r in summary.iterrows():
         stab = "n/a" if not r["n_finished"] else \
@@ -134,7 +140,7 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
         cells = [r["configuration"], _seed_counts(r), stab]
         if metrics:
             cells += [_mean_ci(r, metrics[0]), _improving_cell(r, metrics[0])]
-        cells += [_mean_ci(r, m) for m in metrics[1:]]
+        cells += [_mean_ci(r, m) for m in metrics[1:]] + [compute_cell(r)]
         rows.append(cells)
     lines += [table(header, rows), ""]
     lines += [f"- {summary_sentence(r, primary)}" for _, r in summary.iterrows()]
@@ -150,24 +156,28 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     elif effects.empty:
         lines += ["Nothing to compare: every trial has the same configuration (only the seed varies).", ""]
     else:
-        lines += [f"Effect: difference of means over the measured seeds (level minus baseline) [95% Welch interval]. "
-                  f"P(worse): the share of (level, baseline) seed pairs in which the level's seed did worse, a failed "
-                  f"(diverged or collapsed) seed counting as worse than any other. p: the test over every seed "
-                  f"(Welch's t when no seed failed, else the exact worst-rank test; Boschloo's exact test for "
+        lines += [f"Effect: difference of means over the finished seeds (level minus baseline; a diverged or "
+                  f"collapsed seed left out) [95% Welch interval]. P(worse): the share of (level, baseline) seed "
+                  f"pairs in which the level's seed did worse, a failed (diverged or collapsed) seed counting as "
+                  f"worse than any finished one. p: the test over every seed (Welch's t when no seed failed, else the "
+                  f"two-part test: how the seeds failed and how the finished ones did; Boschloo's exact test for "
                   f"stability); Holm: adjusted over the answer's {primary} and stability comparisons together. "
-                  f"Verdict: better or worse when Holm p < 0.05 and the CI agrees; \"measured only\": the verdict "
-                  f"with the failed seeds left out, for comparison. Sorted by P(worse) on {primary}.", ""]
+                  f"Verdict: better or worse when Holm p < 0.05 and the evidence does not point both ways; "
+                  f"\"measured only\": the verdict of the finished seeds alone, for comparison. Compute: the "
+                  f"level's FLOPs per run (gan_core's cost model) and measured training seconds per run, each over the "
+                  f"baseline's. Sorted by P(worse) on {primary}.", ""]
         for metric in [*metrics[:1], STABILITY]:
             sub = effects[effects["metric"] == metric]
             if sub.empty:
                 continue
             lines += [f"### {metric} ({better_text(sub['mode'].iloc[0])})", ""]
             lines += [table(["comparison", "effect [95% CI]", "P(worse)", "test", "p", "p (Holm)", "seeds (failed)",
-                             "verdict", "measured only"],
+                             "verdict", "measured only", "compute"],
                             [[r["comparison"], _effect_cell(r),
                               pct(r["prob_worse"]), r["test"], pvalue(r["p_value"]), pvalue(r["p_holm"]),
                               f"{int(r['n_level'])} ({int(r['n_failed_level'])}) vs {int(r['n_baseline'])} "
-                              f"({int(r['n_failed_baseline'])})", r["direction"], r["direction_measured"]]
+                              f"({int(r['n_failed_baseline'])})", r["direction"], r["direction_measured"],
+                              ratio_cell(r)]
                              for _, r in sub.iterrows()]), ""]
             lines += [f"- {effect_sentence(effects[effects['comparison'] == c], metric)}"
                       for c in sub["comparison"]]
@@ -216,8 +226,10 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
               f"\"Metrics\"). Seeds "
               f"are pooled per configuration; a factor's effect pools the other factors' levels (a main effect).",
               "- Means: Student's t interval. Differences of means: Welch's interval and test. A comparison in which "
-              "a seed failed (diverged or collapsed): the exact two-sided permutation test of mean ranks with every "
-              "failed seed ranked worst (Mann-Whitney with ties). Stability: Newcombe's hybrid score interval and "
+              "a seed failed (diverged or collapsed): the two-part test, an exact permutation test of mean ranks of "
+              "how the seeds failed (finished seeds tied ahead, collapsed ones by value behind them, diverged ones "
+              "last) and Welch's test over the finished seeds, joined by a weighted Bonferroni split (3/4 to the "
+              "failures where they can decide). Stability: Newcombe's hybrid score interval and "
               "Boschloo's exact test. Holm's correction over the answer's primary-metric and stability comparisons. "
               "Coverage and error rates of each at 3 to 10 seeds, simulated: docs/STATISTICS.md.",
               "- Still improving: the last quarter of training brought more than 10% of the primary metric's "

@@ -9,8 +9,10 @@ ended: ``n_finished`` of ``n_trials``, and by stability status ``n_stable``, ``n
 ``n_d_dominates`` (they add up to ``n_finished``). A metric's mean rests on its finite values (``<metric>_n`` of
 them: a diverged seed has none); the effects (``analysis.effects``) are where the failed seeds enter the comparison.
 The stability rate is the share of finished seeds whose stability status is stable, with a Wilson interval.
-``<primary>_improving`` and ``<primary>_gain_share`` come from ``analysis.convergence``. One seed gives no spread:
-its CI is NaN, noted in ``ci_note``.
+``<primary>_improving`` and ``<primary>_gain_share`` come from ``analysis.convergence``; ``flops_per_run`` (gan_core's
+cost model, NaN where the reports did not record it) and ``train_s_per_run`` (measured) from ``analysis.compute``:
+what a run of the configuration cost, stated beside what it achieved. One seed gives no spread: its CI is NaN, noted
+in ``ci_note``.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.compute import compute_of
 from analysis.convergence import still_improving
 from analysis.design import Design
 from analysis.trial_frame import FINISHED, STABLE, stability_labels
@@ -58,7 +61,7 @@ def summarize(trials: pd.DataFrame, design: Design, metrics: list[str], modes: d
                     "n_d_dominates": int((labels == "d_dominates").sum()), "n_stopped": n_stopped,
                     "n_other": len(group) - len(done) - n_stopped,
                     "stability": n_stable / len(done) if len(done) else np.nan,
-                    "stability_ci_low": lo, "stability_ci_high": hi})
+                    "stability_ci_low": lo, "stability_ci_high": hi, **compute_of(group)})
         for col in ("steps_to_90pct", "oscillation"):
             x = stats.finite(done[col]) if col in done.columns else np.array([])
             row.update({f"{col}_mean": x.mean() if len(x) else np.nan, f"{col}_n": len(x)})

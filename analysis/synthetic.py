@@ -28,8 +28,13 @@ DATE = "2026-11-25_12-00-00"
 
 
 def trial_rows(params: dict[str, Any], final: dict[str, float], n_evals: int = 4, eval_every: int = 50,
-               diverge_at: int | None = None) -> list[dict[str, Any]]:
-    """The trainer's reports for one trial: metrics move linearly from twice their final value to it."""
+               diverge_at: int | None = None, stability: str | None = None,
+               flops_per_step: int | None = None) -> list[dict[str, Any]]:
+    """The trainer's reports for one trial: metrics move linearly from twice their final value to it. ``stability``:
+    the stability status every report carries, as the trainer writes it (default none: the analysis assesses the
+    history itself, as for results written before the reports carried it). ``flops_per_step``: each report carries
+    ``flops``, the training FLOPs through it (this times its g_steps), as the trainer writes them (default none: as
+    results written before the reports carried them)."""
     rows = []
     for i in range(1, n_evals + 1):
         diverged = diverge_at is not None and i >= diverge_at
@@ -41,6 +46,10 @@ def trial_rows(params: dict[str, Any], final: dict[str, float], n_evals: int = 4
                "train_time_s": 2.0 * i, "eval_time_s": 0.5 * i, "node_id": "n1", "device": "cpu"}
         for m, v in final.items():
             row[m] = math.nan if diverged else v * (2 - frac)
+        if stability is not None:
+            row["stability"] = "diverged" if diverged else stability
+        if flops_per_step is not None:
+            row["flops"] = int(flops_per_step) * row["g_steps"]
         rows.append(row)
         if diverged:
             break

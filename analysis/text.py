@@ -10,7 +10,8 @@ import math
 
 import pandas as pd
 
-from analysis.effects import BOSCHLOO, CLEAR, STABILITY, WORST_RANK
+from analysis.compute import compute_phrase
+from analysis.effects import BOSCHLOO, CLEAR, STABILITY, TWO_PART
 from analysis.markdown import ci, num, p_is, pct
 from analysis.trial_frame import STABILITY_STATUSES, STABLE
 
@@ -21,9 +22,9 @@ STABILITY_STATUSES_TEXT = (
     "A seed's stability status is stable, diverged (non-finite losses, samples or final metric), collapsed (at least "
     "90% of its samples on one class or mode, or almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 "
     "over the last quarter of training), as gan_core.metrics.assess_stability labels it; thresholds: README, "
-    "section \"Metrics\". Diverged and collapsed seeds are failed seeds: the effects rank them as the worst "
-    "outcome.")
-TEST_NAMES = {"welch": "Welch's t", WORST_RANK: "exact worst-rank test", BOSCHLOO: "Boschloo's exact test"}
+    "section \"Metrics\". Diverged and collapsed seeds are failed seeds: the effects count them as worse than any "
+    "finished seed.")
+TEST_NAMES = {"welch": "Welch's t", TWO_PART: "two-part test", BOSCHLOO: "Boschloo's exact test"}
 
 
 def seeds_phrase(n: int) -> str:
@@ -88,7 +89,7 @@ def summary_sentence(row: pd.Series, primary: str) -> str:
     changes = f" ({row['changes']})" if "changes" in row.index and isinstance(row["changes"], str) \
         and row["changes"] else ""
     return (f"**{row['configuration']}**{changes}: {metric_phrase(row, primary)}{improving_phrase(row, primary)}; "
-            f"{stability_phrase(row)}.")
+            f"{stability_phrase(row)}; {compute_phrase(row)}.")
 
 
 def _verdict_text(direction: str, seeds_needed) -> str:
@@ -111,19 +112,26 @@ def effect_sentence(rows: pd.DataFrame, metric: str) -> str:
                 f"({int(r['n_level'] - r['n_failed_level'])} of {int(r['n_level'])} against "
                 f"{int(r['n_baseline'] - r['n_failed_baseline'])} of {int(r['n_baseline'])} seeds stable)")
     elif int(r["n_measured_level"]) == 0 or int(r["n_measured_baseline"]) == 0:
-        size = f"no finite {metric} on one side ({seeds})"
+        size = f"no finished seed with a finite {metric} on one side ({seeds})"
     else:
         size = (f"{metric} {num(r['effect'], signed=True)} {ci(r['ci_low'], r['ci_high'], signed=True)} against "
-                f"{r['baseline']} over the measured seeds ({int(r['n_measured_level'])} vs "
+                f"{r['baseline']} over the finished seeds ({int(r['n_measured_level'])} vs "
                 f"{int(r['n_measured_baseline'])})")
-        if r["test"] == WORST_RANK:
-            size += (f"; with every seed ({seeds}, a failed seed counted as the worst), worse in "
-                     f"{pct(r['prob_worse'])} of seed pairs")
-    test = f"p {p_is(r['p_value'])} ({TEST_NAMES.get(r['test'], r['test'])}), Holm p {p_is(r['p_holm'])}" \
-        if isinstance(r["p_value"], float) and math.isfinite(r["p_value"]) else "no test"
+    if metric != STABILITY and r["test"] == TWO_PART:
+        size += (f"; with every seed ({seeds}, a failed seed counted as worse than any finished one), worse in "
+                 f"{pct(r['prob_worse'])} of seed pairs")
+    finite_p = isinstance(r["p_value"], float) and math.isfinite(r["p_value"])
+    name = TEST_NAMES.get(r["test"], r["test"])
+    if finite_p and r["test"] == TWO_PART:
+        quality = f"p {p_is(r['p_quality'])}" if math.isfinite(r["p_quality"]) else "no test"
+        w, failures = r["w_failure"], f"failures p {p_is(r['p_failure'])}"
+        name += (f": finished seeds {quality}; {failures}, too few or too tied to decide" if w == 0 else
+                 f": {failures}; too few finished seeds for Welch's t" if w == 1 else
+                 f": {failures} at {pct(w)} of the level, finished seeds {quality} at {pct(1 - w)}")
+    test = f"p {p_is(r['p_value'])} ({name}), Holm p {p_is(r['p_holm'])}" if finite_p else "no test"
     text = f"{head}: {size}; {test}: **{_verdict_text(r['direction'], r['seeds_needed'])}**"
     if metric != STABILITY and r["direction_measured"] != r["direction"] and r["direction_measured"] in CLEAR:
-        text += f" (the measured seeds alone would say {r['direction_measured']})"
+        text += f" (the finished seeds alone would say {r['direction_measured']})"
     n_fin, n_all = int(r["n_finished_level"]), int(r["n_trials_level"])
     tail = unstable_phrase(n_fin, unstable_counts(r, "_level")) if n_fin else "no seed finished"
     if n_all > n_fin:

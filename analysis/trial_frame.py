@@ -21,7 +21,7 @@ FINISHED = ("ok", "diverged")  # statuses of trials that ran their whole budget 
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(GANConfig))
 NUMERIC_KEYS = frozenset({
     "g_steps", "d_steps", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value", "d_real", "d_fake",
-    "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s", "training_iteration", "time_total_s",
+    "grad_norm_d", "grad_norm_g", "train_time_s", "flops", "eval_time_s", "training_iteration", "time_total_s",
     "time_this_iter_s", "time_since_restore", "iterations_since_restore", "timestamp", "diversity", "top_share",
     "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma", "parzen_ll_real", "parzen_ll_real_se", "steps_to_90pct",
     "oscillation", "final_best_gap"})
@@ -79,6 +79,7 @@ def trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: lis
         out["d_steps"] = last_of("d_steps")
         out["wall_time_s"] = last_of("time_total_s")
         out["train_time_s"] = last_of("train_time_s")
+        out["flops"] = last_of("flops")  # training FLOPs through the last report (analysis.compute); NaN: not recorded
         out["eval_time_s"] = last_of("eval_time_s")
         for key in ("node_id", "hostname", "node_ip"):
             out[key] = last_of(key, "")

@@ -156,6 +156,7 @@ def summary_row(**over):
     base = {"configuration": "baseline", "changes": "", "fd_n": 3, "fd_mean": 45.2, "fd_ci_low": 40.1,
             "fd_ci_high": 50.3, "fd_improving": False, "fd_gain_share": 0.04, "n_finished": 3, "n_stable": 3,
             "n_diverged": 0, "n_collapsed": 0, "n_d_dominates": 0, "stability": 1.0, "stability_ci_low": 0.4385,
-            "stability_ci_high": 1.0, "n_stopped": 0, "n_other": 0, "n_trials": 3}
+            "stability_ci_high": 1.0, "n_stopped": 0, "n_other": 0, "n_trials": 3, "flops_per_run": 3.2e12,
+            "train_s_per_run": 41.0}
     base.update(over)
     return pd.Series(base)

@@ -14,39 +14,40 @@ def test_answer_of_an_ablation_with_a_planted_effect(ablation_dir):
     lines = answer(e, r.summary, r.trials, "fd", "min", "baseline")
     assert lines == [
         "On fd (lower is better), 1 of 2 comparisons against the baseline (baseline) are clear (6 seeds per "
-        "configuration; tested over every seed, a diverged or collapsed seed counting as the worst outcome; Holm's "
-        "correction over the 4 fd and stability comparisons of this answer):",
-        "Worse at this budget, still improving (it may only be slower):",
+        "configuration; tested over every seed, a diverged or collapsed seed counting as a failure, worse than any "
+        "finished one; Holm's correction over the 4 fd and stability comparisons of this answer):",
+        "Worse, with failed seeds (a diverged or collapsed seed is not a slower one):",
         "  - " + effect_sentence(e[e["comparison"] == "batchnorm_d_off"], "fd"),
         "No clear effect on fd: g_output_off (0 [-1.15, +1.15]).",
-        "Best mean fd: **baseline**, fd 40.0 [39.1, 40.9] over 6 seeds; still improving (the last quarter of "
-        "training brought 33% of its fd improvement).",
+        "Best fd over every seed: **baseline** (mean rank 6.50 among the 18 seeds of every configuration, a failed "
+        "seed ranked behind every finished one: some seeds failed, so not the best mean of the survivors), fd 40.0 "
+        "[39.1, 40.9] over 6 seeds; still improving (the last quarter of training brought 33% of its fd "
+        "improvement).",
         "Stability (share of finished seeds whose stability status is stable: not diverged, collapsed or D-dominated) "
         "ranges from 67% (batchnorm_d_off) to 100% (baseline); no difference from the baseline is clear after "
         "correction.",
         "Seeds that did not train stably: **batchnorm_d_off** 2 of 6 seeds diverged.",
-        "How sure: with 6 seeds a side and 4 corrected comparisons, a difference of 2.4 seed-to-seed standard "
-        "deviations is called with 80% probability when no seed failed (Welch's t test); where a seed failed, the "
-        "exact worst-rank test cannot give p below 0.0022, 0.0087 after Holm."]
+        "How sure, over 4 corrected comparisons: where no seed failed, with 6 seeds a side, Welch's t test calls a "
+        "difference of 2.4 seed-to-seed standard deviations with 80% probability; where seeds failed, the finished "
+        "seeds of batchnorm_d_off (4 vs 6) need 3.0 for 80%."]
 
 
-def test_answer_names_what_these_seeds_cannot_resolve_and_where_the_survivors_would_mislead(unstable_dir):
+def test_answer_names_what_these_seeds_cannot_resolve(unstable_dir):
     r = load_results(str(unstable_dir))
     lines = answer(r.effects, r.summary, r.trials, "fd", "min", "baseline")
-    assert ("Not resolvable with these seeds (collapsed): some of their seeds failed, so they are compared by the "
-            "exact worst-rank test, which cannot reach p = 0.05 after Holm's correction at these seed counts "
-            "whatever the data show; 5 seeds per configuration could.") in lines
-    assert ("Comparing only the measured values (a diverged seed dropped, a collapsed one at its value) would "
-            "instead call: collapsed worse. The answer does not: that comparison ignores how the other seeds "
-            "failed.") in lines
+    assert ("Not resolvable with these seeds (collapsed): some of their seeds failed, and with their outcomes (how "
+            "many failed, and how) the two-part test cannot reach p = 0.05 after Holm's correction whatever the "
+            "values show; 5 seeds per configuration could.") in lines
+    # its collapsed seeds' fd values are no measurement: there is no survivors' comparison to warn about
+    assert not any(line.startswith("Comparing only the finished seeds") for line in lines)
     assert "  - " + effect_sentence(r.effects[r.effects["comparison"] == "d_wins"], "fd") in lines
-    assert ("Not resolvable with these seeds on stability (collapsed, d_wins): Boschloo's exact test cannot reach "
+    assert ("Not resolvable with these seeds on stability (d_wins, collapsed): Boschloo's exact test cannot reach "
             "p = 0.05 after Holm's correction at these seed counts; 4 seeds a side could.") in lines
     assert lines[-1] == (
-        "How sure: with 3 seeds a side and 4 corrected comparisons, a difference of 5.8 seed-to-seed standard "
-        "deviations is called with 80% probability when no seed failed (Welch's t test); where a seed failed, the "
-        "exact worst-rank test cannot give p below 0.10, 0.40 after Holm, so those comparisons need 5 seeds a "
-        "side.")
+        "How sure, over 4 corrected comparisons: where no seed failed, with 3 seeds a side, Welch's t test calls a "
+        "difference of 5.8 seed-to-seed standard deviations with 80% probability; collapsed can be called only on "
+        "how its seeds failed (fewer than 2 finished seeds on a side), at p no lower than 0.10, 0.40 after Holm at "
+        "its strictest.")
     assert ("Seeds that did not train stably: **collapsed** 3 of 3 seeds collapsed; **d_wins** D dominated in 3 "
             "of 3 seeds.") in lines
 

@@ -31,13 +31,17 @@ def test_planted_effect_with_diverged_seeds_is_called_over_every_seed(ablation_d
     assert bad["effect"] == pytest.approx(level.mean() - base.mean())
     assert (bad["ci_low"], bad["ci_high"]) == pytest.approx(stats.diff_ci(level, base))
     assert bad["p_measured"] == pytest.approx(stats.diff_pvalue(level, base))
-    assert bad["test"] == "worst-rank"
-    assert bad["p_value"] == pytest.approx(stats.rank_pvalue(stats.worst_rank_scores(level, 2, "min"),
-                                                             stats.worst_rank_scores(base, 0, "min")))
-    assert bad["p_value"] == pytest.approx(2 / 924)  # every variant seed worse than every baseline seed
-    assert bad["prob_worse"] == 1.0
-    assert bad["p_holm"] == pytest.approx(4 * 2 / 924)  # Holm over fd and stability, 2 comparisons each
-    assert bad["p_floor"] == pytest.approx(stats.rank_floor(6, 6))
+    assert bad["test"] == "two-part"
+    # how the seeds failed: 2 tied diverged seeds can sit on one side in C(10, 4) = 210 of 924 relabellings, too
+    # many to decide (weight 0); so the finished seeds decide, by Welch's test
+    assert bad["p_failure"] == pytest.approx(stats.rank_pvalue(stats.failure_scores(4, [], 2, "min"),
+                                                               stats.failure_scores(6, [], 0, "min")))
+    assert (bad["w_failure"], bad["p_floor"]) == (0.0, 0.0)
+    assert bad["p_value"] == bad["p_quality"] == pytest.approx(stats.diff_pvalue(level, base))
+    assert bad["prob_worse"] == 1.0  # every variant seed worse than every baseline seed
+    p_stab = stats.proportion_diff_pvalue(4, 6, 6, 6)
+    assert bad["p_holm"] == pytest.approx(4 * bad["p_value"])  # Holm over fd and stability, 2 comparisons each
+    assert row(e, "batchnorm_d_off", "stability")["p_holm"] == pytest.approx(min(1, 3 * p_stab))
     assert (bad["direction"], bad["direction_measured"]) == ("worse", "worse")
     assert (bad["n_level"], bad["n_baseline"], bad["n_failed_level"], bad["n_failed_baseline"],
             bad["n_measured_level"], bad["n_measured_baseline"]) == (6, 6, 2, 0, 4, 6)
@@ -71,12 +75,15 @@ def test_a_factor_whose_seeds_diverged_is_not_ranked_on_its_survivors(synth):
     fragile = row(e, "fragile", "fd")
     assert fragile["direction_measured"] == "better"  # what dropping the failed seeds would say
     assert fragile["prob_worse"] == pytest.approx(24 / 36)  # 4 failed seeds worse than all 6 baseline seeds
-    assert fragile["p_value"] == pytest.approx(stats.rank_pvalue(
-        stats.worst_rank_scores(10 + synth.noise[4:6], 4, "min"), stats.worst_rank_scores(40 + synth.noise[:6], 0,
-                                                                                          "min")))
+    # 4 tied failures on one side: 2 x C(8, 2) / 924 = 0.061 at best, so the finished seeds decide the test, which
+    # passes; but over every seed the variant is worse in 2 of 3 seed pairs: the evidence points both ways
+    assert (fragile["w_failure"], fragile["p_failure"]) == (0.0, pytest.approx(2 * 28 / 924))
+    assert fragile["p_value"] == pytest.approx(stats.diff_pvalue(10 + synth.noise[4:6], 40 + synth.noise[:6]))
+    assert fragile["p_holm"] < 0.05
     assert fragile["direction"] == "unclear"
     dead = row(e, "dead", "fd")
-    assert (dead["n_measured_level"], dead["prob_worse"], dead["p_value"]) == (0, 1.0, pytest.approx(2 / 924))
+    assert (dead["n_measured_level"], dead["prob_worse"], dead["w_failure"]) == (0, 1.0, 0.75)
+    assert dead["p_value"] == pytest.approx(2 / 924 / 0.75)
     assert math.isnan(dead["effect"]) and dead["direction_measured"] == "no test"
     assert dead["direction"] == "worse"
     # the comparisons are ranked by how far P(worse) lies from a coin flip: dead first
@@ -126,13 +133,30 @@ def test_k_sweep_main_effects_against_the_baseline_levels(ksweep_dir):
     assert (r["effect"], r["ci_low"], r["ci_high"], r["p_value"], r["direction"]) == (0.0, 0.0, 0.0, 1.0, "unclear")
 
 
+def test_a_grid_levels_compute_pools_the_other_factors_levels_as_its_effect_does(synth):
+    # FLOPs per generator step 1e6 x k x (2 for minimax): k=5 pools 5e6 and 10e6 against k=1's 1e6 and 2e6
+    trials = []
+    for k in (1, 5):
+        for loss in ("non_saturating", "minimax"):
+            for seed in range(2):
+                params = synth.base_params(k=k, g_loss=loss, seed=seed)
+                flops = 1_000_000 * k * (2 if loss == "minimax" else 1)
+                trials.append({"params": params, "rows": synth.trial_rows(params, {"fd": 30.0 + seed + k},
+                                                                          flops_per_step=flops)})
+    study = {"study": "grid", "primary_metric": "fd", "mode": "min", "baseline_variant": None, "variants": {}}
+    e = effects_of(synth.write("grid", trials, study))
+    assert (row(e, "k=5", "fd")["flops_ratio"], row(e, "k=5", "stability")["flops_ratio"]) == (5.0, 5.0)
+    assert row(e, "g_loss=minimax", "fd")["flops_ratio"] == 2.0
+    assert row(e, "k=5", "fd")["seconds_ratio"] == 1.0  # the synthetic trainer's seconds are the same everywhere
+
+
 def test_all_diverged_leaves_only_the_rank_and_stability_comparisons(synth):
     trials = synth.ablation_trials({"baseline": 0.0, "other": 5.0}, seeds=3, diverged={"baseline": 3, "other": 3})
     e = effects_of(synth.write("dead", trials, synth.ablation_study))
     fd = row(e, "other", "fd")
     assert (fd["n_measured_level"], fd["n_measured_baseline"], fd["p_value"], fd["prob_worse"]) == (0, 0, 1.0, 0.5)
     assert fd["direction"] == "not resolvable"  # 3 vs 3: p >= 0.1, 0.2 after Holm over 2
-    assert fd["seeds_needed"] == stats.seeds_needed(stats.rank_floor, 2) == 5
+    assert fd["seeds_needed"] is None  # every seed of both sides diverged: any number of such seeds ties
     st = row(e, "other", "stability")
     assert (st["effect"], st["p_value"]) == (0.0, 1.0)
     assert (st["ci_low"], st["ci_high"]) == pytest.approx(stats.proportion_diff_ci(0, 3, 0, 3))
@@ -141,9 +165,12 @@ def test_all_diverged_leaves_only_the_rank_and_stability_comparisons(synth):
 def test_collapse_counts_as_failure_and_d_domination_as_a_stability_outcome(unstable_dir, synth):
     e = effects_of(unstable_dir)
     collapsed = row(e, "collapsed", "fd")
-    assert (collapsed["test"], collapsed["n_failed_level"], collapsed["direction"]) == ("worst-rank", 3,
-                                                                                        "not resolvable")
-    assert collapsed["direction_measured"] in ("worse", "unclear")
+    # 3 collapsed against 3 stable: no relabelling leaves 2 finished seeds a side, so the failures alone, p >= 0.1
+    assert (collapsed["test"], collapsed["n_failed_level"], collapsed["w_failure"]) == ("two-part", 3, 1.0)
+    assert (collapsed["p_value"], collapsed["direction"], collapsed["seeds_needed"]) == (pytest.approx(0.1),
+                                                                                         "not resolvable", 5)
+    # its collapsed values are no measurement: without them nothing is left to compare
+    assert (collapsed["n_measured_level"], collapsed["direction_measured"]) == (0, "no test")
     d_wins = row(e, "d_wins", "fd")  # D dominating is not a failure: its measured fd is compared by Welch's test
     assert (d_wins["test"], d_wins["n_failed_level"]) == ("welch", 0)
     assert d_wins["p_value"] == pytest.approx(stats.diff_pvalue(45 + synth.noise[:3], 40 + synth.noise[:3]))

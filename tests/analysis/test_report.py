@@ -85,10 +85,11 @@ def test_report_of_seeds_that_collapsed_or_whose_d_dominated(unstable_dir):
     assert ("stability = share of finished seeds (trainer status ok or diverged) whose stability status is stable "
             "[95% Wilson interval]. A seed's stability status is stable, diverged (") in md
     assert ('assess_stability labels it; thresholds: README, section "Metrics". Diverged and collapsed seeds are '
-            'failed seeds: the effects rank them as the worst outcome.') in md
+            'failed seeds: the effects count them as worse than any finished seed.') in md
     assert "| collapsed | 3/3 (3 collapsed) | 0% [0%, 56%] | 70.0 [" in md
     assert "- **collapsed** (g_output=sigmoid): fd 70.0 [" in md
-    assert "stable in 0 of 3 finished seeds (0% [0%, 56%]): 3 of 3 seeds collapsed." in md
+    assert ("stable in 0 of 3 finished seeds (0% [0%, 56%]): 3 of 3 seeds collapsed; compute per run: FLOPs not "
+            "recorded (its reports carry none), 8.00 s of training (measured).") in md
     assert "9 trials: 9 ok (trainer status).\nStability status of the 9 finished: 3 stable, 3 collapsed, " \
            "3 d_dominates (trials.csv: stability, stability_reason)." in md
     summary = pd.read_csv(out / "summary.csv")

@@ -63,13 +63,71 @@ def test_welch_without_spread_or_values():
     assert stats.diff_pvalue([1.0, 1.0], [2.0, 2.0, 2.0]) == pytest.approx(0.2)
 
 
-def test_worst_rank_scores_put_failures_last_and_orient_by_mode():
-    assert stats.worst_rank_scores([3.0, 1.0, math.nan], 2, "min").tolist() == [3.0, 1.0, math.inf, math.inf]
-    assert stats.worst_rank_scores([3.0, 1.0], 1, "max").tolist() == [-3.0, -1.0, math.inf]
+def test_worst_rank_scores_put_collapsed_behind_finished_and_diverged_last_and_orient_by_mode():
+    got = stats.worst_rank_scores([3.0, 1.0, math.nan], 2, "min", collapsed=[0.5])
+    assert got.tolist() == [[0.0, 3.0], [0.0, 1.0], [1.0, 0.5], [2.0, 0.0], [2.0, 0.0]]
+    assert stats.worst_rank_scores([3.0, 1.0], 1, "max").tolist() == [[0.0, -3.0], [0.0, -1.0], [2.0, 0.0]]
+    # a collapsed seed whose value beats every finished one still ranks behind them all; diverged seeds tie
+    assert stats.prob_worse(stats.worst_rank_scores([], 0, "min", collapsed=[1.0]),
+                            stats.worst_rank_scores([50.0], 0, "min")) == 1.0
+    assert stats.prob_worse(stats.worst_rank_scores([], 1, "min"), stats.worst_rank_scores([], 1, "min")) == 0.5
     with pytest.raises(ValueError, match="mode = 'best'"):
         stats.worst_rank_scores([1.0], 0, "best")
     with pytest.raises(ValueError, match="n_failed = -1"):
         stats.worst_rank_scores([1.0], -1, "min")
+
+
+def test_rank_pvalue_of_score_rows_is_the_test_of_their_lexicographic_order():
+    # rows (tier, badness) rank as the 1-D values 0 .. 5 with ties where rows are equal
+    x = stats.worst_rank_scores([2.0], 1, "min", collapsed=[9.0])  # ranks 2, 4, 5.5
+    y = stats.worst_rank_scores([1.0, 3.0], 1, "min")                # ranks 1, 3, 5.5
+    assert stats.rank_pvalue(x, y) == pytest.approx(stats.rank_pvalue([2.0, 4.0, 6.0], [1.0, 3.0, 6.0]), rel=1e-12)
+    assert stats.prob_worse(x, y) == pytest.approx(stats.prob_worse([2.0, 4.0, 6.0], [1.0, 3.0, 6.0]))
+    assert stats.mean_ranks([x, y, np.zeros((0, 2))])[:2] == pytest.approx([(2 + 4 + 5.5) / 3, (1 + 3 + 5.5) / 3])
+
+
+def test_rank_floor_of_counts_the_relabellings_tied_failures_allow():
+    # 6 diverged against 5 finished and 1 diverged: the 7 tied seeds split 6 / 1 in 7 ways of C(12, 6) = 924
+    dead, base = stats.worst_rank_scores([], 6, "min"), stats.worst_rank_scores(np.arange(5.0), 1, "min")
+    assert stats.rank_floor_of(dead, base) == pytest.approx(2 * 7 / 924, rel=1e-12)
+    assert stats.rank_pvalue(dead, base) == pytest.approx(2 * 7 / 924, rel=1e-12)
+    # no ties: the floor of rank_floor
+    assert stats.rank_floor_of(np.arange(6.0), np.arange(6.0) + 10) == pytest.approx(stats.rank_floor(6, 6))
+    assert stats.rank_floor_of([1.0, 1.0], [1.0, 1.0]) == 1.0
+    assert math.isnan(stats.rank_floor_of([1.0], [2.0, 3.0]))
+
+
+def seeds(finished=(), collapsed=(), diverged=0):
+    return stats.Seeds(np.asarray(finished, dtype=float), np.asarray(collapsed, dtype=float), diverged)
+
+
+def test_two_part_joins_the_failures_and_the_finished_seeds_by_a_weighted_split():
+    noise = np.array([-1.5, 0.5, 1.0, -0.5, 0.5, 0.0])
+    base = seeds(40 + noise[:5], [41.0])
+    # every seed collapsed, all worse than the baseline's collapsed seed: the failures decide, at 3/4 of the level
+    got = stats.two_part(seeds(collapsed=200 + noise), base, "min")
+    assert (got["w_failure"], got["p_failure"], got["prob_worse_failure"]) == (0.75, pytest.approx(2 / 924), 1.0)
+    assert math.isnan(got["p_quality"])
+    assert (got["p"], got["floor"]) == (pytest.approx(2 / 924 / 0.75), pytest.approx(2 / 924 / 0.75))
+    # every seed finished, all worse: one failed baseline seed cannot decide (weight 0), Welch over the finished
+    got = stats.two_part(seeds(55 + noise), base, "min")
+    assert (got["w_failure"], got["p_failure"], got["floor"]) == (0.0, 1.0, 0.0)
+    assert got["p"] == got["p_quality"] == pytest.approx(stats.diff_pvalue(55 + noise, 40 + noise[:5]))
+    # both parts weighted: the smaller weighted p
+    x, y = seeds([50.0, 52.0], diverged=5), seeds(np.append(40 + noise, 40.3))  # 7 seeds a side
+    got = stats.two_part(x, y, "min")
+    assert got["w_failure"] == 0.75
+    assert got["p"] == pytest.approx(min(got["p_failure"] / 0.75, got["p_quality"] / 0.25))
+    # no relabelling leaves 2 finished seeds a side: the failures get the whole level
+    got = stats.two_part(seeds(collapsed=[9.0, 8.0, 7.0]), seeds([1.0, 2.0], [3.0]), "min")
+    assert (got["w_failure"], got["p"]) == (1.0, pytest.approx(got["p_failure"]))
+
+
+def test_two_part_floor_scales_the_failures_to_n_seeds_a_side():
+    dead, base = seeds(diverged=6), seeds(np.arange(5.0), diverged=1)
+    assert stats.two_part_floor(6, dead, base, "min") == pytest.approx(2 * 7 / 924 / 0.75)
+    assert stats.two_part_floor(8, dead, base, "min") == pytest.approx(2 * 9 / 12870 / 0.75)  # 1 of 8 diverged
+    assert stats.seeds_needed(lambda n, _: stats.two_part_floor(n, dead, base, "min"), 16) == 8
 
 
 def _scipy_rank_permutation_p(x, y):
@@ -135,6 +193,10 @@ def test_seeds_needed_for_the_ablations_16_comparisons():
 
 
 def test_detectable_effect_is_where_welchs_simulated_power_reaches_80_percent():
+    d_split = stats.detectable_effect(5, 16, n_y=6, share=0.25)
+    assert stats.welch_power(d_split, 5, 0.25 * 0.05 / 16, n_y=6) >= 0.8 > \
+        stats.welch_power(d_split - 0.01, 5, 0.25 * 0.05 / 16, n_y=6)
+    assert math.isnan(stats.detectable_effect(6, 16, n_y=1)) and math.isnan(stats.detectable_effect(6, 16, share=0))
     d = stats.detectable_effect(6, 16)
     level = 0.05 / 16
     assert d == pytest.approx(2.95, abs=0.01)

@@ -98,3 +98,18 @@ def test_stability_counts_the_stability_status_not_the_trainer_status(unstable_d
         assert s.loc[label, "oscillation_mean"] == pytest.approx(0.125 * v.mean())
         assert s.loc[label, "oscillation_n"] == 3
     assert s.loc["collapsed", "fd_mean"] == pytest.approx(70.0)  # collapsed seeds still have a finite fd
+
+
+def test_each_configuration_states_its_compute_per_run(synth):
+    # the reports' cumulative flops: 3e6 per generator step over the 200 of the budget; a seed that diverged at its
+    # second report spent half, and its configuration's run still costs the whole budget's; its seconds are left out
+    p = synth.base_params
+    rows = [synth.trial_rows(p(seed=0), {"fd": 10.0}, flops_per_step=3_000_000),
+            synth.trial_rows(p(seed=1), {"fd": 10.0}, flops_per_step=3_000_000, diverge_at=2)]
+    rows[0][-1]["train_time_s"] = 30.0
+    trials = [{"params": p(seed=s), "rows": r} for s, r in enumerate(rows)]
+    row = summary_of(synth.write("flops", trials, {"study": "p", "primary_metric": "fd", "mode": "min"})).iloc[0]
+    assert (row["flops_per_run"], row["train_s_per_run"]) == (6e8, 30.0)
+    trials = [{"params": p(seed=0), "rows": synth.trial_rows(p(seed=0), {"fd": 10.0})}]  # written before flops
+    row = summary_of(synth.write("old", trials, {"study": "p", "primary_metric": "fd", "mode": "min"})).iloc[0]
+    assert math.isnan(row["flops_per_run"]) and row["train_s_per_run"] == 8.0

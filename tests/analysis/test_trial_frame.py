@@ -6,12 +6,23 @@ import math
 import pandas as pd
 import pytest
 
+from analysis.load import read_study
 from analysis.study_meta import StudyMeta
 from analysis.trial_frame import NUMERIC_KEYS, best_value, numeric, stability_labels
 
 
 def test_numeric_keys_hold_every_reported_number():
-    assert {"diversity", "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma", "steps_to_90pct"} <= NUMERIC_KEYS
+    assert {"diversity", "g_mu", "g_sigma", "parzen_ll_se", "parzen_sigma", "steps_to_90pct", "flops"} <= NUMERIC_KEYS
+
+
+def test_a_trial_carries_the_flops_of_its_last_report_and_nan_where_its_reports_have_none(synth):
+    p = synth.base_params
+    trials = [{"params": p(seed=0), "rows": synth.trial_rows(p(seed=0), {"fd": 10.0}, flops_per_step=1000)},
+              {"params": p(seed=1), "rows": synth.trial_rows(p(seed=1), {"fd": 10.0}, flops_per_step=1000,
+                                                             diverge_at=2)},
+              {"params": p(seed=2), "rows": synth.trial_rows(p(seed=2), {"fd": 10.0})}]
+    t = read_study(str(synth.write("flops", trials))).trials.set_index("seed")
+    assert t["flops"].tolist() == pytest.approx([200_000, 100_000, math.nan], nan_ok=True)
 
 
 def test_the_studys_quality_metrics_and_the_known_numbers_become_floats_and_nothing_else():
