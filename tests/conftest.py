@@ -157,8 +157,8 @@ def gan_metric_keys(flat_config):
     cfg = GANConfig.from_flat(flat_config)
     evaluator = build_evaluator(cfg, device="cpu")
     trainer = Trainer(cfg, evaluator=None, device="cpu")
-    return set(TRAINER_KEYS | PLACE_KEYS | STABILITY_REPORT_KEYS | set(evaluator.evaluate(trainer.G_view, trainer.eval_noise(
-        evaluator.n_samples))))
+    reported = evaluator.evaluate(trainer.G_view, trainer.eval_noise(evaluator.n_samples))
+    return set(TRAINER_KEYS | PLACE_KEYS | STABILITY_REPORT_KEYS | set(reported))
 
 
 @pytest.fixture(scope="session")
