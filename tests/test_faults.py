@@ -287,8 +287,9 @@ def test_diverging_trials_complete_are_marked_and_never_chosen(mixed, experiment
     statuses = ", ".join(f"{counts[st]} {st}" for st in ("stable", "diverged", "collapsed", "d_dominates") if st in counts)
     assert counts["diverged"] == 2
     assert f"\n4 trials: 2 diverged, 2 ok (trainer status).\nStability status of the 4 finished: {statuses} " in md
-    assert "- **absurd_lr** (lr_d=1e+06, lr_g=1e+06, beta1=0): no finite reverse_kl; stable in 0 of 2 finished " \
-           "seeds (0% [0%, 66%]): 2 of 2 seeds diverged." in md
+    assert re.search(r"\n- \*\*absurd_lr\*\* \(lr_d=1e\+06, lr_g=1e\+06, beta1=0\): no finite reverse_kl; stable in 0 of "
+                     r"2 finished seeds \(0% \[0%, 66%\]\): 2 of 2 seeds diverged; compute per run: [0-9.]+ [GTPM]?FLOP "
+                     r"\(gan_core's cost model\), [^\n]+ \(measured\)\.\n", md)
     summary = pd.read_csv(report / "summary.csv").set_index("configuration")
     assert (summary.loc["absurd_lr", "reverse_kl_n"], summary.loc["sane", "reverse_kl_n"]) == (0, 2)
     # ... and its best trial (latent-space figures) is a trial that did not diverge
