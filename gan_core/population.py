@@ -137,6 +137,7 @@ class Population:
         self.members = [Trainer(cfg.replace(seed=s), evaluator=evaluator, device=self.device, data=data)
                         for s in seeds]
         self.train_time_s = 0.0
+        self._scheduled = has_schedule(self.cfg)  # as Trainer: decided once, not every iteration
         self._restack()
 
     def _restack(self) -> None:
@@ -233,7 +234,7 @@ class Population:
         rows in the stack, fed zeros, but they are never read again: its Trainer holds its state as it was at its
         last report, and that is what reports and checkpoints show."""
         running = self.running.tolist()
-        if has_schedule(self.cfg):
+        if self._scheduled:
             apply_schedule(self.cfg, self.g_steps, self.D.opt, self.G.opt)
         if self.cfg.updates == "simultaneous":
             self._simultaneous_step(running)
