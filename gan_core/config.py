@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 IMAGE_DATASETS = ("mnist5k", "mnist", "fashion_mnist", "cifar10")
+DOWNLOADED_DATASETS = IMAGE_DATASETS[1:]  # torchvision's, with their own train / test splits
 POINT_DATASETS = ("ring8", "grid25", "gauss1d")
 DATASETS = IMAGE_DATASETS + POINT_DATASETS
 ARCHS = ("dcgan", "mlp", "affine")
@@ -94,6 +95,7 @@ class GANConfig:
     data_root: str = "~/.cache/gan_study/data"
     image_size: int = 32
     pixel_range: str = "-1..1"  # images' pixel values in training; 0..1: the GAN paper's MNIST (gan_core.data)
+    validation_split: int = 0  # the training split's last N images held out as validation (the paper: MNIST, 10,000)
     # architecture
     arch: str = "dcgan"
     nz: int = 100
@@ -274,6 +276,11 @@ class GANConfig:
             raise ValueError(f"config key 'image_size' = {self.image_size!r} is not allowed for dataset "
                              f"{self.dataset!r} with arch {self.arch!r}; allowed: 32 | 64 (and 28, the digits' own "
                              f"size, for the MNIST family with arch 'mlp')")
+        _check_range("validation_split", self.validation_split, "an integer >= 0", self.validation_split >= 0)
+        if self.validation_split and self.dataset not in DOWNLOADED_DATASETS:
+            raise ValueError(f"config key 'validation_split' = {self.validation_split} does not fit dataset "
+                             f"{self.dataset!r}; allowed: 0 (mnist5k has its fixed 4,000 / 1,000 split), or a dataset "
+                             f"of {', '.join(DOWNLOADED_DATASETS)}")
         if self.pixel_range != BASE_DEFAULTS["pixel_range"] and not self.is_image:
             raise ValueError(f"config key 'pixel_range' = {self.pixel_range!r} does not fit point dataset "
                              f"{self.dataset!r}; allowed: {BASE_DEFAULTS['pixel_range']!r}")

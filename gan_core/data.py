@@ -51,14 +51,18 @@ class ImageData:
     """A whole image dataset as uint8 tensors on one device, sampled by index.
 
     ``train`` / ``heldout`` are uint8 [N, C, S, S]; the held-out split is never sampled for training and serves
-    the metrics (classifier accuracy, FID reference statistics).
+    the metrics (classifier accuracy, FID reference statistics). ``validation`` (uint8 [V, C, S, S], or None) is
+    the training split's last V images when ``validation_split`` = V: neither trained on nor scored, it chooses
+    the Parzen window's width as in the GAN paper (MNIST's train[50000:]).
     """
 
     n_classes: int = 10
 
     def __init__(self, name: str, train: torch.Tensor, train_labels: torch.Tensor, heldout: torch.Tensor,
-                 heldout_labels: torch.Tensor, pixel_range: str = "-1..1"):
+                 heldout_labels: torch.Tensor, pixel_range: str = "-1..1",
+                 validation: tuple[torch.Tensor, torch.Tensor] | None = None):
         self.name = name
+        self.validation, self.validation_labels = validation if validation is not None else (None, None)
         self.pixel_range = pixel_range  # of training batches (``sample``); ``to_float`` is always [-1, 1]
         self.train = train
         self.train_labels = train_labels
@@ -78,14 +82,22 @@ class ImageData:
             return self.train[idx].to(torch.get_default_dtype()) / 255  # exact at the ends: 0 -> 0.0, 255 -> 1.0
         return self.to_float(self.train[idx])
 
+    def whole_train_split(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The dataset's whole training split, validation included, and its labels: what the scoring classifier
+        learns from, so that it is the same classifier whatever ``validation_split`` is."""
+        if self.validation is None:
+            return self.train, self.train_labels
+        return torch.cat([self.train, self.validation]), torch.cat([self.train_labels, self.validation_labels])
+
     @staticmethod
     def to_float(u8: torch.Tensor) -> torch.Tensor:
         """uint8 -> float32 (torch's default float type) in [-1, 1]; exact at the ends: 0 -> -1.0, 255 -> +1.0."""
         return u8.to(torch.get_default_dtype()) / 127.5 - 1
 
     def __repr__(self) -> str:
-        return (f"ImageData({self.name!r}, train={tuple(self.train.shape)}, heldout={tuple(self.heldout.shape)}, "
-                f"device={self.device})")
+        validation = "" if self.validation is None else f", validation={tuple(self.validation.shape)}"
+        return (f"ImageData({self.name!r}, train={tuple(self.train.shape)}, heldout={tuple(self.heldout.shape)}"
+                f"{validation}, device={self.device})")
 
 
 _MIXTURES = ("ring8", "grid25")
@@ -166,7 +178,14 @@ def load_dataset(cfg: GANConfig, device: torch.device | str = "cpu") -> ImageDat
         raise ValueError(f"unknown dataset {name!r}")
     # Shared with the in-process cache on CPU: callers must not modify these tensors in place.
     train, train_labels, heldout, heldout_labels = (t.to(device) for t in tensors)
-    return ImageData(name, train, train_labels, heldout, heldout_labels, cfg.pixel_range)
+    validation, v = None, cfg.validation_split
+    if v:
+        if v >= train.shape[0]:
+            raise ValueError(f"config key 'validation_split' = {v} leaves no training image of dataset {name!r} "
+                             f"({train.shape[0]} in its train split); allowed: 0 to {train.shape[0] - 1}")
+        validation = train[-v:], train_labels[-v:]  # the GAN paper's MNIST: train[50000:]
+        train, train_labels = train[:-v], train_labels[:-v]
+    return ImageData(name, train, train_labels, heldout, heldout_labels, cfg.pixel_range, validation)
 
 
 def evaluation_frame(cfg: GANConfig) -> GANConfig:

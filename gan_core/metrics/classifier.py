@@ -217,11 +217,12 @@ def load_or_train_classifier(data, cache_dir: str | os.PathLike | None = None,
             return model.to(device).eval(), meta
         check_room(path.parent, _file_bytes(want))
         t0 = time.perf_counter()
-        model = train_classifier(data.train, data.train_labels, data.n_classes, device=device)
+        images, labels = data.whole_train_split()  # one classifier per dataset, whatever its validation_split
+        model = train_classifier(images, labels, data.n_classes, device=device)
         train_time = time.perf_counter() - t0
         meta = dict(want)
         meta["heldout_accuracy"] = classifier_accuracy(model, data.heldout.to(device), data.heldout_labels.to(device))
-        meta["train_accuracy"] = classifier_accuracy(model, data.train.to(device), data.train_labels.to(device))
+        meta["train_accuracy"] = classifier_accuracy(model, images.to(device), labels.to(device))
         meta["train_time_s"] = train_time
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         _write_atomically(path, {"state_dict": state, "meta": meta})

@@ -14,13 +14,15 @@ from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
 __all__ = ["ParzenImageEvaluator", "PARZEN_SPLIT_SEED"]
 
 PARZEN_SPLIT_SEED = 0  # which held-out images choose the Parzen width (validation) and which are scored (test)
+PAPER_VALIDATION_IMAGES = 1000  # parzen_ll.py's limit_size: the width is chosen on the first 1,000 validation digits
 
 
 class ParzenImageEvaluator(ImageEvaluator):
     """The image metrics and the Parzen-window log-likelihood of Goodfellow et al. (2014, Table 1): a Gaussian
     window on ``parzen_samples`` generated images, its width chosen from ``parzen.SIGMAS`` by the mean
     log-likelihood of one half of the held-out images (validation), the mean log-likelihood of the other half
-    (test) and its standard error, in nats per image. Scored as the paper scores MNIST: pixels in [0, 1] and, for
+    (test) and its standard error, in nats per image. With a validation split (``validation_split``, the paper's
+    MNIST protocol) the width is chosen on its first 1,000 images and every held-out image is scored. Scored as the paper scores MNIST: pixels in [0, 1] and, for
     the 28 px MNIST family (padded to 32 here), on the 28 x 28 digit without the padding. The other metrics use
     the first ``eval_samples`` generated images, as ImageEvaluator does.
 
@@ -42,10 +44,15 @@ class ParzenImageEvaluator(ImageEvaluator):
         self.n_samples = int(parzen_samples)  # the trainer draws this much fixed noise for each evaluation
         self.crop = 2 if data.channels == 1 else 0  # MNIST family: 28 px digits padded by 2 px (gan_core.data)
         held = self._unit_pixels(data.to_float(data.heldout))  # uint8 -> [-1, 1] -> [0, 1], flattened
-        order = torch.randperm(held.shape[0], generator=torch.Generator().manual_seed(PARZEN_SPLIT_SEED))
-        half = held.shape[0] // 2
-        self.parzen_validation = held[order[:half]].to(torch.float64)  # [m / 2, d]
-        self.parzen_test = held[order[half:]].to(torch.float64)        # [m - m / 2, d]
+        if data.validation is not None:  # the paper's protocol: its validation digits choose, all test digits score
+            validation = data.validation[:PAPER_VALIDATION_IMAGES]
+            self.parzen_validation = self._unit_pixels(data.to_float(validation)).to(torch.float64)  # [<= 1000, d]
+            self.parzen_test = held.to(torch.float64)  # [m, d]
+        else:
+            order = torch.randperm(held.shape[0], generator=torch.Generator().manual_seed(PARZEN_SPLIT_SEED))
+            half = held.shape[0] // 2
+            self.parzen_validation = held[order[:half]].to(torch.float64)  # [m / 2, d]
+            self.parzen_test = held[order[half:]].to(torch.float64)        # [m - m / 2, d]
         n_train = int(data.train.shape[0])
         pick = torch.randperm(n_train, generator=torch.Generator().manual_seed(PARZEN_SPLIT_SEED))[:self.n_samples]
         real = self._unit_pixels(data.to_float(data.train[pick.to(data.train.device)]))  # [<= parzen_samples, d]

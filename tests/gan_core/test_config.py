@@ -115,6 +115,9 @@ def test_guideline_off_values_differ_from_guidelines_and_are_valid():
     ({"optimizer": "sgd", "momentum_ramp": 10, "momentum_final": 1.0}, "momentum_final"),
     ({"momentum_ramp": 10}, "momentum_ramp"),                           # Adam has no momentum
     ({"optimizer": "sgd", "momentum_final": 0.7}, "momentum_final"),   # no ramp: it would do nothing
+    ({"dataset": "mnist", "validation_split": -1}, "validation_split"),
+    ({"validation_split": 100}, "validation_split"),                    # mnist5k has its own fixed split
+    ({"dataset": "ring8", "validation_split": 100}, "validation_split"),  # sampled, not a fixed set
 ])
 def test_bad_values_raise_naming_the_key(bad, key):
     with pytest.raises(ValueError) as err:

@@ -314,6 +314,26 @@ def test_torchvision_mnist_from_disk(tmp_path, monkeypatch):
     assert torch.equal(d64.heldout, expected)
 
 
+def test_validation_split_holds_out_the_last_training_images(tmp_path, monkeypatch):
+    """validation_split = V: the training split's last V images (and labels) are the validation split, the rest
+    train, the test split stays held out; the scoring classifier still sees the whole training split."""
+    monkeypatch.setattr(datasets.MNIST, "download", lambda self: pytest.fail("must not download"))
+    train_x, train_y, test_x, _ = _fake_mnist(tmp_path)
+    d = load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), validation_split=2))
+    assert (d.train.shape, d.validation.shape, d.heldout.shape) == ((4, 1, 32, 32), (2, 1, 32, 32), (4, 1, 32, 32))
+    assert np.array_equal(d.train[:, 0, 2:30, 2:30].numpy(), train_x[:4])
+    assert np.array_equal(d.validation[:, 0, 2:30, 2:30].numpy(), train_x[4:])
+    assert np.array_equal(d.heldout[:, 0, 2:30, 2:30].numpy(), test_x)
+    assert (d.train_labels.tolist(), d.validation_labels.tolist()) == (train_y[:4].tolist(), train_y[4:].tolist())
+    images, labels = d.whole_train_split()
+    assert np.array_equal(images[:, 0, 2:30, 2:30].numpy(), train_x) and labels.tolist() == train_y.tolist()
+    plain = load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path)))
+    assert plain.validation is None and plain.whole_train_split()[0] is plain.train
+    with pytest.raises(ValueError, match=r"^config key 'validation_split' = 6 leaves no training image of dataset "
+                                         r"'mnist' \(6 in its train split\); allowed: 0 to 5$"):
+        load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), validation_split=6))
+
+
 def test_torchvision_first_use_downloads_under_lock(tmp_path, monkeypatch):
     root = tmp_path / "data"
     seen = {}

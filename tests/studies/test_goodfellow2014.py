@@ -80,6 +80,13 @@ def test_full_is_the_whole_mnist():
         ("mnist", 100_000, 10, {"parzen_samples": 5000})
 
 
+def test_the_whole_mnist_is_split_as_the_paper_splits_it_and_mnist5k_keeps_its_own():
+    """MNIST: the first 50,000 training digits train, the other 10,000 choose the Parzen width (validation_split);
+    mnist5k has its fixed split and no validation."""
+    assert spec_of(["--dataset", "mnist"]).base["validation_split"] == 10_000
+    assert spec_of([]).base["validation_split"] == 0
+
+
 @pytest.fixture(scope="module")
 def smoke(ray_cluster, tmp_path_factory, study_main):
     storage = tmp_path_factory.mktemp("gf")

@@ -8,6 +8,7 @@ import threading
 import pytest
 import torch
 
+from gan_core.data import ImageData
 from gan_core.cache import CACHE_ENV, CacheUnavailableError
 from gan_core.metrics import classifier as clf
 
@@ -41,17 +42,14 @@ def test_cached_classifier_is_loaded_not_retrained(mnist_evaluator, mnist_data, 
     assert set(blob) == {"state_dict", "meta"}
 
 
-class _TinyData:
-    """A stand-in ImageData: 64 random 32 px images, two classes."""
-
-    name, channels, image_size, n_classes = "tiny", 1, 32, 10
+class _TinyData(ImageData):
+    """A tiny ImageData: 64 random 32 px images, two classes."""
 
     def __init__(self, name: str = "tiny"):
-        self.name = name
         g = torch.Generator().manual_seed(0)
-        self.train = torch.randint(0, 256, (64, 1, 32, 32), dtype=torch.uint8, generator=g)
-        self.train_labels = torch.arange(64) % 2
-        self.heldout, self.heldout_labels = self.train[:16], self.train_labels[:16]
+        train = torch.randint(0, 256, (64, 1, 32, 32), dtype=torch.uint8, generator=g)
+        labels = torch.arange(64) % 2
+        super().__init__(name, train, labels, train[:16], labels[:16])
 
 
 def _count_training(monkeypatch):
@@ -81,6 +79,20 @@ def test_corrupt_or_foreign_cache_file_is_retrained(tmp_path, monkeypatch):
     torch.save(blob, path)
     clf.load_or_train_classifier(data, tmp_path)
     assert len(calls) == 2
+
+
+def test_a_validation_split_trains_the_same_classifier_on_the_whole_training_split(tmp_path, monkeypatch):
+    """validation_split holds images out of the GAN's training, not the scorer's: one classifier per dataset."""
+    seen = []
+    monkeypatch.setattr(clf, "train_classifier", lambda u8, labels, n_classes=10, **kw: (
+        seen.append((u8.clone(), labels.clone())), clf.LeNet(u8.shape[1], n_classes).eval())[1])
+    whole = _TinyData()
+    split = ImageData("tiny", whole.train[:40], whole.train_labels[:40], whole.heldout, whole.heldout_labels,
+                      validation=(whole.train[40:], whole.train_labels[40:]))
+    _, meta = clf.load_or_train_classifier(split, tmp_path)
+    (images, labels), = seen
+    assert torch.equal(images, whole.train) and torch.equal(labels, whole.train_labels)
+    assert clf.load_or_train_classifier(whole, tmp_path)[1] == meta and len(seen) == 1  # the same cached file
 
 
 def test_concurrent_callers_train_once(tmp_path, monkeypatch):

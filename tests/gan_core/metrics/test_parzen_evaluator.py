@@ -50,6 +50,30 @@ def test_parzen_evaluator_scores_the_28px_digit_in_unit_pixels_on_a_held_out_spl
     assert ev.evaluate(ReplayGenerator(noisy), z)["parzen_ll"] == pytest.approx(mean)
 
 
+def test_with_a_validation_split_its_first_1000_images_choose_the_width_and_every_held_out_image_is_scored(
+        mnist_evaluator, mnist_cfg, mnist_data):
+    """The GAN paper's protocol (parzen_ll.py): sigma from the first 1,000 validation digits, all test digits
+    scored. Here the validation split is 1,200 of mnist5k's training digits, so only its first 1,000 choose."""
+    from gan_core.data import ImageData
+    from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
+
+    d = mnist_data
+    split = ImageData(d.name, d.train[:2800], d.train_labels[:2800], d.heldout, d.heldout_labels,
+                      validation=(d.train[2800:], d.train_labels[2800:]))
+    ev = _parzen_evaluator(mnist_evaluator, mnist_cfg, split, 300)
+    unit = lambda u8: (u8[:, :, 2:30, 2:30].flatten(1).double() / 255)  # noqa: E731 [n, 1, 32, 32] -> [n, 784]
+    digits = lambda x: (x * 255).round().to(torch.uint8)  # noqa: E731 [n, 784] in [0, 1] -> its 8-bit pixels
+    assert torch.equal(digits(ev.parzen_validation), d.train[2800:3800, :, 2:30, 2:30].flatten(1))
+    assert torch.equal(digits(ev.parzen_test), d.heldout[:, :, 2:30, 2:30].flatten(1))
+    assert ev.parzen_validation.numpy() == pytest.approx(unit(d.train[2800:3800]).numpy(), abs=1e-6)
+    images = _train_subset(split, 300)
+    out = ev.evaluate(ReplayGenerator(images), ReplayGenerator.noise(300, 100))
+    samples = ((images[:, :, 2:30, 2:30] + 1) / 2).flatten(1)  # [300, 784]
+    sigma, _ = select_parzen_sigma(samples, ev.parzen_validation)
+    assert (out["parzen_sigma"], out["parzen_ll"], out["parzen_ll_se"]) == \
+        pytest.approx((sigma, *parzen_log_likelihood(samples, ev.parzen_test, sigma)))
+
+
 def test_every_report_carries_the_window_of_real_training_digits(mnist_evaluator, mnist_cfg, mnist_data):
     """parzen_ll_real: the same window with real training digits in place of generated ones (the first 300 of a
     fixed permutation here), its width chosen on the same validation half, scored on the same test half."""
