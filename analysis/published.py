@@ -7,7 +7,8 @@ variant (``analysis.stats.mean_ci``, checked by simulation in docs/STATISTICS.md
 value lies inside. ``inside`` is empty where we have fewer than 2 finite values (no interval).
 
 A published value outside our interval is not by itself a failed reproduction: the budget, the data (a fixed
-training set or fresh samples) and details the paper leaves out differ; the README says, row by row, what does.
+training set or fresh samples) and details the paper leaves out differ; docs/REPRODUCTIONS.md says, row by row,
+what does.
 """
 from __future__ import annotations
 

@@ -222,8 +222,8 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
               f"- Each trial's last evaluation, over the trials that ran the whole budget (trainer status "
               f"{' or '.join(FINISHED)}); a trial stopped early by a scheduler was measured at another budget and is "
               f"only counted. Stability statuses ({' | '.join(STABILITY_STATUSES)}): what each trial's last report "
-              f"says, gan_core.metrics.assess_stability on its history, computed in the trial (thresholds: README, "
-              f"\"Metrics\"). Seeds "
+              f"says, gan_core.metrics.assess_stability on its history, computed in the trial (thresholds: "
+              f"docs/METRICS.md, \"Stability\"). Seeds "
               f"are pooled per configuration; a factor's effect pools the other factors' levels (a main effect).",
               "- Means: Student's t interval. Differences of means: Welch's interval and test. A comparison in which "
               "a seed failed (diverged or collapsed): the two-part test, an exact permutation test of mean ranks of "

@@ -21,8 +21,8 @@ STABILITY_RATE = ("stability = share of finished seeds (trainer status ok or div
 STABILITY_STATUSES_TEXT = (
     "A seed's stability status is stable, diverged (non-finite losses, samples or final metric), collapsed (at least "
     "90% of its samples on one class or mode, or almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 "
-    "over the last quarter of training), as gan_core.metrics.assess_stability labels it; thresholds: README, "
-    "section \"Metrics\". Diverged and collapsed seeds are failed seeds: the effects count them as worse than any "
+    "over the last quarter of training), as gan_core.metrics.assess_stability labels it; thresholds: docs/METRICS.md, "
+    "section \"Stability\". Diverged and collapsed seeds are failed seeds: the effects count them as worse than any "
     "finished seed.")
 TEST_NAMES = {"welch": "Welch's t", TWO_PART: "two-part test", BOSCHLOO: "Boschloo's exact test"}
 

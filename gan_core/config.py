@@ -88,7 +88,7 @@ SEED_RULE = f"an integer from 0 to {MAX_SEED} (each random stream is seeded with
 
 @dataclass(frozen=True)
 class GANConfig:
-    """Every setting of one GAN run. Build it with ``GANConfig.from_flat``; see README "Configuration"."""
+    """Every setting of one GAN run. Build it with ``GANConfig.from_flat``; see docs/CONFIGURATION.md."""
 
     # data
     dataset: str = "mnist5k"

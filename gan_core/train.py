@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = OneLineParser(
         prog="python -m gan_core.train",
         description="Train one GAN (Goodfellow et al. 2014, Algorithm 1) outside Ray. "
-                    "Config keys as key=value; see README 'Configuration'.",
+                    "Config keys as key=value; see docs/CONFIGURATION.md.",
     )
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="config keys, e.g. dataset=ring8 k=2")
     parser.add_argument("--out", default="runs/train", help="directory for samples.png and state.pt "

@@ -86,7 +86,8 @@ PRESETS = {
 }
 
 # --long: the budget at which PacGAN's GAN row is reached on the ring (high quality and reverse KL level off by about
-# 15,000 steps; docs/MODE_COLLAPSE.md), the rows of PacGAN's table only. Options given on the command line win.
+# 15,000 steps; docs/REPRODUCTIONS.md, "Mode collapse on the 2D mixtures"), the rows of PacGAN's table only. Options
+# given on the command line win.
 LONG_BUDGET = {"steps": 20_000, "eval_every": 1_000}
 LONG_VARIANTS = ("gan", "pacgan2")
 

@@ -115,7 +115,7 @@ def _kill_leftovers(temp: str) -> None:
 
 def _the_line(stderr: str) -> str:
     """The study's one line: stderr's last; the lines before it may only be Ray's own INFO lines about joining
-    the cluster (the README's "not promised": a quiet stderr)."""
+    the cluster (docs/RELIABILITY.md's "not promised": a quiet stderr)."""
     *before, last = stderr.splitlines()
     assert all("\tINFO worker.py:" in line for line in before), stderr[-3000:]
     return last

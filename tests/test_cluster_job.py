@@ -1,4 +1,4 @@
-"""The README's cluster commands after the README's install (issue 10, finding 8): ``ray job submit`` of a smoke
+"""The cluster commands of docs/CLUSTER.md after its install (issue 10, finding 8): ``ray job submit`` of a smoke
 study to a real Ray head that this test starts, with token authentication on, as cluster.yaml starts its head."""
 from __future__ import annotations
 

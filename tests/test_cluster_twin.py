@@ -311,7 +311,7 @@ def test_a_storage_path_only_the_head_sees_is_refused_before_any_trial(twin, kil
 
 
 def test_ray_dashboard_tunnels_to_the_heads_dashboard(twin, killed_study):
-    """The README's `ray dashboard cluster.yaml`: an SSH tunnel from the client to the head's dashboard, which
+    """docs/CLUSTER.md's `ray dashboard cluster.yaml`: an SSH tunnel from the client to the head's dashboard, which
     listens on the head's localhost only; through it, with the token, the client lists the study's job. (Another
     local port than 8265: the client shares the head's loopback here.)"""
     tunnel = twin.client_popen([*nodes.RAY_CLI, "dashboard", "-p", "8366", str(twin.config_path)],

@@ -50,7 +50,7 @@ CLASSIFIER_INPUT_SIZE = 32  # 64 px images are resized (antialiased) to 32 px be
 FEATURE_DIM = 128  # the penultimate layer: the feature space of fd / precision / recall / density / coverage
 
 # Training recipe (fixed: the classifier is a measuring instrument, not a tuned model); its held-out accuracy is
-# in the classifier's metadata and the README (Metrics).
+# in the classifier's metadata and docs/METRICS.md (Image datasets).
 TRAIN_SEED = 0
 TRAIN_EPOCHS = 5
 TRAIN_BATCH = 64

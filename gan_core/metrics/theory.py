@@ -17,7 +17,7 @@ p_g = N(mu_g, sigma_g^2), with Adam and a cosine-decayed learning rate, and comp
   formula itself, independent of training.
 
 ``MAX_ABS_D_ERROR_TOL`` and ``VALUE_ERROR_TOL`` are twice the worst case over 10 seeds and five p_g at the
-defaults (500 Adam steps, batches of 2,048 + 2,048, hidden 32); the figures are in the README (Metrics, Theory
+defaults (500 Adam steps, batches of 2,048 + 2,048, hidden 32); the figures are in docs/METRICS.md (Theory
 check) and the tests hold the check to them.
 """
 from __future__ import annotations

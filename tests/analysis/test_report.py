@@ -84,7 +84,7 @@ def test_report_of_seeds_that_collapsed_or_whose_d_dominated(unstable_dir):
             "of 3 seeds.") in answer
     assert ("stability = share of finished seeds (trainer status ok or diverged) whose stability status is stable "
             "[95% Wilson interval]. A seed's stability status is stable, diverged (") in md
-    assert ('assess_stability labels it; thresholds: README, section "Metrics". Diverged and collapsed seeds are '
+    assert ('assess_stability labels it; thresholds: docs/METRICS.md, section "Stability". Diverged and collapsed seeds are '
             'failed seeds: the effects count them as worse than any finished seed.') in md
     assert "| collapsed | 3/3 (3 collapsed) | 0% [0%, 56%] | 70.0 [" in md
     assert "- **collapsed** (g_output=sigmoid): fd 70.0 [" in md
