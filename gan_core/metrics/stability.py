@@ -14,7 +14,10 @@ Status, checked in this order (the first that holds wins; ``reason`` lists every
 - ``collapsed``: at the final evaluation, top_share >= ``COLLAPSE_TOP_SHARE`` (at least 90% of the samples are
   classified as one class, images, or lie nearest one mode, ring8 and grid25), or diversity <
   ``COLLAPSE_DIVERSITY`` (the generated spread relative to the real spread; ~0 when G emits one point, 1 when the
-  spreads match). Not "classes_covered <= 1": early in training no sample is recognisable yet, so no class is
+  spreads match), or, for images, recall < ``COLLAPSE_RECALL`` while precision >= ``COLLAPSE_PRECISION`` (the
+  samples lie among real images, but their k-NN balls hold almost none of the real ones: G repeats a few shapes,
+  which a classifier may still spread over several classes, so top_share alone misses it). Not
+  "classes_covered <= 1": early in training no sample is recognisable yet, so no class is
   covered although the samples spread over many classes; that is slow learning, which the quality metric
   measures, not mode collapse.
 - ``d_dominates``: over the last quarter of training (evaluations with g_steps >= 3/4 of the final g_steps),
@@ -43,6 +46,8 @@ __all__ = [
     "D_DOMINATES_REAL",
     "COLLAPSE_DIVERSITY",
     "COLLAPSE_TOP_SHARE",
+    "COLLAPSE_RECALL",
+    "COLLAPSE_PRECISION",
     "LAST_FRACTION",
     "HISTORY_KEYS",
     "STABILITY_KEYS",
@@ -54,10 +59,13 @@ D_DOMINATES_FAKE = 0.1  # mean D(G(z)) below this over the last quarter ...
 D_DOMINATES_REAL = 0.9  # ... while mean D(x) is above this: D wins
 COLLAPSE_DIVERSITY = 0.05  # generated spread below 5% of the real spread: G emits (nearly) one point
 COLLAPSE_TOP_SHARE = 0.9  # at least 90% of the samples on one class or mode: G emits (almost) one thing
+COLLAPSE_RECALL = 0.01  # under 1% of real images inside the generated samples' k-NN balls ...
+COLLAPSE_PRECISION = 0.5  # ... while at least half the samples lie among real ones: a few shapes, repeated
 LAST_FRACTION = 0.25  # "the last quarter of training"
 REACHED_FRACTION = 0.9
 # What assess_stability reads of each evaluation, besides the primary metric: what a run keeps of its reports.
-HISTORY_KEYS = ("g_steps", "status", "d_loss", "g_loss", "eval_status", "top_share", "diversity", "d_real", "d_fake")
+HISTORY_KEYS = ("g_steps", "status", "d_loss", "g_loss", "eval_status", "top_share", "diversity", "precision",
+                "recall", "d_real", "d_fake")
 # The keys a run adds to each report (``stability_columns``): its stability so far.
 STABILITY_KEYS = ("stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap")
 
@@ -112,6 +120,10 @@ def assess_stability(history: Sequence[Mapping[str, Any]], primary_metric: str, 
         reasons["collapsed"].append(f"top_share = {final['top_share']:.3g} >= {COLLAPSE_TOP_SHARE}")
     if _finite(final.get("diversity")) and final["diversity"] < COLLAPSE_DIVERSITY:
         reasons["collapsed"].append(f"diversity = {final['diversity']:.3g} < {COLLAPSE_DIVERSITY}")
+    if (_finite(final.get("recall")) and _finite(final.get("precision")) and final["recall"] < COLLAPSE_RECALL
+            and final["precision"] >= COLLAPSE_PRECISION):
+        reasons["collapsed"].append(f"recall = {final['recall']:.3g} < {COLLAPSE_RECALL} with precision = "
+                                    f"{final['precision']:.3g} >= {COLLAPSE_PRECISION}")
 
     d_real = [float(r["d_real"]) for r in last_q if _finite(r.get("d_real"))]
     d_fake = [float(r["d_fake"]) for r in last_q if _finite(r.get("d_fake"))]

@@ -106,6 +106,26 @@ def test_no_confident_class_or_captured_mode_alone_is_not_collapse(key, value):
     assert assess_stability(h, "fd", "min")["status"] == "stable"
 
 
+@pytest.mark.parametrize("recall, precision, status", [
+    (0.0, 0.86, "collapsed"),      # the GAN paper's model, seed 1: one distorted shape, spread over classes
+    (0.009, 0.5, "collapsed"),     # at the thresholds' edges
+    (0.01, 0.99, "stable"),        # 1% of real images covered: few shapes, not repeated copies
+    (0.0, 0.49, "stable"),         # early in training: blobs that lie among no real image, slow, not collapsed
+    (0.25, 0.75, "stable"),        # the DCGAN baseline on mnist5k
+    (float("nan"), 0.9, "stable"),  # a metric not measured says nothing
+])
+def test_samples_among_real_images_that_cover_almost_none_are_collapse(recall, precision, status):
+    """A generator that repeats one shape: top_share can stay near 0.5 (the classifier splits the copies between
+    classes) and diversity near 0.2, but its samples' k-NN balls hold almost no real image while they lie among
+    the real images (recall ~ 0 with precision high): main job fc_hidden_off, 5 of 6 seeds."""
+    h = _history(FD, top_share=[0.5] * 8, precision=[0.0] * 7 + [precision], recall=[0.3] * 7 + [recall])
+    s = assess_stability(h, "fd", "min")
+    assert s["status"] == status
+    assert ("recall" in s["reason"]) == (status == "collapsed")
+    if status == "collapsed":
+        assert s["reason"] == f"recall = {recall:.3g} < 0.01 with precision = {precision:.3g} >= 0.5"
+
+
 def test_status_precedence_and_all_reasons_listed():
     h = _history(FD, d_real=0.99, d_fake=0.01)
     h[-1]["top_share"] = 0.95
