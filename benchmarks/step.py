@@ -97,7 +97,7 @@ class SameWorkTrainer(Trainer):
     def iteration(self) -> None:
         m = self.cfg.batch_size
         real = self.data.sample(m, self.data_gen)
-        fake = self.G(self._noise(m))  # with grad: the G update below reuses it, as the reference does
+        fake = self.G(self.noise(m))  # with grad: the G update below reuses it, as the reference does
         self.opt_d.zero_grad(set_to_none=True)
         d_terms = discriminator_loss(self.D(real), self.D(fake.detach()))
         d_terms["d_loss"].backward()

@@ -13,7 +13,7 @@ each member's loss differentiated on its own (the gradient of the sum of the mem
 member's weights is that member's own gradient), and one optimizer over the stacked weights, which is N
 optimizers because Adam and SGD are elementwise. At each report the stacked state is written back into the
 members, and each member reports, evaluates and assesses its stability exactly as a Trainer does
-(``Trainer._metrics``); a member that diverged is reported as diverged and frozen (its weights, optimizer state and
+(``Trainer.report``); a member that diverged is reported as diverged and frozen (its weights, optimizer state and
 streams stop), while the others go on. A population's checkpoint is its members' Trainer checkpoints, one per
 seed: any of them loads into a plain ``Trainer`` and continues.
 
@@ -31,11 +31,12 @@ from typing import Any, Iterator, Sequence
 import torch
 from torch.func import vmap
 
+from gan_core import algorithm
 from gan_core.checkpoint import STATE_FILE, load_state
 from gan_core.config import GANConfig
 from gan_core.data import load_dataset
 from gan_core.losses import discriminator_loss, generator_loss
-from gan_core.runtime import apply_schedule, has_schedule, make_optimizer, resolve_device, widen
+from gan_core.runtime import has_schedule, make_optimizer, resolve_device, widen
 from gan_core.stacked import stacked_forward
 from gan_core.trainer import Trainer
 
@@ -110,6 +111,15 @@ class _Stack:
                 self.buffers[n][i] = b
 
 
+def _step(net: _Stack, grads: Sequence[torch.Tensor]) -> None:
+    """One optimizer step of every member of ``net``."""
+    for p, g in zip(net.param_list(), grads):
+        p.grad = g
+    net.opt.step()
+    for p in net.param_list():
+        p.grad = None
+
+
 def _member_norms(grads: Sequence[torch.Tensor]) -> torch.Tensor:
     """Each member's total gradient norm [N], as ``torch.nn.utils.get_total_norm`` computes a solo run's: the norm
     of the per-tensor norms."""
@@ -137,7 +147,8 @@ class Population:
         self.members = [Trainer(cfg.replace(seed=s), evaluator=evaluator, device=self.device, data=data)
                         for s in seeds]
         self.train_time_s = 0.0
-        self._scheduled = has_schedule(self.cfg)  # as Trainer: decided once, not every iteration
+        self.scheduled = has_schedule(self.cfg)  # as Trainer: decided once, not every iteration
+        self._running = [True] * len(seeds)  # which members this iteration trains (set by ``iteration``)
         self._restack()
 
     def _restack(self) -> None:
@@ -148,8 +159,8 @@ class Population:
         self.G = _Stack([m.G for m in ms], [m.opt_g for m in ms], self.cfg, self.cfg.lr_g, lead)
         self.D = _Stack([m.D for m in ms], [m.opt_d for m in ms], self.cfg, self.cfg.lr_d, lead)
         self.g_steps, self.d_steps = ms[lead].g_steps, ms[lead].d_steps
-        self.d_sum = torch.stack([m._d_sum for m in ms])  # [N, len(_D_TERMS)]
-        self.g_sum = torch.stack([m._g_sum for m in ms])  # [N, len(_G_TERMS)]
+        self.d_sum = torch.stack([m.d_sum for m in ms])  # [N, len(_D_TERMS)]
+        self.g_sum = torch.stack([m.g_sum for m in ms])  # [N, len(_G_TERMS)]
         self.train_time_s = max(m.train_time_s for m in ms)
 
     @property
@@ -157,91 +168,67 @@ class Population:
         """bool [N]: the members still training (not diverged, not done)."""
         return torch.tensor([m.status == "running" for m in self.members], device=self.device)
 
-    # ----------------------------------------------------------------------------------------------- training
-    def _draw(self, running: list[bool], draw) -> torch.Tensor:
+    # ------------------------------------------------- training: what gan_core.algorithm's steps need of a run
+    def _draw(self, draw) -> torch.Tensor:
         """One tensor per member from its own streams (``draw(member)``), stacked [N, ...]; zeros for a frozen
         member, whose streams stay as they were."""
-        out = [draw(m) if r else None for m, r in zip(self.members, running)]
+        out = [draw(m) if r else None for m, r in zip(self.members, self._running)]
         like = next(t for t in out if t is not None)
         return torch.stack([t if t is not None else torch.zeros_like(like) for t in out])
 
-    def _amp(self):
-        return self.members[0]._amp()
+    def real(self, m: int) -> torch.Tensor:
+        return self._draw(lambda t: t.real(m))  # [N, m, ...]
 
-    def _d_step(self, running: list[bool]) -> None:
-        m = self.cfg.samples_per_batch
-        real = self._draw(running, lambda t: t.data.sample(m, t.data_gen))  # [N, m, ...]
-        z = self._draw(running, lambda t: t._noise(m))                      # [N, m, nz]
-        with torch.no_grad(), self._amp():
-            fake = self.G(z)
-        with self._amp():
-            real_logits = widen(self.D(real))  # [N, m / pack]
-            fake_logits = widen(self.D(fake))
-        terms = vmap(discriminator_loss)(real_logits, fake_logits)  # each [N]
-        grads = torch.autograd.grad(terms["d_loss"].sum(), self.D.param_list())
-        self._step(self.D, grads)
-        self._count_d(terms, real_logits, fake_logits, _member_norms(grads))
+    def noise(self, m: int) -> torch.Tensor:
+        return self._draw(lambda t: t.noise(m))  # [N, m, nz]
 
-    def _g_step(self, running: list[bool]) -> None:
-        z = self._draw(running, lambda t: t._noise(self.cfg.samples_per_batch))
-        with self._amp():
-            fake_logits = widen(self.D(self.G(z)))
-        terms = vmap(lambda logits: generator_loss(self.cfg.g_loss, logits))(fake_logits)
-        grads = torch.autograd.grad(terms["g_loss"].sum(), self.G.param_list())
-        self._step(self.G, grads)
-        self._count_g(terms, _member_norms(grads))
+    def amp(self):
+        return self.members[0].amp()
 
-    def _simultaneous_step(self, running: list[bool]) -> None:
-        m = self.cfg.samples_per_batch
-        real = self._draw(running, lambda t: t.data.sample(m, t.data_gen))
-        z = self._draw(running, lambda t: t._noise(m))
-        with self._amp():
-            fake = self.G(z)
-            real_logits = widen(self.D(real))
-            fake_logits = widen(self.D(fake))
-        d_terms = vmap(discriminator_loss)(real_logits, fake_logits)
-        g_terms = vmap(lambda logits: generator_loss(self.cfg.g_loss, logits))(fake_logits)
-        d_grads = torch.autograd.grad(d_terms["d_loss"].sum(), self.D.param_list(), retain_graph=True)
-        g_grads = torch.autograd.grad(g_terms["g_loss"].sum(), self.G.param_list())
-        self._step(self.D, d_grads)
-        self._step(self.G, g_grads)
-        self._count_d(d_terms, real_logits, fake_logits, _member_norms(d_grads))
-        self._count_g(g_terms, _member_norms(g_grads))
+    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> dict[str, torch.Tensor]:
+        return vmap(discriminator_loss)(real_logits, fake_logits)  # each term [N]
 
-    @staticmethod
-    def _step(net: _Stack, grads: Sequence[torch.Tensor]) -> None:
-        """One optimizer step of every member."""
-        for p, g in zip(net.param_list(), grads):
-            p.grad = g
-        net.opt.step()
-        for p in net.param_list():
-            p.grad = None
+    def g_loss(self, fake_logits: torch.Tensor) -> dict[str, torch.Tensor]:
+        return vmap(lambda logits: generator_loss(self.cfg.g_loss, logits))(fake_logits)  # each term [N]
 
-    def _count_d(self, terms, real_logits, fake_logits, norms) -> None:
+    def d_params(self) -> list[torch.Tensor]:
+        return self.D.param_list()
+
+    def g_params(self) -> list[torch.Tensor]:
+        return self.G.param_list()
+
+    def step_d(self, grads: Sequence[torch.Tensor]) -> None:
+        _step(self.D, grads)
+
+    def step_g(self, grads: Sequence[torch.Tensor]) -> None:
+        _step(self.G, grads)
+
+    def count_d(self, terms, real_logits, fake_logits, grads) -> None:
         self.d_steps += 1
         self.d_sum += torch.stack([
             terms["d_loss"].detach(), terms["d_loss_real"].detach(), terms["d_loss_fake"].detach(),
             torch.sigmoid(real_logits.detach()).mean(1), torch.sigmoid(fake_logits.detach()).mean(1),
-            widen(norms),
+            widen(_member_norms(grads)),
         ], dim=1)  # [N, 6]
 
-    def _count_g(self, terms, norms) -> None:
+    def count_g(self, terms, grads) -> None:
         self.g_steps += 1
-        self.g_sum += torch.stack([terms["g_loss"].detach(), widen(norms)], dim=1)  # [N, 2]
+        self.g_sum += torch.stack([terms["g_loss"].detach(), widen(_member_norms(grads))], dim=1)  # [N, 2]
+
+    @property
+    def opt_d(self) -> torch.optim.Optimizer:
+        return self.D.opt
+
+    @property
+    def opt_g(self) -> torch.optim.Optimizer:
+        return self.G.opt
 
     def iteration(self) -> None:
-        """One iteration of Algorithm 1 for every running member. A member that stopped (diverged) keeps its
-        rows in the stack, fed zeros, but they are never read again: its Trainer holds its state as it was at its
-        last report, and that is what reports and checkpoints show."""
-        running = self.running.tolist()
-        if self._scheduled:
-            apply_schedule(self.cfg, self.g_steps, self.D.opt, self.G.opt)
-        if self.cfg.updates == "simultaneous":
-            self._simultaneous_step(running)
-        else:
-            for _ in range(self.cfg.k):
-                self._d_step(running)
-            self._g_step(running)
+        """One iteration of Algorithm 1 (``gan_core.algorithm.iteration``) for every running member. A member that
+        stopped (diverged) keeps its rows in the stack, fed zeros, but they are never read again: its Trainer
+        holds its state as it was at its last report, and that is what reports and checkpoints show."""
+        self._running = self.running.tolist()
+        algorithm.iteration(self)
 
     def run(self) -> Iterator[dict[int, dict[str, Any]]]:
         """Train every member to ``cfg.steps`` generator updates; at every ``eval_every`` (and the end) yield
@@ -264,9 +251,9 @@ class Population:
                 m.status = "diverged"
             elif self.g_steps == self.cfg.steps:
                 m.status = "ok"
-            out[m.cfg.seed] = m._metrics()  # recalibrates the member's BatchNorm, evaluates, resets its sums
-            self.d_sum[i] = m._d_sum
-            self.g_sum[i] = m._g_sum
+            out[m.cfg.seed] = m.report()  # recalibrates the member's BatchNorm, evaluates, resets its sums
+            self.d_sum[i] = m.d_sum
+            self.g_sum[i] = m.g_sum
         self.G.buffers_from_members(reporting)
         return out
 
@@ -279,7 +266,7 @@ class Population:
         for i in which:
             m = self.members[i]
             m.g_steps, m.d_steps = self.g_steps, self.d_steps
-            m._d_sum, m._g_sum = self.d_sum[i].clone(), self.g_sum[i].clone()
+            m.d_sum, m.g_sum = self.d_sum[i].clone(), self.g_sum[i].clone()
             m.train_time_s = self.train_time_s
 
     # ------------------------------------------------------------------------------------------ saved state

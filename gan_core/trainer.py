@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import torch
 
+from gan_core import algorithm
 from gan_core.calibration import calibrate_batchnorm, calibration_noise
 from gan_core.checkpoint import check_resumable, load_state, save_state
 from gan_core.config import GANConfig
@@ -30,12 +31,21 @@ from gan_core.data import evaluation_view, load_dataset
 from gan_core.losses import discriminator_loss, generator_loss
 from gan_core.metrics.stability import HISTORY_KEYS, stability_columns
 from gan_core.models import build_discriminator, build_generator, set_output_bias_from_marginals
-from gan_core.runtime import (DATA_STREAM, EVAL_STREAM, NOISE_STREAM, apply_schedule, draw_noise, has_schedule,
-                              make_optimizer, resolve_device, stream, stream_device, widen)
+from gan_core.runtime import (DATA_STREAM, EVAL_STREAM, NOISE_STREAM, draw_noise, has_schedule, make_optimizer,
+                              resolve_device, stream, stream_device, widen)
 
 # Order of the running sums kept on the device between evaluations (one sync per evaluation, not per step).
 _D_TERMS = ("d_loss", "d_loss_real", "d_loss_fake", "d_real", "d_fake", "grad_norm_d")
 _G_TERMS = ("g_loss", "grad_norm_g")
+
+
+def _optimizer_step(optimizer: torch.optim.Optimizer, params: list[torch.Tensor], grads) -> None:
+    """One step of ``optimizer`` with ``grads`` as the gradients of ``params``; the gradients are let go after."""
+    for p, g in zip(params, grads):
+        p.grad = g
+    optimizer.step()
+    for p in params:
+        p.grad = None
 
 
 class Trainer:
@@ -65,106 +75,63 @@ class Trainer:
         self.train_time_s = 0.0
         self.eval_time_s = 0.0
         self.history: list[dict[str, Any]] = []  # what the stability assessment reads of each report (HISTORY_KEYS)
-        self._reset_sums()
+        self.reset_sums()
         self._autocast = self.cfg.precision == "bf16"
-        self._scheduled = has_schedule(cfg)
+        self.scheduled = has_schedule(cfg)  # decided once: a run without schedules never touches its optimizers
         # Each report's ``flops`` (the cost model's count of training so far) lets a report set an effect beside
         # what it cost: a stride-1 variant can cost several times the baseline per step.
         self.iteration_flops = iteration_flops(cfg)
 
-    # ----------------------------------------------------------------------------------------------- training
-    def _noise(self, n: int) -> torch.Tensor:
-        return draw_noise(self.cfg, n, self.noise_gen)  # [n, nz]
+    # ------------------------------------------------- training: what gan_core.algorithm's steps need of a run
+    def noise(self, n: int) -> torch.Tensor:
+        """n fresh noise vectors from the run's noise stream: [n, nz]."""
+        return draw_noise(self.cfg, n, self.noise_gen)
 
-    def _amp(self):
+    def real(self, m: int) -> torch.Tensor:
+        """m training examples drawn from the run's data stream."""
+        return self.data.sample(m, self.data_gen)
+
+    def amp(self):
+        """bf16 autocast where ``precision`` is bf16, else nothing."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._autocast)
 
-    def _d_step(self) -> None:
-        """One discriminator update on a fresh data minibatch and fresh noise."""
-        m = self.cfg.samples_per_batch
-        real = self.data.sample(m, self.data_gen)
-        z = self._noise(m)
-        with torch.no_grad(), self._amp():
-            fake = self.G(z)
-        self.opt_d.zero_grad(set_to_none=True)
-        with self._amp():
-            real_logits = widen(self.D(real))
-            fake_logits = widen(self.D(fake))
-        terms = discriminator_loss(real_logits, fake_logits)
-        terms["d_loss"].backward()
-        grad_norm = torch.nn.utils.get_total_norm([p.grad for p in self.D.parameters() if p.grad is not None])
-        self.opt_d.step()
-        self._count_d(terms, real_logits, fake_logits, grad_norm)
+    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> dict[str, torch.Tensor]:
+        return discriminator_loss(real_logits, fake_logits)
 
-    def _count_d(self, terms: dict[str, torch.Tensor], real_logits: torch.Tensor, fake_logits: torch.Tensor,
-                 grad_norm: torch.Tensor) -> None:
+    def g_loss(self, fake_logits: torch.Tensor) -> dict[str, torch.Tensor]:
+        return generator_loss(self.cfg.g_loss, fake_logits)
+
+    def d_params(self) -> list[torch.Tensor]:
+        return [p for p in self.D.parameters() if p.requires_grad]
+
+    def g_params(self) -> list[torch.Tensor]:
+        return [p for p in self.G.parameters() if p.requires_grad]
+
+    def step_d(self, grads) -> None:
+        _optimizer_step(self.opt_d, self.d_params(), grads)
+
+    def step_g(self, grads) -> None:
+        _optimizer_step(self.opt_g, self.g_params(), grads)
+
+    def count_d(self, terms: dict[str, torch.Tensor], real_logits: torch.Tensor, fake_logits: torch.Tensor,
+                grads) -> None:
         self.d_steps += 1
-        self._d_sum += torch.stack([
+        self.d_sum += torch.stack([
             terms["d_loss"].detach(), terms["d_loss_real"].detach(), terms["d_loss_fake"].detach(),
             torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
-            widen(grad_norm),
+            widen(torch.nn.utils.get_total_norm(list(grads))),
         ])
 
-    def _g_step(self) -> None:
-        """One generator update on fresh noise; D's parameters take no gradient (it is not being updated)."""
-        z = self._noise(self.cfg.samples_per_batch)
-        self.D.requires_grad_(False)
-        try:
-            self.opt_g.zero_grad(set_to_none=True)
-            with self._amp():
-                fake_logits = widen(self.D(self.G(z)))
-            terms = generator_loss(self.cfg.g_loss, fake_logits)
-            terms["g_loss"].backward()
-        finally:
-            self.D.requires_grad_(True)
-        grad_norm = torch.nn.utils.get_total_norm([p.grad for p in self.G.parameters() if p.grad is not None])
-        self.opt_g.step()
-        self._count_g(terms, grad_norm)
-
-    def _count_g(self, terms: dict[str, torch.Tensor], grad_norm: torch.Tensor) -> None:
+    def count_g(self, terms: dict[str, torch.Tensor], grads) -> None:
         self.g_steps += 1
-        self._g_sum += torch.stack([terms["g_loss"].detach(), widen(grad_norm)])
-
-    def _simultaneous_step(self) -> None:
-        """D and G updated together from one minibatch (the released code of Goodfellow et al. and of PacGAN, via
-        ALI): one forward of D on the real and the generated samples gives both losses; each network's gradient
-        is taken of its own loss at the same weights, and then both step."""
-        m = self.cfg.samples_per_batch
-        real = self.data.sample(m, self.data_gen)
-        z = self._noise(m)
-        d_params = [p for p in self.D.parameters() if p.requires_grad]
-        g_params = [p for p in self.G.parameters() if p.requires_grad]
-        with self._amp():
-            fake = self.G(z)
-            real_logits = widen(self.D(real))
-            fake_logits = widen(self.D(fake))
-        d_terms = discriminator_loss(real_logits, fake_logits)
-        g_terms = generator_loss(self.cfg.g_loss, fake_logits)
-        d_grads = torch.autograd.grad(d_terms["d_loss"], d_params, retain_graph=True)
-        g_grads = torch.autograd.grad(g_terms["g_loss"], g_params)
-        for p, g in zip(d_params + g_params, d_grads + g_grads):
-            p.grad = g
-        d_norm = torch.nn.utils.get_total_norm(list(d_grads))
-        g_norm = torch.nn.utils.get_total_norm(list(g_grads))
-        self.opt_d.step()
-        self.opt_g.step()
-        self._count_d(d_terms, real_logits, fake_logits, d_norm)
-        self._count_g(g_terms, g_norm)
+        self.g_sum += torch.stack([terms["g_loss"].detach(), widen(torch.nn.utils.get_total_norm(list(grads)))])
 
     def iteration(self) -> None:
-        """One iteration of Algorithm 1: k discriminator updates, then one generator update (or, with updates
-        'simultaneous', one joint step)."""
-        if self._scheduled:
-            apply_schedule(self.cfg, self.g_steps, self.opt_d, self.opt_g)
-        if self.cfg.updates == "simultaneous":
-            self._simultaneous_step()
-        else:
-            for _ in range(self.cfg.k):
-                self._d_step()
-            self._g_step()
+        """One iteration of Algorithm 1 (``gan_core.algorithm.iteration``)."""
+        algorithm.iteration(self)
 
-    def _sums_finite(self) -> bool:
-        return bool(torch.isfinite(self._d_sum).all() and torch.isfinite(self._g_sum).all())
+    def sums_finite(self) -> bool:
+        return bool(torch.isfinite(self.d_sum).all() and torch.isfinite(self.g_sum).all())
 
     def run(self) -> Iterator[dict[str, Any]]:
         """Train to ``cfg.steps`` generator updates, yielding metrics every ``eval_every`` and at the end.
@@ -181,25 +148,26 @@ class Trainer:
             self.iteration()
             self.train_time_s += time.perf_counter() - start
             if self.g_steps % self.cfg.eval_every == 0 or self.g_steps == self.cfg.steps:
-                if not self._sums_finite():
+                if not self.sums_finite():
                     self.status = "diverged"
                 elif self.g_steps == self.cfg.steps:
                     self.status = "ok"
-                yield self._metrics()
+                yield self.report()
 
     # ---------------------------------------------------------------------------------------------- metrics
-    def _reset_sums(self) -> None:
-        self._d_sum = torch.zeros(len(_D_TERMS), device=self.device)
-        self._g_sum = torch.zeros(len(_G_TERMS), device=self.device)
+    def reset_sums(self) -> None:
+        self.d_sum = torch.zeros(len(_D_TERMS), device=self.device)
+        self.g_sum = torch.zeros(len(_G_TERMS), device=self.device)
         self._d_steps_at_reset = self.d_steps
         self._g_steps_at_reset = self.g_steps
 
-    def _metrics(self) -> dict[str, Any]:
-        """Means of the loss terms over the interval since the last report, plus the evaluator's metrics."""
+    def report(self) -> dict[str, Any]:
+        """The report of the interval since the last one: the means of the loss terms, the evaluator's metrics and
+        the stability so far (the sums are reset). ``run`` yields it; a Population's members give theirs."""
         n_d = max(self.d_steps - self._d_steps_at_reset, 1)
         n_g = max(self.g_steps - self._g_steps_at_reset, 1)
-        d_means = (self._d_sum / n_d).tolist()
-        g_means = (self._g_sum / n_g).tolist()
+        d_means = (self.d_sum / n_d).tolist()
+        g_means = (self.g_sum / n_g).tolist()
         out: dict[str, Any] = {"g_steps": self.g_steps, "d_steps": self.d_steps, "status": self.status}
         out.update(zip(_D_TERMS, d_means))
         out.update(zip(_G_TERMS, g_means))
@@ -208,7 +176,7 @@ class Trainer:
             for key, v in list(out.items()):
                 if isinstance(v, float) and not math.isfinite(v):
                     out[key] = float("nan")
-        self._reset_sums()
+        self.reset_sums()
         start = time.perf_counter()
         if self.evaluator is not None:
             self.calibrate_batchnorm()
@@ -240,7 +208,7 @@ class Trainer:
 
     def calibrate_batchnorm(self) -> None:
         """G's BatchNorm running statistics from the run's fixed calibration noise (``gan_core.calibration``)."""
-        calibrate_batchnorm(self.G, calibration_noise(self.cfg, self.device), self._amp())
+        calibrate_batchnorm(self.G, calibration_noise(self.cfg, self.device), self.amp())
 
     @torch.no_grad()
     def sample(self, n: int, recalibrate: bool = True) -> torch.Tensor:
@@ -274,7 +242,7 @@ class Trainer:
             "opt_d": self.opt_d.state_dict(),
             "rng": rng,
             "history": self.history,
-            "sums": {"d": self._d_sum.cpu(), "g": self._g_sum.cpu(),
+            "sums": {"d": self.d_sum.cpu(), "g": self.g_sum.cpu(),
                      "d_steps_at_reset": self._d_steps_at_reset, "g_steps_at_reset": self._g_steps_at_reset},
         }
 
@@ -298,8 +266,8 @@ class Trainer:
         if "cuda" in rng and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
         sums = state["sums"]
-        self._d_sum = sums["d"].to(self.device)
-        self._g_sum = sums["g"].to(self.device)
+        self.d_sum = sums["d"].to(self.device)
+        self.g_sum = sums["g"].to(self.device)
         self._d_steps_at_reset = sums["d_steps_at_reset"]
         self._g_steps_at_reset = sums["g_steps_at_reset"]
 

@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from gan_core import algorithm
 from gan_core.checkpoint import CheckpointError
 from gan_core.config import MAX_SEED, GANConfig
 from gan_core.cost import iteration_flops
@@ -37,7 +38,7 @@ def test_d_steps_is_k_times_g_steps_and_each_step_counted_once(k):
             calls[_name] += 1
             return _step(*a, **kw)
         opt.step = counted
-    sample, noise = trainer.data.sample, trainer._noise
+    sample, noise = trainer.data.sample, trainer.noise
 
     def counted_sample(*a, **kw):
         calls["data"] += 1
@@ -46,7 +47,7 @@ def test_d_steps_is_k_times_g_steps_and_each_step_counted_once(k):
     def counted_noise(*a, **kw):
         calls["noise"] += 1
         return noise(*a, **kw)
-    trainer.data.sample, trainer._noise = counted_sample, counted_noise
+    trainer.data.sample, trainer.noise = counted_sample, counted_noise
     history = list(trainer.run())
     assert [m["g_steps"] for m in history] == [4, 8, 12]
     assert [m["d_steps"] for m in history] == [4 * k, 8 * k, 12 * k]
@@ -58,11 +59,11 @@ def test_d_steps_is_k_times_g_steps_and_each_step_counted_once(k):
 def test_each_update_changes_only_its_own_network():
     trainer = Trainer(GANConfig.from_flat(RING))
     g_before, d_before = params(trainer.G), params(trainer.D)
-    trainer._d_step()
+    algorithm.d_step(trainer)
     assert same_tensors(params(trainer.G), g_before)
     assert not same_tensors(params(trainer.D), d_before)
     d_after = [p.detach().clone() for p in trainer.D.parameters()]
-    trainer._g_step()
+    algorithm.g_step(trainer)
     assert same_tensors([p.detach().clone() for p in trainer.D.parameters()], d_after)
     assert not same_tensors(params(trainer.G), g_before)
     assert all(p.requires_grad for p in trainer.D.parameters())
@@ -254,9 +255,9 @@ def test_the_papers_fully_connected_model_trains_on_images_with_k_d_steps_per_g_
 def test_under_packing_d_steps_is_still_k_times_g_steps_and_d_judges_batch_size_packs(k):
     trainer = Trainer(GANConfig.from_flat({**RING, "k": k, "pack": 3, "batch_size": 4}))
     drawn, judged = [], []
-    sample, noise = trainer.data.sample, trainer._noise
+    sample, noise = trainer.data.sample, trainer.noise
     trainer.data.sample = lambda n, gen: drawn.append(("data", n)) or sample(n, gen)
-    trainer._noise = lambda n: drawn.append(("noise", n)) or noise(n)
+    trainer.noise = lambda n: drawn.append(("noise", n)) or noise(n)
     trainer.D.register_forward_hook(lambda mod, inp, out: judged.append(tuple(out.shape)))
     history = list(trainer.run())
     assert [(m["g_steps"], m["d_steps"]) for m in history] == [(4, 4 * k), (8, 8 * k), (12, 12 * k)]
@@ -272,7 +273,7 @@ def test_a_simultaneous_step_takes_both_gradients_at_the_same_weights_from_one_m
     trainer = Trainer(GANConfig.from_flat(flat))
     twin = Trainer(GANConfig.from_flat(flat))  # the same init and streams
     real = twin.data.sample(32, twin.data_gen)
-    z = twin._noise(32)
+    z = twin.noise(32)
     d_params, g_params = list(twin.D.parameters()), list(twin.G.parameters())
     fake_logits = twin.D(twin.G(z))
     d_loss = -(torch.log(torch.sigmoid(twin.D(real))).mean() + torch.log(1 - torch.sigmoid(fake_logits)).mean())
@@ -381,10 +382,10 @@ def test_a_diverged_report_never_carries_a_finite_quality_metric():
     trainer = Trainer(cfg, evaluator=_ring_evaluator(cfg))
     for _ in range(4):
         trainer.iteration()
-    healthy = trainer._metrics()
+    healthy = trainer.report()
     assert math.isfinite(healthy["reverse_kl"]) and healthy["stability"] != "diverged"
     trainer.status = "diverged"
-    report = trainer._metrics()
+    report = trainer.report()
     assert all(math.isnan(report[k]) for k in trainer.evaluator.metric_keys)
     assert (report["stability"], report["g_steps"]) == ("diverged", 4)
 
