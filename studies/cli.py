@@ -138,6 +138,9 @@ def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str,
                         "(default: auto)")
     r.add_argument("--max-failures", type=non_negative_int, default=2,
                    help="restarts of a crashed trial, each from its last checkpoint (default: 2)")
+    r.add_argument("--ray-output", action="store_true",
+                   help="Ray's own progress tables (a config table per trial start, a result table per trial end, "
+                        "a status table every 30 s) instead of the study's one-line progress")
     r.add_argument("--worker-logs", action="store_true",
                    help="forward the trials' stdout/stderr to this terminal (off: only Ray's progress table)")
     return p

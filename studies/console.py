@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 __all__ = ["print_summary", "error_line", "print_published"]
 
 
+STOPPED_EARLY = "stopped early by the scheduler"
+
+
 def print_summary(run: "StudyRun") -> None:
     """The trials by how they ended, where the results and report are, and, last, what to do next: the failures
     with the --resume command, an interruption or a stall with it. A trial that the saved state lists as
@@ -29,6 +32,8 @@ def print_summary(run: "StudyRun") -> None:
             status = "error"
         else:
             status = str(result.metrics["status"]) if "status" in result.metrics else "done"
+            if status == "running":  # finished without training to its end: a scheduler (ASHA) stopped it
+                status = STOPPED_EARLY
         statuses[status] = statuses.get(status, 0) + 1
     print(f"\nTrials: {len(grid)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
     print(f"Results: {run.location.experiment_path}")

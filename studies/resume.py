@@ -28,7 +28,8 @@ from studies.experiment_dir import STUDY_FILE, ExperimentDir, locate, read_text
 
 # Options that say how to run a study, not what it is: a resume may change them.
 EXECUTION_OPTIONS = frozenset({"storage_path", "name", "resume", "address", "gpus_per_trial", "max_failures",
-                               "worker_logs", "allow_cpu_fallback", "start_timeout", "trial_timeout"})
+                               "worker_logs", "ray_output", "allow_cpu_fallback", "start_timeout",
+                               "trial_timeout"})
 _WHERE = frozenset({"storage_path", "name", "resume"})  # how the study is found: never reported as a change
 
 

@@ -32,9 +32,11 @@ What Tune is told, and why:
 - ``StorageGuard`` (a callback): a local storage path running out of room stops the study in time, resumable,
   with one line and exit 1; a storage path that stops taking writes (read-only, gone) is reported the same way
   once the trials fail (``StudyStorageError``);
-- ``RunConfig(verbose=1)``: Ray's progress table (variant, seed and changed keys as columns; the primary
-  metric, g_steps and losses as the first metric columns, see ``trainable.ordered_metrics``); trial output
-  stays out of the terminal unless ``--worker-logs``.
+- ``RunConfig(verbose=0)`` and ``studies.progress.StudyProgress``: one line of the study's progress (trials done,
+  running, pending, failed; elapsed; time left from the cost model) instead of Ray's tables, which
+  ``--ray-output`` brings back (``verbose=1``: variant, seed and changed keys as columns, the primary metric,
+  g_steps and losses first, see ``trainable.ordered_metrics``); trial output stays out of the terminal unless
+  ``--worker-logs``.
 
 The experiment directory is ``<storage_path>/<name>``; ``name`` defaults to the study name (``<study>_smoke``
 for smoke tests) so that ``--resume`` finds it without a timestamp to remember. Starting a study where one
@@ -71,6 +73,7 @@ from studies.connect import check_address, connect
 from studies.console import print_published, print_summary
 from studies.lock import study_lock
 from studies.preflight import preflight
+from studies.progress import StudyProgress, TrialCost, quiet_ray
 from studies.raywatch import watch_ray
 from studies.resume import check_design, design_record, study_args
 from studies.watchdog import STALLED, StudyWatchdog, configure as configure_watchdog
@@ -135,8 +138,14 @@ class StudySpec:
         so that none of them runs alone at the end while the other workers idle."""
         if self.cost is None:
             return list(self.variants)
-        costs = {label: self.cost({**self.base, **changes}) for label, changes in self.variants.items()}
+        costs = self.variant_costs()
         return sorted(self.variants, key=lambda label: -costs[label])
+
+    def variant_costs(self) -> dict[str, float]:
+        """Each variant's estimated cost of one seed (1 each where the study has no cost model)."""
+        if self.cost is None:
+            return {label: 1.0 for label in self.variants}
+        return {label: self.cost({**self.base, **changes}) for label, changes in self.variants.items()}
 
     def param_space(self, members: int = 1) -> dict[str, Any]:
         return space_mod.param_space(self.base, self.variants, self.seeds, self.searched, order=self.run_order(),
@@ -254,15 +263,17 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
             hosted = f" of up to {members} seeds (a population)" if members > 1 else ""
             print(f"Study {spec.study}: {spec.n_trials(members)} trials{hosted}, "
                   f"{args.cpus_per_trial} CPU + {gpus:g} GPU each ({why}) -> {loc.experiment_path}", flush=True)
+            progress = [] if args.ray_output else [
+                StudyProgress(spec.study, spec.n_trials(members), TrialCost(spec.variant_costs()))]
             tuner = _new_tuner(spec, args, loc, trainable, metric, mode,
-                               [StorageGuard(), StudyWatchdog(), *callbacks], members)
+                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks], members)
         try:
             if not args.resume:
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
                     command, spec.search, spec.published,
                     evaluator.metric_modes if evaluator is not None else {metric: mode}, members, design))
-            with sigterm_as_ctrl_c(), watch_ray(spec.study, resume, started_ray):
+            with sigterm_as_ctrl_c(), watch_ray(spec.study, resume, started_ray), quiet_ray(args.ray_output):
                 grid = tuner.fit()
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
             raise StudyInterrupted(f"interrupted; continue with: {resume}") from None
@@ -350,7 +361,7 @@ def _new_tuner(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, tr
         failure_config=tune.FailureConfig(max_failures=args.max_failures),
         checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_TO_KEEP),
         sync_config=tune.SyncConfig(sync_artifacts=True),  # the trials' TensorBoard samples (trainable.SampleWriter)
-        verbose=1,
+        verbose=1 if args.ray_output else 0,  # Ray's tables, or only the study's progress line (studies.progress)
         callbacks=list(callbacks) or None,
     )
     return tune.Tuner(trainable, param_space=spec.param_space(members), tune_config=tune_config,

@@ -34,6 +34,15 @@ def test_the_summary_counts_outcomes_and_names_errors_and_the_resume_command(cap
     assert out[4].endswith("again from their last checkpoint with: python studies/k_sweep.py --resume")
 
 
+def test_trials_a_scheduler_stopped_are_counted_as_stopped_not_running(capsys):
+    """lr_search's ASHA stops trials early: their last report says "running", and the study has ended."""
+    grid = [_result("ok"), _result("running"), _result("running"), _result("running")]
+    run = SimpleNamespace(result_grid=grid, location=ExperimentDir("/r", "/r/s"), report_paths=[], n_errors=0,
+                          unfinished=0, resume="python studies/lr_search.py --resume", stalled="")
+    print_summary(run)
+    assert capsys.readouterr().out.splitlines()[1] == "Trials: 4 (1 ok, 3 stopped early by the scheduler)"
+
+
 def test_an_interrupted_study_counts_its_unfinished_trials_and_ends_with_the_command(tmp_path, capsys):
     """Issue 21, finding 9: after an interruption Ray's grid calls every trial finished ("8 (8 done)"); the summary
     counts from the state Ray saved for --resume."""
