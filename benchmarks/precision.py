@@ -2,8 +2,8 @@
 
 Each row times ``Trainer.iteration()`` (Algorithm 1, no evaluation) of one network in several settings: fp32,
 bf16 autocast (config key ``precision``), and for the convolutional networks each with channels_last weights.
-Timings on a shared machine drift, so the settings are measured in alternating rounds within one run and each
-figure is the ratio setting / fp32 per round: median [min, max] over the rounds (below 1: faster than fp32).
+Timings on a shared machine drift, so the settings are measured in alternating rounds within one run (each
+setting first in turn) and each figure is the ratio setting / fp32 per round: median [min, max] over the rounds (below 1: faster than fp32).
 The networks: arch_ablation's laptop DCGAN (32 px, ngf = ndf = 16, batch 64) and the DCGAN width (ngf = ndf =
 64), k_sweep's ring8 MLP, mode_collapse's PacGAN networks, and the GAN paper's fully connected MNIST model
 (goodfellow2014: 28 px, 1200-unit G, maxout D, batch 100). The processor's features that decide whether bf16 is
@@ -97,9 +97,10 @@ def measure(name: str, flat: dict, conv: bool, threads: int, rounds: int, iters:
         for _ in range(warmup):
             trainer.iteration()
     seconds: dict[str, list[float]] = {label: [] for label, _, _ in settings}
-    for _ in range(rounds):
-        for label, trainer in trainers.items():
-            seconds[label].append(seconds_per_iteration(trainer, iters))
+    labels = list(trainers)
+    for r in range(rounds):
+        for label in labels[r % len(labels):] + labels[:r % len(labels)]:  # each setting first in turn
+            seconds[label].append(seconds_per_iteration(trainers[label], iters))
     ratios = {label: [s / f for s, f in zip(seconds[label], seconds["fp32"])] for label in seconds if label != "fp32"}
     return {"network": name, "threads": threads, "rounds": rounds, "iters_per_round": iters,
             "fp32_ms": round(1000 * statistics.median(seconds["fp32"]), 2),
