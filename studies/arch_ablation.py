@@ -1,6 +1,6 @@
 """Which DCGAN guidelines matter? The baseline with every guideline on, each switched off alone, and all off.
 
-9 variants ("baseline", "<key>_off" for each of the 7 guideline switches in GUIDELINES, "all_off") x seeds,
+The variants ("baseline", "<key>_off" for each guideline switch declared in gan_core.knobs, "all_off") x seeds,
 on mnist5k by default. The default preset (6 seeds, 800 steps, ngf = ndf = 16) is sized so that its answer can
 call a large effect after Holm's correction over its 16 comparisons even where some seeds fail (the exact
 worst-rank test needs 6 seeds a side; docs/STATISTICS.md), within about half an hour on a 2-core CPU machine;
@@ -18,7 +18,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from gan_core.config import GUIDELINE_OFF, GUIDELINES  # noqa: E402
+from gan_core.knobs import GUIDELINE_OFF, GUIDELINES  # noqa: E402
 from studies import cli  # noqa: E402
 from studies.runner import StudySpec, resolve_base, study_main  # noqa: E402
 

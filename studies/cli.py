@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 from gan_core.config import IMAGE_DATASETS
+from gan_core.knobs import KNOBS
 from gan_core.train import OneLineParser
 from gan_core.config import parse_overrides as config_overrides
 
@@ -182,9 +183,13 @@ def image_extras(args: argparse.Namespace, presets: Mapping[str, Mapping[str, An
 def base_flat(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]],
               preset: Mapping[str, Any]) -> dict[str, Any]:
     """The partial base config of a study whose preset names dataset, steps and eval_every (k_sweep, lr_search):
-    those, the image preset for an image dataset, one torch thread per trial CPU and the user's --set overrides."""
-    return {"dataset": preset["dataset"], **image_extras(args, presets, preset["dataset"]), "steps": preset["steps"],
-            "eval_every": preset["eval_every"], "threads": args.cpus_per_trial, **parse_overrides(args.overrides)}
+    those, the image preset for an image dataset (less the keys that do not apply to an arch given by --set, such
+    as the DCGAN widths with arch=mlp), one torch thread per trial CPU and the user's --set overrides."""
+    overrides = parse_overrides(args.overrides)
+    extras = {key: value for key, value in image_extras(args, presets, preset["dataset"]).items()
+              if "arch" not in overrides or overrides["arch"] in KNOBS[key].archs}
+    return {"dataset": preset["dataset"], **extras, "steps": preset["steps"], "eval_every": preset["eval_every"],
+            "threads": args.cpus_per_trial, **overrides}
 
 
 def default_name(study: str, args: argparse.Namespace) -> str:

@@ -272,7 +272,7 @@ ROWS: dict[str, Row] = {
                              "config key 'fc_hidden' = 'yes' has type str; allowed: bool"),
     "train: arch for another dataset": Row("train", "", ("dataset=ring8", "arch=dcgan", "--out", "{out}"),
                                            "config key 'arch' = 'dcgan' does not fit point dataset 'ring8'; allowed: "
-                                           "'mlp' (or 'affine' for gauss1d)"),
+                                           "'mlp'"),
     "train: --out under a file": Row("train", "", ("dataset=ring8", "--out", "{blocked}"),
                                      "python -m gan_core.train: error: --out '{blocked}' is not writable (Not a "
                                      "directory); allowed: a writable directory"),

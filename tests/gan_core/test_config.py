@@ -264,7 +264,8 @@ def test_the_papers_mnist_model_is_a_config():
     assert GANConfig.from_flat(c.to_flat()) == c
     with pytest.raises(ValueError) as e:
         GANConfig.from_flat({"dataset": "mnist5k", "maxout_pieces": 5})
-    assert str(e.value) == "config key 'maxout_pieces' = 5 does not fit arch 'dcgan'; allowed: 0, or arch 'mlp'"
+    assert str(e.value) == ("config key 'maxout_pieces' = 5 does not fit arch 'dcgan' (it applies to arch 'mlp' | "
+                            "'affine'); allowed: 0, or arch 'mlp'")
 
 
 

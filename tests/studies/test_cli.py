@@ -54,6 +54,10 @@ def test_image_datasets_add_the_image_preset_of_the_chosen_preset(study):
     spec = study.build_spec(study.build_parser().parse_args(["--dataset", "mnist5k"]))
     assert {k: spec.base[k] for k in ("arch", "ngf", "ndf", "eval_samples")} == \
         {"arch": "dcgan", "ngf": 32, "ndf": 32, "eval_samples": 1000}
+    # with --set arch=mlp the DCGAN widths do not apply: left out, not refused
+    spec = study.build_spec(study.build_parser().parse_args(["--dataset", "mnist5k", "--set", "arch=mlp"]))
+    assert {k: spec.base[k] for k in ("arch", "ngf", "ndf", "eval_samples")} == \
+        {"arch": "mlp", "ngf": 64, "ndf": 64, "eval_samples": 1000}
 
 
 def test_set_overrides_reach_the_base_config():
