@@ -19,7 +19,7 @@ seed: any of them loads into a plain ``Trainer`` and continues.
 
 In float64 on the CPU a population step equals its members' solo steps to within rounding (the batched kernels sum
 in another order); in float32 the two drift apart at the level of float32 rounding, as two machines do.
-Dropout is refused: it draws from torch's global random stream, which members cannot each have.
+A key a population cannot run is refused (``Knob.population``: dropout, which draws from torch's global stream).
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from gan_core import algorithm
 from gan_core.checkpoint import STATE_FILE, load_state
 from gan_core.config import GANConfig
 from gan_core.data import load_dataset
+from gan_core.knobs import population_refusals
 from gan_core.losses import discriminator_loss, generator_loss
 from gan_core.runtime import has_schedule, make_optimizer, resolve_device, widen
 from gan_core.stacked import stacked_forward
@@ -136,10 +137,9 @@ class Population:
         seeds = [int(s) for s in seeds]
         if not seeds or len(set(seeds)) != len(seeds):
             raise ValueError(f"seeds = {seeds}; allowed: one or more distinct seeds")
-        if cfg.dropout_input or cfg.dropout_hidden:
-            raise ValueError(f"a population cannot run dropout (dropout_input = {cfg.dropout_input}, "
-                             f"dropout_hidden = {cfg.dropout_hidden}): it draws from torch's global random "
-                             f"stream, which members cannot each have; allowed: dropout 0, or one member per run")
+        for knob, value, default in population_refusals(cfg.to_flat()):  # the first one says it
+            raise ValueError(f"a population cannot run {knob.key} = {value!r} (it would use {knob.solo_why}, shared "
+                             f"by all its members); allowed: {default!r}, or one member per run")
         self.cfg = cfg
         self.seeds = seeds
         self.device = resolve_device(cfg.device if device is None else device)

@@ -14,8 +14,8 @@ cost still even out), and at most ``AUTO_CPU_MAX`` members a trial, where the me
 
 Never a population, whatever the option says: a study whose searcher or scheduler chooses or stops trials one by
 one (Optuna, ASHA: a population is one trial to them, its members all stopped or all kept), a study whose trials
-are not GAN runs (the theory check) and configs with dropout (``Population`` refuses it). An explicit N > 1 for
-those is refused in one line; ``auto`` quietly means 1.
+are not GAN runs (the theory check) and configs that set a key a population cannot run (``Knob.population``:
+dropout; ``Population`` refuses it). An explicit N > 1 for those is refused in one line; ``auto`` quietly means 1.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping
 
 from gan_core.config import GANConfig
 from gan_core.cost import iteration_flops
+from gan_core.knobs import population_refusals
 from studies.cli import MEMBERS_AUTO as AUTO, StudyInputError
 
 AUTO_CPU_MAX = 8  # benchmarks/population.py: ring8 MLP 1.30x at N = 8, 1.19x at N = 32 (no more gain)
@@ -38,8 +39,8 @@ def why_solo(configs: Iterable[Mapping[str, Any]], searched: bool, gan_trials: b
     if not gan_trials:
         return "its trials are not GAN runs"
     for flat in configs:
-        if flat["dropout_input"] or flat["dropout_hidden"]:
-            return "its configs use dropout, which draws from torch's one global random stream"
+        for knob, _, _ in population_refusals(flat):  # the first one says it
+            return f"its configs use {knob.solo_why}"
     return None
 
 
