@@ -1,14 +1,18 @@
 """gan_core.knobs: each config key declared once, and what is derived from the declarations (GANConfig's defaults
-and checks, the guideline table, population eligibility)."""
+and checks, the guideline table, population eligibility, docs/CONFIGURATION_TABLE.md)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
 from gan_core.config import GANConfig
+from gan_core.knob_table import table
 from gan_core.knobs import (ARCHS, DATASET_ARCHS, DATASETS, GUIDELINE_OFF, GUIDELINES, KNOBS, Knob,
                             population_refusals)
+
+TABLE = Path(__file__).resolve().parents[2] / "docs" / "CONFIGURATION_TABLE.md"
 
 
 def test_each_declaration_is_a_field_of_ganconfig_with_its_type_and_default():
@@ -110,3 +114,15 @@ def test_population_eligibility_is_derived_from_the_declarations():
     [(knob, value, default)] = population_refusals(flat)
     assert (knob.key, value, default) == ("dropout_hidden", 0.5, 0.0)
     assert population_refusals(GANConfig.from_flat({"dataset": "ring8"}).to_flat()) == []
+
+
+def test_the_committed_configuration_table_is_up_to_date():
+    assert TABLE.read_text() == table(), (
+        "docs/CONFIGURATION_TABLE.md is stale: run python -m gan_core.knob_table > docs/CONFIGURATION_TABLE.md")
+
+
+def test_the_table_has_a_row_per_key_and_a_line_of_help_each():
+    rows = [line for line in table().splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == list(KNOBS)
+    assert all(k.help and "\n" not in k.help for k in KNOBS.values())
+    assert "| `strided_conv` | bool | `true` |" in table()
