@@ -55,6 +55,7 @@ class GANConfig:
     g_output: str = "tanh"
     g_bias: str = "default"
     d_activation: str = "leaky_relu"
+    spectral_norm_d: bool = False
     k: int = 1
     g_loss: str = "non_saturating"
     updates: str = "alternating"

@@ -200,6 +200,9 @@ KNOBS: dict[str, Knob] = {k.key: k for k in (
          allowed="'marginals' needs an image dataset, g_output 'sigmoid' and pixel_range '0..1'"),
     Knob("d_activation", str, "leaky_relu", "D's hidden nonlinearity (leaky: slope 0.2)",
          choices=("leaky_relu", "relu"), guideline="leaky_relu", off="relu"),
+    Knob("spectral_norm_d", bool, False, "spectral normalisation of every weight layer of D (Miyato et al. 2018: "
+         "each weight divided by its largest singular value, one power iteration per forward)", population=False,
+         solo_why="spectral normalisation, whose power iteration rewrites D's buffers at every forward"),
     # algorithm
     Knob("k", int, 1, "discriminator updates per generator update", rules=(AT_LEAST_1, STEP_COUNT),
          allowed="k * steps <= 1,000,000,000; 1 with updates 'simultaneous'"),

@@ -16,6 +16,7 @@ that turns one guideline off measures that guideline and nothing else:
   off means no BatchNorm in that network and a bias on its hidden layers instead.
 - ``fc_hidden``: a 512-unit fully connected hidden layer at G's input and before D's output.
 - ``g_activation`` / ``g_output`` / ``d_activation``: the nonlinearities.
+- ``spectral_norm_d``: every weight layer of D spectrally normalised (``spectral_normalise``), any arch.
 
 Every network is a plain ``nn.Sequential`` (the affine generator excepted), so the forward is the Sequential
 loop and nothing else, and tests can read the structure off ``.modules()``. Builders initialise with the global
@@ -31,6 +32,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from gan_core.config import GANConfig
 from gan_core.layers import Maxout, Pack, activation, output_layer
@@ -64,9 +66,21 @@ def build_discriminator(cfg: GANConfig) -> nn.Module:
     else:
         raise ValueError(f"unknown arch {cfg.arch!r}")
     _initialise(net, cfg, UNIFORM_D)
+    if cfg.spectral_norm_d:
+        spectral_normalise(net)
     if cfg.pack > 1:
         net = nn.Sequential(Pack(cfg.pack), *net)
     return net
+
+
+def spectral_normalise(net: nn.Module) -> None:
+    """Every Linear and convolution of ``net`` spectrally normalised (``torch.nn.utils.parametrizations``; Miyato
+    et al. 2018): its weight used as W / sigma(W), sigma estimated by one power iteration per forward in training
+    mode, whose vectors u, v are buffers (saved with the state: a resume continues them). After the init, so that
+    the init's scale is what sigma divides."""
+    for module in list(net.modules()):
+        if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            spectral_norm(module)
 
 
 def _initialise(net: nn.Sequential, cfg: GANConfig, scale: float) -> None:

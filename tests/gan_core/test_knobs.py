@@ -109,7 +109,7 @@ def test_every_key_applies_to_some_arch_and_its_only_values_are_its_own():
 
 def test_population_eligibility_is_derived_from_the_declarations():
     solo = {k.key for k in KNOBS.values() if not k.population}
-    assert solo == {"dropout_input", "dropout_hidden"}
+    assert solo == {"dropout_input", "dropout_hidden", "spectral_norm_d"}
     flat = GANConfig.from_flat({"dataset": "ring8", "dropout_hidden": 0.5}).to_flat()
     [(knob, value, default)] = population_refusals(flat)
     assert (knob.key, value, default) == ("dropout_hidden", 0.5, 0.0)

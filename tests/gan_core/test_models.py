@@ -290,6 +290,40 @@ def test_d_activation_switch(d_activation, fc_hidden):
     assert reprs(build_generator(base.replace(d_activation=d_activation))) == reprs(build_generator(base))
 
 
+@pytest.mark.parametrize("flat", [{"nz": 16, "ngf": 4, "ndf": 4, "fc_hidden": True},
+                                  {"arch": "mlp", "mlp_hidden": 16, "maxout_pieces": 3},
+                                  {"dataset": "ring8", "arch": "mlp", "pack": 2}],
+                         ids=["dcgan_fc_hidden", "mlp_maxout", "ring8_packed"])
+def test_spectral_norm_d_normalises_every_weight_layer_of_d_and_nothing_of_g(flat):
+    """Each Linear / convolution of D used as W / sigma(W): after enough power iterations (forwards in training
+    mode) its largest singular value is 1; the raw weights are the init's, G is untouched."""
+    base = cfg(**flat)
+    torch.manual_seed(0)
+    plain = build_discriminator(base)
+    torch.manual_seed(0)
+    d = build_discriminator(base.replace(spectral_norm_d=True))
+    layers = [m for m in d.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    assert layers and all(hasattr(m, "parametrizations") for m in layers)
+    originals = [m.parametrizations.weight.original for m in layers]
+    raw = [m.weight for m in plain.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    assert all(torch.equal(a, b) for a, b in zip(originals, raw))  # the same init, then normalised
+    x = torch.randn(2, *((2,) if base.dataset == "ring8" else (1, 32, 32))) if base.pack == 1 else torch.randn(4, 2)
+    d.train()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny layers: one thread is fastest, and a busy machine's other core costs nothing
+    try:
+        with torch.no_grad():
+            for _ in range(400):
+                d(x)
+    finally:
+        torch.set_num_threads(threads)
+    d.eval()
+    with torch.no_grad():
+        sigmas = [float(torch.linalg.matrix_norm(m.weight.flatten(1), ord=2)) for m in layers]
+    assert sigmas == pytest.approx([1.0] * len(layers), rel=2e-3)
+    assert reprs(build_generator(base.replace(spectral_norm_d=True))) == reprs(build_generator(base))
+
+
 # ---------------------------------------------------------------- init
 
 def test_dcgan_init_statistics():

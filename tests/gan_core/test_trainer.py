@@ -113,7 +113,7 @@ PAPER_TINY = {"dataset": "mnist5k", "arch": "mlp", "mlp_hidden": 32, "mlp_hidden
 
 @pytest.mark.parametrize("flat", [RING, TINY_DCGAN, {**RING, "updates": "simultaneous", "pack": 2, "batchnorm_g": True,
                                                   "optimizer": "sgd", "momentum": 0.5, "lr_d": 0.01, "lr_g": 0.01},
-                                  PAPER_TINY])
+                                  PAPER_TINY, {**TINY_DCGAN, "spectral_norm_d": True}])
 def test_save_load_continue_equals_an_unbroken_run_bit_for_bit(flat, tmp_path):
     cfg = GANConfig.from_flat(flat)
     unbroken = Trainer(cfg)
