@@ -8,15 +8,14 @@ from typing import Any
 
 from analysis.fsio import Location, ResultsError
 from analysis.published import check_published
+from gan_core.metrics.modes import METRIC_MODES
 
 __all__ = ["StudyMeta", "evaluator_metric_modes", "read_meta"]
 
 
 def evaluator_metric_modes() -> dict[str, str]:
     """Every quality metric's better direction as gan_core's evaluators define them: for a results directory whose
-    study.json does not record them (written before it did). torch comes with gan_core.metrics: on first use."""
-    from gan_core.metrics import METRIC_MODES
-
+    study.json does not record them (written before it did)."""
     return dict(METRIC_MODES)
 
 

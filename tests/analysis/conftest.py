@@ -1,5 +1,5 @@
-"""Fixtures: synthetic Ray Tune results directories with known effects (written by ``analysis.synthetic``), and real
-trainer checkpoints."""
+"""Fixtures: synthetic Ray Tune results directories with known effects (written by ``analysis.synthetic``); real
+trainer checkpoints are tests/conftest.py's (``ring8_checkpoint``, ``dcgan_checkpoint``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -107,37 +107,6 @@ def ksweep_dir(tmp_path: Path) -> Path:
     study = {"study": "k_sweep", "primary_metric": "fd", "mode": "min", "baseline_variant": None, "variants": {},
              "command": ["python", "-m", "studies.k_sweep"]}
     return write_experiment(tmp_path, "k_sweep", trials, study)
-
-
-@pytest.fixture(scope="session")
-def ring8_checkpoint(tmp_path_factory) -> Path:
-    """A real trainer checkpoint: ring8, MLP, 20 generator steps."""
-    from gan_core.config import GANConfig
-    from gan_core.trainer import Trainer
-
-    cfg = GANConfig.from_flat({"dataset": "ring8", "steps": 20, "eval_every": 10, "device": "cpu",
-                               "mlp_hidden": 16})
-    trainer = Trainer(cfg)
-    for _ in trainer.run():
-        pass
-    path = tmp_path_factory.mktemp("ckpt") / "ring8.pt"
-    trainer.save(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def dcgan_checkpoint(tmp_path_factory) -> Path:
-    """A real trainer checkpoint: mnist5k, 32 px DCGAN with ngf = ndf = 8, nz = 16, 2 generator steps."""
-    from gan_core.config import GANConfig
-    from gan_core.trainer import Trainer
-
-    cfg = GANConfig.from_flat(base_params(batch_size=8, steps=2, eval_every=1))
-    trainer = Trainer(cfg)
-    for _ in trainer.run():
-        pass
-    path = tmp_path_factory.mktemp("ckpt") / "dcgan.pt"
-    trainer.save(path)
-    return path
 
 
 @pytest.fixture
