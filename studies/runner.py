@@ -61,8 +61,6 @@ from ray.tune.search.sample import Domain
 
 from gan_core.config import GANConfig
 from studies import space as space_mod
-# trial_dirname is imported here also for experiments started before it moved: their
-# tuner.pkl names studies.runner.trial_dirname, and --resume unpickles it.
 from studies.capacity import check_cluster, check_memory, check_resources, check_trial_count, cluster_offers
 from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, GPUS_AUTO, StudyClusterError, StudyInputError,
                          StudyInterrupted, default_name,
@@ -78,12 +76,10 @@ from studies.members import AUTO, seed_chunks, spec_members
 from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate,
                                     read_study_json, study_json, trial_dirname, unfinished_trials, write_study_report,
                                     write_text)
-# StorageGuard is imported here also for experiments started before it moved to studies.storage: their tuner.pkl
-# names it studies.runner.StorageGuard, and --resume unpickles it.
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
 from studies.trainable import STUDY_KEYS, train_gan
 
-__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost", "trial_dirname"]
+__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost"]
 
 # What tuner.fit raises when Ray's own processes die under the driver (the raylet, the GCS): the study ends with its
 # one line and --resume command instead of Ray's traceback.
@@ -225,8 +221,10 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
     design = design_record(spec, args.inception_fid)
     if args.resume:
         stored = read_study_json(loc)
-        if "design" in stored:  # (a study started before the design was stored is resumed as it is)
-            check_design(loc, stored["design"], design)
+        if "design" not in stored:
+            raise StudyInputError(f"--resume: the study.json of {loc.experiment_path!r} holds no design; allowed: a "
+                                  f"study started by this version of gan-study")
+        check_design(loc, stored["design"], design)
     check_address(args.address)  # before the evaluator, which may take minutes the first time
     evaluator, metric, mode = _evaluator(spec, args.inception_fid)
     started_ray = connect(args.address, args.worker_logs)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.synthetic import trial_rows, write_experiment
+from analysis.synthetic import trial_rows, with_stability, write_experiment
 
 IMAGE_METRICS = ("fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl")
 # fixed per-seed noise: groups sharing it have exactly the planted difference of means
@@ -85,6 +85,7 @@ def unstable_trials(seeds: int = 3) -> list[dict[str, Any]]:
                 row["classes_covered"], row["top_share"] = 1.0, 0.95
             if variant == "d_wins" and row["g_steps"] >= 150:
                 row["d_fake"], row["d_real"] = 0.01, 0.99
+        with_stability(t["rows"], "fd")  # as the trainer reports these evaluations
     return trials
 
 
@@ -116,7 +117,7 @@ def synth(tmp_path: Path):
 
     return types.SimpleNamespace(
         write=lambda name, trials, study=None, **kw: write_experiment(tmp_path, name, trials, study, **kw),
-        trial_rows=trial_rows, base_params=base_params, ablation_trials=ablation_trials, noise=NOISE,
+        trial_rows=trial_rows, with_stability=with_stability, base_params=base_params, ablation_trials=ablation_trials, noise=NOISE,
         ablation_study=dict(ABLATION_STUDY), root=tmp_path)
 
 
