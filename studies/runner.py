@@ -26,8 +26,8 @@ What Tune is told, and why:
 - the grid in ``StudySpec.run_order``: the costliest variants first (``gan_core.cost``), so that the slowest
   trials do not start last and run alone while the other workers idle;
 - ``reuse_actors=True``: a finished trial's worker process takes the next trial (same resources), so torch,
-  the project and the dataset are imported and loaded once per worker, not once per trial -- seconds a trial,
-  which is most of a smoke test and a tenth of the laptop preset. Nothing carries over between trials: the
+  the project and the dataset are imported and loaded once per worker, not once per trial (what that saves:
+  benchmarks/RESULTS.md, "Worker reuse"). Nothing carries over between trials: the
   trainer seeds everything it uses and rebuilds data, networks and optimizers from the config;
 - ``StorageGuard`` (a callback): a local storage path running out of room stops the study in time, resumable,
   with one line and exit 1; a storage path that stops taking writes (read-only, gone) is reported the same way
