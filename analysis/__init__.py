@@ -4,8 +4,9 @@
     trials, history, summary, effects = load_results("results/k_sweep")
     write_report("results/k_sweep")          # or: python -m analysis.report results/k_sweep
 
-Reads only what a results directory holds (JSON, CSV, checkpoints via gan_core.checkpoint), never unpickles, and
-needs no Ray, so it runs anywhere, later, on a copy.
+Reads only what a results directory holds (JSON, CSV, checkpoints), never unpickles, and needs no Ray and no torch,
+so it runs anywhere, later, on a copy: the figures drawn from checkpoints come from ``python -m gan_core.render``, run
+in a subprocess (``analysis.figures``), and are skipped, with one line saying so, where torch is not installed.
 """
 from analysis.fsio import ResultsError
 from analysis.results import Results, load_results

@@ -11,7 +11,7 @@ the real report code on synthetic results directories with no true effect, to co
 ``analysis.effects.compute_effects``; the test suite checks it against ``load_results`` on written directories).
 Every number in docs/STATISTICS.md comes from this script, with its seed: anyone can re-run it (``--reps`` sets
 the repetitions per cell, ``--study-reps`` the simulated studies per scenario, ``--jobs`` the worker processes
-that share the studies; the defaults take about 25 minutes of one core, most of it the 20,000 whole studies).
+that share the studies; the defaults' run time: benchmarks/RESULTS.md, "Study and tool run times").
 """
 from __future__ import annotations
 

@@ -1,10 +1,21 @@
-"""Which figures a report draws, and from what: curves, effects and stability from the tables; sample grids,
-latent interpolation and z arithmetic from the checkpoints of the best and worst seeds (``analysis.plots`` and
-``analysis.samples`` draw them). Each is (section, title, path relative to the report folder); a checkpoint that
-cannot be drawn is a note in the report, not a failed report."""
+"""Which figures a report draws, and from what: curves, effects and stability from the tables (``analysis.plots``
+draws them); sample grids, latent interpolation and z arithmetic from the checkpoints of the best and worst seeds.
+Each is (section, title, path relative to the report folder); a checkpoint that cannot be drawn is a note in the
+report, not a failed report.
+
+The checkpoint figures need a forward pass of the generator, so torch: ``python -m gan_core.render`` draws them all
+in one subprocess, from a list of jobs, and this module places the PNGs it wrote. So analysis imports no torch
+(``tests/analysis/test_torch_free.py``), and where torch is not installed the report is written without them and
+says so in one line.
+"""
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -71,63 +82,92 @@ def checkpoint_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str
     meta = results.study.meta
     loc = results.study.location
     primary, mode = meta.primary_metric, meta.mode
-    figures: list[tuple[str, str, str]] = []
     notes: list[str] = []
     with_ckpt = results.trials[results.trials["checkpoint"] != ""]
     if with_ckpt.empty:
-        return figures, ["No trial has a checkpoint (checkpoint_NNNNNN/state.pt): no sample figures."]
-    try:
-        from analysis import samples  # torch, torchvision: only when there is a checkpoint to draw from
-    except ImportError as e:
-        return figures, [f"Sample figures skipped: gan_core.checkpoint cannot be imported ({e})."]
+        return [], ["No trial has a checkpoint (checkpoint_NNNNNN/state.pt): no sample figures."]
+    if importlib.util.find_spec("torch") is None:
+        return [], ["Sample figures skipped: torch is not installed (python -m gan_core.render draws them)."]
     configs = [c for c in results.configurations if c in set(with_ckpt["configuration"])]
     if _many_configs(results):
         groups = [("", with_ckpt)]  # a search: a trial or two per configuration, so the study's best and worst
         notes.append("A search: the sample grids show the best and the worst trial of the whole study.")
     else:
         groups = [(label, with_ckpt[with_ckpt["configuration"] == label]) for label in configs]
-    with tempfile.TemporaryDirectory(prefix="gan-study-ckpt-") as tmp:
-        for label, group in groups:
-            ranked = _rank(group, primary, mode)
-            picks = [("best", ranked.iloc[0])] + ([("worst", ranked.iloc[-1])] if len(ranked) > 1 else [])
-            for which, row in picks:
-                state = loc.join(row["trial_dir"], row["checkpoint"], "state.pt")
-                title = (f"{label or row['configuration']}: {which} {'seed' if label else 'trial'} (seed "
-                         f"{row.get('seed', '?')}, final {primary} {num(row.get(f'final_{primary}'))}, "
-                         f"{row.get('stability') or row['status']})")
-                path = plot_dir / (f"samples_{slug(label)}_{which}.png" if label else f"samples_{which}.png")
-                if _draw(lambda g, c: samples.samples_figure(g, c, path, title), state, tmp, notes):
-                    figures.append(("Samples", title, f"{PLOTS}/{path.name}"))
-        best = _rank(with_ckpt[with_ckpt["status"] == "ok"], primary, mode)
-        best = best if len(best) else _rank(with_ckpt, primary, mode)
-        row = best.iloc[0]
-        ckpt = row["best_checkpoint"] if isinstance(row.get("best_checkpoint"), str) and row["best_checkpoint"] \
-            and loc.join(row["trial_dir"], row["best_checkpoint"], "state.pt").is_file() else row["checkpoint"]
-        state = loc.join(row["trial_dir"], ckpt, "state.pt")
-        who = f"{row['configuration']}, seed {row.get('seed', '?')}, {ckpt}"
-        title = f"Latent interpolation, best trial ({who})"
-        path = plot_dir / "interpolation.png"
-        if _draw(lambda g, c: samples.interpolation_figure(g, c, path, title), state, tmp, notes):
-            figures.append(("Latent space", title, f"{PLOTS}/{path.name}"))
-        title = f"z arithmetic: G(mean z(A) - mean z(B) + mean z(C)), best trial ({who})"
-        path = plot_dir / "arithmetic.png"
-        if _draw(lambda g, c: samples.arithmetic_figure(g, c, path, title), state, tmp, notes):
-            figures.append(("Latent space", title, f"{PLOTS}/{path.name}"))
+    jobs: list[tuple[str, str, Location, Path, str]] = []  # (section, figure, state, path, title)
+    for label, group in groups:
+        ranked = _rank(group, primary, mode)
+        picks = [("best", ranked.iloc[0])] + ([("worst", ranked.iloc[-1])] if len(ranked) > 1 else [])
+        for which, row in picks:
+            state = loc.join(row["trial_dir"], row["checkpoint"], "state.pt")
+            title = (f"{label or row['configuration']}: {which} {'seed' if label else 'trial'} (seed "
+                     f"{row.get('seed', '?')}, final {primary} {num(row.get(f'final_{primary}'))}, "
+                     f"{row.get('stability') or row['status']})")
+            path = plot_dir / (f"samples_{slug(label)}_{which}.png" if label else f"samples_{which}.png")
+            jobs.append(("Samples", "samples", state, path, title))
+    best = _rank(with_ckpt[with_ckpt["status"] == "ok"], primary, mode)
+    best = best if len(best) else _rank(with_ckpt, primary, mode)
+    row = best.iloc[0]
+    ckpt = row["best_checkpoint"] if isinstance(row.get("best_checkpoint"), str) and row["best_checkpoint"] \
+        and loc.join(row["trial_dir"], row["best_checkpoint"], "state.pt").is_file() else row["checkpoint"]
+    state = loc.join(row["trial_dir"], ckpt, "state.pt")
+    who = f"{row['configuration']}, seed {row.get('seed', '?')}, {ckpt}"
+    jobs.append(("Latent space", "interpolation", state, plot_dir / "interpolation.png",
+                 f"Latent interpolation, best trial ({who})"))
+    jobs.append(("Latent space", "arithmetic", state, plot_dir / "arithmetic.png",
+                 f"z arithmetic: G(mean z(A) - mean z(B) + mean z(C)), best trial ({who})"))
+    figures = []
+    for (section, _, state, path, title), skipped in zip(jobs, _render(jobs, notes)):
+        if skipped is None:
+            figures.append((section, title, f"{PLOTS}/{path.name}"))
+        elif skipped:
+            notes.append(f"Figure from {state.uri} skipped: {skipped}")
     return figures, notes
 
 
-def _draw(draw, state: Location, tmp: str, notes: list[str]) -> bool:
-    """Load a generator and draw one figure; a bad checkpoint is a note in the report, not a failed report."""
-    from analysis import samples
-    from gan_core.checkpoint import CheckpointError
+def _render(jobs: list[tuple[str, str, Location, Path, str]], notes: list[str]) -> list[str | None]:
+    """Draw ``jobs`` with ``python -m gan_core.render``: per job None (drawn), "" (nothing to draw, e.g. arithmetic
+    of points) or why it was skipped. A checkpoint on a remote filesystem is copied to a local file first."""
+    out: list[str | None] = [""] * len(jobs)
+    with tempfile.TemporaryDirectory(prefix="gan-study-ckpt-") as tmp:
+        local: dict[str, str] = {}  # state URI -> local path (each checkpoint copied once)
+        todo: list[tuple[int, dict]] = []  # (job index, gan_core.render job)
+        for i, (_, figure, state, path, title) in enumerate(jobs):
+            if state.uri not in local:
+                folder = Path(tmp, str(i))
+                folder.mkdir()
+                try:
+                    local[state.uri] = str(state.local_copy(folder))
+                except OSError as e:
+                    out[i] = _first_line(e)
+                    continue
+            todo.append((i, {"figure": figure, "state": local[state.uri], "path": str(path), "title": title}))
+        if not todo:
+            return out
+        jobs_file, results_file = Path(tmp, "jobs.json"), Path(tmp, "results.json")
+        jobs_file.write_text(json.dumps([job for _, job in todo]))
+        done = subprocess.run([sys.executable, "-m", "gan_core.render", str(jobs_file), str(results_file)],
+                              env=_render_env(), capture_output=True, text=True)
+        if done.returncode != 0 or not results_file.is_file():
+            last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            notes.append(f"Sample figures skipped: python -m gan_core.render failed: {last}")
+            return [""] * len(jobs)
+        for (i, _), got in zip(todo, json.loads(results_file.read_text())):
+            out[i] = None if got["drawn"] else got["skipped"]
+    return out
 
-    try:
-        generator, cfg = samples.load_generator(state, tmp)
-        return draw(generator, cfg) is not None
-    except (CheckpointError, OSError, RuntimeError, ValueError, KeyError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        notes.append(f"Figure from {state.uri} skipped: {first}")
-        return False
+
+def _render_env() -> dict[str, str]:
+    """The environment, with gan_core importable from where this process imports it (a checkout need not be the
+    installed copy)."""
+    import gan_core  # pure Python: gan_core/__init__ imports only gan_core.config
+
+    root = str(Path(gan_core.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
 # -------------------------------------------------------------------------------------------------- markdown

@@ -27,8 +27,7 @@ error.txt)".
 
 A GAN trial (its reports carry ``g_steps``) also gets a *stability* status, the project's definition of whether it
 trained stably: ``gan_core.metrics.assess_stability`` on its history with the study's primary metric, which the
-trainer computes at every report, so that its last report carries it (results written before it did are assessed
-here, with the same function: ``trial_frame``). One of stable,
+trainer computes at every report, so that its last report carries it (``trial_frame`` reads it). One of stable,
 diverged (non-finite losses, samples or final metric), collapsed (G puts almost all its samples on one class or
 mode, or they have almost no spread) or d_dominates (D(x) near 1 and D(G(z)) near 0 over the last quarter of
 training). Columns ``stability``, ``stability_reason``, ``steps_to_90pct``, ``oscillation`` and

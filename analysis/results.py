@@ -49,7 +49,7 @@ class Results:
 
 
 def is_search(study: StudyData) -> bool:
-    """A searcher or scheduler chose or cut the trials (study.json "search"; older directories: a stopped trial)."""
+    """A searcher or scheduler chose or cut the trials (study.json "search"; where it does not say: a stopped trial)."""
     return bool(study.meta.search) or bool((study.trials["status"] == "stopped").any())
 
 

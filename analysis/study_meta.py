@@ -8,15 +8,14 @@ from typing import Any
 
 from analysis.fsio import Location, ResultsError
 from analysis.published import check_published
+from gan_core.metrics.modes import METRIC_MODES
 
 __all__ = ["StudyMeta", "evaluator_metric_modes", "read_meta"]
 
 
 def evaluator_metric_modes() -> dict[str, str]:
     """Every quality metric's better direction as gan_core's evaluators define them: for a results directory whose
-    study.json does not record them (written before it did). torch comes with gan_core.metrics: on first use."""
-    from gan_core.metrics import METRIC_MODES
-
+    study.json does not record them (a directory without study.json, or one written by hand)."""
     return dict(METRIC_MODES)
 
 
@@ -34,7 +33,7 @@ class StudyMeta:
     command: list[str] = field(default_factory=list)
     search: dict[str, str] = field(default_factory=dict)  # a search's searcher and scheduler (empty: a design)
     published: list[dict[str, Any]] = field(default_factory=list)  # a paper's figures (analysis.published)
-    # each quality metric's better direction, in table order: study.json's record, else gan_core's (old results)
+    # each quality metric's better direction, in table order: study.json's record, else gan_core's table
     metric_modes: dict[str, str] = field(default_factory=dict)
 
     def metric_mode(self, metric: str) -> str:

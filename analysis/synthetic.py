@@ -23,6 +23,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from gan_core.metrics.modes import METRIC_MODES
+from gan_core.metrics.stability import HISTORY_KEYS, stability_columns
+
 NOT_A_PICKLE = b"this is not a pickle: the analysis must never unpickle"
 DATE = "2026-11-25_12-00-00"
 
@@ -30,11 +33,12 @@ DATE = "2026-11-25_12-00-00"
 def trial_rows(params: dict[str, Any], final: dict[str, float], n_evals: int = 4, eval_every: int = 50,
                diverge_at: int | None = None, stability: str | None = None,
                flops_per_step: int | None = None) -> list[dict[str, Any]]:
-    """The trainer's reports for one trial: metrics move linearly from twice their final value to it. ``stability``:
-    the stability status every report carries, as the trainer writes it (default none: the analysis assesses the
-    history itself, as for results written before the reports carried it). ``flops_per_step``: each report carries
-    ``flops``, the training FLOPs through it (this times its g_steps), as the trainer writes them (default none: as
-    results written before the reports carried them)."""
+    """The trainer's reports for one trial: metrics move linearly from twice their final value to it. Each report
+    carries the run's stability so far, as the trainer computes it (``gan_core.metrics.stability``, on the first
+    metric of ``final`` as the primary one: ``with_stability``), unless ``stability`` names the status every report
+    carries instead.
+    ``flops_per_step``: each report carries ``flops``, the training FLOPs through it (this times its g_steps), as
+    the trainer writes them (default none: reports that record no FLOPs)."""
     rows = []
     for i in range(1, n_evals + 1):
         diverged = diverge_at is not None and i >= diverge_at
@@ -53,6 +57,17 @@ def trial_rows(params: dict[str, Any], final: dict[str, float], n_evals: int = 4
         rows.append(row)
         if diverged:
             break
+    return rows if stability is not None or not final else with_stability(rows, next(iter(final)))
+
+
+def with_stability(rows: list[dict[str, Any]], primary: str) -> list[dict[str, Any]]:
+    """``rows`` with each report's stability so far, as the trainer computes it from what it keeps of its reports
+    (``HISTORY_KEYS`` and the primary metric, whose better direction is gan_core's); for a test that changes the
+    reports ``trial_rows`` wrote, to write them again as a trainer would have."""
+    history: list[dict[str, Any]] = []
+    for row in rows:
+        history.append({k: row[k] for k in (*HISTORY_KEYS, primary) if k in row})
+        row.update(stability_columns(history, primary, METRIC_MODES[primary]))
     return rows
 
 

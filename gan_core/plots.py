@@ -3,8 +3,8 @@
 (``sample_image``: a grid of images, or a density of 2D points, as a tensor, without matplotlib).
 
 ``points_axes`` is drawn by ``python -m gan_core.train`` (its samples.png) and by the reports' sample figures
-(``analysis.samples``), so both show points the same way. matplotlib is imported by the caller (analysis selects
-the Agg backend).
+(``gan_core.render``), so both show points the same way. matplotlib is imported by the caller (``gan_core.render``
+selects the Agg backend).
 """
 from __future__ import annotations
 

@@ -258,7 +258,7 @@ class Trainer:
         self.status = state["status"]
         self.train_time_s = state["train_time_s"]
         self.eval_time_s = state["eval_time_s"]
-        self.history = list(state["history"]) if "history" in state else []  # a checkpoint older than the history
+        self.history = list(state["history"])
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
         self.data_gen.set_state(rng["data"])

@@ -3,11 +3,12 @@
 The variants ("baseline", "<key>_off" for each guideline switch declared in gan_core.knobs, "all_off") x seeds,
 on mnist5k by default. The default preset (6 seeds, 800 steps, ngf = ndf = 16) is sized so that its answer can
 call a large effect after Holm's correction over its 16 comparisons even where some seeds fail (the exact
-worst-rank test needs 6 seeds a side; docs/STATISTICS.md), within about half an hour on a 2-core CPU machine;
-``--full`` is the cluster preset. Run from the repository root:
+worst-rank test needs 6 seeds a side; docs/STATISTICS.md), and to run on a 2-core CPU machine in the time of a
+laptop session (its wall time: benchmarks/RESULTS.md, "Study and tool run times"); ``--full`` is the cluster
+preset. Run from the repository root:
 
     python studies/arch_ablation.py                      # laptop preset
-    python studies/arch_ablation.py --smoke-test         # ~1 minute, same code path
+    python studies/arch_ablation.py --smoke-test         # same code path, tiny
     python studies/arch_ablation.py --full --gpus-per-trial 0.25 --storage-path s3://bucket/gan-study
 """
 from __future__ import annotations

@@ -3,14 +3,14 @@
 
 Why a rule and not always "all seeds": a population is faster only where the batched kernels beat one member's
 (``benchmarks/population.py``). On a GPU a small GAN is launch-bound, so stacking seeds is the point. On a CPU only
-small networks gain: the ring8 MLP (112 MFLOP an iteration) about 1.2x to 1.3x per member-step, VEEGAN's 2D
-networks (150 MFLOP) 1.2x, while PacGAN's (772 MFLOP; 1,063 packed by 2) gain nothing or lose (1.0x, 0.85x) and
-the laptop DCGAN loses (0.8x): compute-bound, a batched kernel costs per member what the solo one does. So on a
-CPU ``auto`` stacks only when every variant's iteration is at most ``AUTO_CPU_MAX_FLOPS`` and no trial is an
-image trial (one number for the whole study: the space is a grid over chunks of seeds). Stacking also costs
-parallelism: 10 seeds in one trial run on one worker while the others idle. So on a CPU ``auto`` cuts each
-variant's seeds into as few chunks as give every worker at least two trials (two, so that variants of unequal
-cost still even out), and at most ``AUTO_CPU_MAX`` members a trial, where the measured gain stops growing.
+small networks gain: a larger network is compute-bound, and a batched kernel then costs per member what the solo
+one does, so it gains nothing or loses, and image networks lose (the figures per network, in MFLOP an iteration,
+and what the studies make of them: benchmarks/RESULTS.md, section "Populations"). So on a CPU ``auto`` stacks only
+when every variant's iteration is at most ``AUTO_CPU_MAX_FLOPS`` and no trial is an image trial (one number for
+the whole study: the space is a grid over chunks of seeds). Stacking also costs parallelism: 10 seeds in one trial
+run on one worker while the others idle. So on a CPU ``auto`` cuts each variant's seeds into as few chunks as give
+every worker at least two trials (two, so that variants of unequal cost still even out), and at most
+``AUTO_CPU_MAX`` members a trial, where the measured gain stops growing.
 
 Never a population, whatever the option says: a study whose searcher or scheduler chooses or stops trials one by
 one (Optuna, ASHA: a population is one trial to them, its members all stopped or all kept), a study whose trials
@@ -27,9 +27,10 @@ from gan_core.cost import iteration_flops
 from gan_core.knobs import population_refusals
 from studies.cli import MEMBERS_AUTO as AUTO, StudyInputError
 
-AUTO_CPU_MAX = 8  # benchmarks/population.py: ring8 MLP 1.30x at N = 8, 1.19x at N = 32 (no more gain)
+AUTO_CPU_MAX = 8  # where the CPU gain stops growing (benchmarks/RESULTS.md, "Populations")
 AUTO_GPU_MAX = 128  # the largest N the GPU benchmark measures
-AUTO_CPU_MAX_FLOPS = 400e6  # per member iteration (gan_core.cost): measured faster at 150 M, not at 772 M
+AUTO_CPU_MAX_FLOPS = 400e6  # per member iteration (gan_core.cost): between the sizes measured faster and slower
+#                             (benchmarks/RESULTS.md, "Populations")
 
 
 def why_solo(configs: Iterable[Mapping[str, Any]], searched: bool, gan_trials: bool) -> str | None:

@@ -12,11 +12,12 @@ D and G are updated. This study runs, on one dataset:
   (both papers' code) or alternating (the paper's Algorithm 1); ``gan`` and ``veegan`` are two of its corners.
 
 It ends with a table that sets each published figure beside ours (mean, 95% CI over seeds, and whether the
-published value lies inside), also written to the report as published.csv. Run from the repository root:
+published value lies inside), also written to the report as published.csv. Run from the repository root (wall
+times on a 2-core machine: benchmarks/RESULTS.md, "Study and tool run times"):
 
-    python studies/mode_collapse.py                       # ring8, laptop preset (about 30 minutes on 2 cores)
-    python studies/mode_collapse.py --dataset grid25 --no-factorial   # the table's rows only (about 10 minutes)
-    python studies/mode_collapse.py --long                # 20,000 steps, gan and pacgan2 (about 45 minutes)
+    python studies/mode_collapse.py                       # ring8, laptop preset
+    python studies/mode_collapse.py --dataset grid25 --no-factorial   # the table's rows only
+    python studies/mode_collapse.py --long                # 20,000 steps, gan and pacgan2
     python studies/mode_collapse.py --long --dataset grid25 --variants gan
     python studies/mode_collapse.py --smoke-test
     python studies/mode_collapse.py --full --storage-path s3://bucket/gan-study   # PacGAN's 400k steps, 10 seeds

@@ -26,8 +26,8 @@ What Tune is told, and why:
 - the grid in ``StudySpec.run_order``: the costliest variants first (``gan_core.cost``), so that the slowest
   trials do not start last and run alone while the other workers idle;
 - ``reuse_actors=True``: a finished trial's worker process takes the next trial (same resources), so torch,
-  the project and the dataset are imported and loaded once per worker, not once per trial -- seconds a trial,
-  which is most of a smoke test and a tenth of the laptop preset. Nothing carries over between trials: the
+  the project and the dataset are imported and loaded once per worker, not once per trial (what that saves:
+  benchmarks/RESULTS.md, "Worker reuse"). Nothing carries over between trials: the
   trainer seeds everything it uses and rebuilds data, networks and optimizers from the config;
 - ``StorageGuard`` (a callback): a local storage path running out of room stops the study in time, resumable,
   with one line and exit 1; a storage path that stops taking writes (read-only, gone) is reported the same way
@@ -63,8 +63,6 @@ from ray.tune.search.sample import Domain
 
 from gan_core.config import GANConfig
 from studies import space as space_mod
-# trial_dirname is imported here also for experiments started before it moved: their
-# tuner.pkl names studies.runner.trial_dirname, and --resume unpickles it.
 from studies.capacity import check_cluster, check_memory, check_resources, check_trial_count, cluster_offers
 from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, GPUS_AUTO, StudyClusterError, StudyInputError,
                          StudyInterrupted, default_name,
@@ -81,12 +79,10 @@ from studies.members import AUTO, seed_chunks, spec_members
 from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate,
                                     read_study_json, study_json, trial_dirname, unfinished_trials, write_study_report,
                                     write_text)
-# StorageGuard is imported here also for experiments started before it moved to studies.storage: their tuner.pkl
-# names it studies.runner.StorageGuard, and --resume unpickles it.
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
 from studies.trainable import STUDY_KEYS, train_gan
 
-__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost", "trial_dirname"]
+__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost"]
 
 # What tuner.fit raises when Ray's own processes die under the driver (the raylet, the GCS): the study ends with its
 # one line and --resume command instead of Ray's traceback.
@@ -234,8 +230,10 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
     design = design_record(spec, args.inception_fid)
     if args.resume:
         stored = read_study_json(loc)
-        if "design" in stored:  # (a study started before the design was stored is resumed as it is)
-            check_design(loc, stored["design"], design)
+        if "design" not in stored:
+            raise StudyInputError(f"--resume: the study.json of {loc.experiment_path!r} holds no design; allowed: a "
+                                  f"study started by this version of gan-study")
+        check_design(loc, stored["design"], design)
     check_address(args.address)  # before the evaluator, which may take minutes the first time
     evaluator, metric, mode = _evaluator(spec, args.inception_fid)
     started_ray = connect(args.address, args.worker_logs)

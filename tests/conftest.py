@@ -186,3 +186,35 @@ def run_study_main(module, argv):
 @pytest.fixture(scope="session")
 def study_main():
     return run_study_main
+
+
+@pytest.fixture(scope="session")
+def ring8_checkpoint(tmp_path_factory):
+    """A real trainer checkpoint: ring8, MLP, 20 generator steps."""
+    from gan_core.config import GANConfig
+    from gan_core.trainer import Trainer
+
+    cfg = GANConfig.from_flat({"dataset": "ring8", "steps": 20, "eval_every": 10, "device": "cpu",
+                               "mlp_hidden": 16})
+    trainer = Trainer(cfg)
+    for _ in trainer.run():
+        pass
+    path = tmp_path_factory.mktemp("ckpt") / "ring8.pt"
+    trainer.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def dcgan_checkpoint(tmp_path_factory):
+    """A real trainer checkpoint: mnist5k, 32 px DCGAN with ngf = ndf = 8, nz = 16, 2 generator steps."""
+    from gan_core.config import GANConfig
+    from gan_core.trainer import Trainer
+
+    cfg = GANConfig.from_flat({"dataset": "mnist5k", "ngf": 8, "ndf": 8, "nz": 16, "steps": 2, "eval_every": 1,
+                               "batch_size": 8, "device": "cpu"})
+    trainer = Trainer(cfg)
+    for _ in trainer.run():
+        pass
+    path = tmp_path_factory.mktemp("ckpt") / "dcgan.pt"
+    trainer.save(path)
+    return path

@@ -1,62 +1,48 @@
 """Metrics of GAN samples and training runs; imports no Ray.
 
-- ``build_evaluator(cfg)``: the per-trial evaluator, and ``METRIC_MODES``, each quality metric's better direction (``evaluator.py``): image metrics in the feature space of the
+- ``build_evaluator(cfg)``: the per-trial evaluator (``evaluator.py``): image metrics in the feature space of the
   dataset's cached classifier (``classifier.py``, ``features.py``), mixture metrics (``mixtures.py``), exact or
-  estimated JSD for gauss1d (``gaussian.py``).
+  estimated JSD for gauss1d (``gaussian.py``); ``METRIC_MODES``, each quality metric's better direction
+  (``modes.py``).
 - ``assess_stability(history, primary_metric, mode)``: a trial's stability label and quality summaries.
 - ``check_optimal_discriminator(mu_g, sigma_g)``: the numerical check of D* and C(G) (``theory.py``).
 - ``inception_fid(fake, real)``: the optional torch-fidelity Inception FID (``inception.py``), also the image
   evaluator's optional ``fid_inception``.
 - ``parzen_log_likelihood(samples, test, sigma)``: the Parzen-window log-likelihood of Goodfellow et al. 2014,
   Table 1, with ``select_parzen_sigma`` for its width (``parzen.py``).
-"""
-from gan_core.metrics.classifier import CLASSIFIER_VERSION, classifier_path, load_or_train_classifier
-from gan_core.metrics.evaluator import (
-    METRIC_MODES,
-    GaussianEvaluator,
-    ImageEvaluator,
-    MixtureEvaluator,
-    build_evaluator,
-)
-from gan_core.metrics.features import (
-    class_histogram_metrics,
-    classifier_inception_score,
-    frechet_distance,
-    frechet_distance_features,
-    knn_radii,
-    prdc,
-)
-from gan_core.metrics.gaussian import gaussian_jsd, jsd_estimate
-from gan_core.metrics.inception import inception_fid, inception_fid_status
-from gan_core.metrics.mixtures import mixture_metrics, mixture_metrics_from_spec
-from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
-from gan_core.metrics.stability import assess_stability, stability_columns
-from gan_core.metrics.theory import check_optimal_discriminator
 
-__all__ = [
-    "CLASSIFIER_VERSION",
-    "METRIC_MODES",
-    "GaussianEvaluator",
-    "ImageEvaluator",
-    "MixtureEvaluator",
-    "assess_stability",
-    "build_evaluator",
-    "check_optimal_discriminator",
-    "class_histogram_metrics",
-    "classifier_inception_score",
-    "classifier_path",
-    "frechet_distance",
-    "frechet_distance_features",
-    "gaussian_jsd",
-    "inception_fid",
-    "inception_fid_status",
-    "jsd_estimate",
-    "knn_radii",
-    "load_or_train_classifier",
-    "mixture_metrics",
-    "mixture_metrics_from_spec",
-    "parzen_log_likelihood",
-    "prdc",
-    "select_parzen_sigma",
-    "stability_columns",
-]
+Each name is imported from its module on first use (PEP 562), so that importing one torch-free module of this
+package (``modes``, ``stability``: what analysis reads) does not import torch with the evaluators.
+"""
+from __future__ import annotations
+
+import importlib
+
+_HOMES = {
+    "classifier": ("CLASSIFIER_VERSION", "classifier_path", "load_or_train_classifier"),
+    "evaluator": ("GaussianEvaluator", "ImageEvaluator", "MixtureEvaluator", "build_evaluator"),
+    "features": ("class_histogram_metrics", "classifier_inception_score", "frechet_distance",
+                 "frechet_distance_features", "knn_radii", "prdc"),
+    "gaussian": ("gaussian_jsd", "jsd_estimate"),
+    "inception": ("inception_fid", "inception_fid_status"),
+    "mixtures": ("mixture_metrics", "mixture_metrics_from_spec"),
+    "modes": ("METRIC_MODES",),
+    "parzen": ("parzen_log_likelihood", "select_parzen_sigma"),
+    "stability": ("assess_stability", "stability_columns"),
+    "theory": ("check_optimal_discriminator",),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    globals()[name] = value  # imported once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

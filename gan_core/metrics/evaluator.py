@@ -48,6 +48,7 @@ from gan_core.metrics.features import (
 from gan_core.metrics.gaussian import gaussian_jsd, jsd_estimate
 from gan_core.metrics.inception import inception_fid, inception_fid_status
 from gan_core.metrics.mixtures import mixture_metrics_from_spec
+from gan_core.metrics.modes import METRIC_MODES  # torch-free, so that analysis reads it
 
 __all__ = ["build_evaluator", "ImageEvaluator", "MixtureEvaluator", "GaussianEvaluator"]
 
@@ -119,18 +120,6 @@ def _generate(generator: nn.Module, z: torch.Tensor, batch: int = EVAL_BATCH) ->
     finally:
         generator.train(was_training)
     return out
-
-
-# Every quality metric an evaluator reports, with the direction that is better, in the order of every table. The
-# one record of these directions: a study writes its evaluator's into study.json, which is where analysis reads them.
-# Diagnostics (top_share, diversity, g_mu, g_sigma, parzen_ll_se, parzen_sigma) have no direction: they are not
-# ranked, and are read by the stability assessment or shown beside their metric.
-METRIC_MODES: dict[str, str] = {
-    "fd": "min", "cis": "max", "precision": "max", "recall": "max", "density": "max", "coverage": "max",
-    "classes_covered": "max", "class_kl": "min",
-    "modes_captured": "max", "high_quality_frac": "max", "reverse_kl": "min",
-    "jsd": "min", "jsd_estimate": "min", "parzen_ll": "max", "fid_inception": "min",
-}
 
 
 class _Evaluator:

@@ -1,5 +1,5 @@
-"""Fixtures: synthetic Ray Tune results directories with known effects (written by ``analysis.synthetic``), and real
-trainer checkpoints."""
+"""Fixtures: synthetic Ray Tune results directories with known effects (written by ``analysis.synthetic``); real
+trainer checkpoints are tests/conftest.py's (``ring8_checkpoint``, ``dcgan_checkpoint``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.synthetic import trial_rows, write_experiment
+from analysis.synthetic import trial_rows, with_stability, write_experiment
 
 IMAGE_METRICS = ("fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl")
 # fixed per-seed noise: groups sharing it have exactly the planted difference of means
@@ -85,6 +85,7 @@ def unstable_trials(seeds: int = 3) -> list[dict[str, Any]]:
                 row["classes_covered"], row["top_share"] = 1.0, 0.95
             if variant == "d_wins" and row["g_steps"] >= 150:
                 row["d_fake"], row["d_real"] = 0.01, 0.99
+        with_stability(t["rows"], "fd")  # as the trainer reports these evaluations
     return trials
 
 
@@ -109,37 +110,6 @@ def ksweep_dir(tmp_path: Path) -> Path:
     return write_experiment(tmp_path, "k_sweep", trials, study)
 
 
-@pytest.fixture(scope="session")
-def ring8_checkpoint(tmp_path_factory) -> Path:
-    """A real trainer checkpoint: ring8, MLP, 20 generator steps."""
-    from gan_core.config import GANConfig
-    from gan_core.trainer import Trainer
-
-    cfg = GANConfig.from_flat({"dataset": "ring8", "steps": 20, "eval_every": 10, "device": "cpu",
-                               "mlp_hidden": 16})
-    trainer = Trainer(cfg)
-    for _ in trainer.run():
-        pass
-    path = tmp_path_factory.mktemp("ckpt") / "ring8.pt"
-    trainer.save(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def dcgan_checkpoint(tmp_path_factory) -> Path:
-    """A real trainer checkpoint: mnist5k, 32 px DCGAN with ngf = ndf = 8, nz = 16, 2 generator steps."""
-    from gan_core.config import GANConfig
-    from gan_core.trainer import Trainer
-
-    cfg = GANConfig.from_flat(base_params(batch_size=8, steps=2, eval_every=1))
-    trainer = Trainer(cfg)
-    for _ in trainer.run():
-        pass
-    path = tmp_path_factory.mktemp("ckpt") / "dcgan.pt"
-    trainer.save(path)
-    return path
-
-
 @pytest.fixture
 def synth(tmp_path: Path):
     """The helpers above for tests that build their own studies (conftest modules are not importable)."""
@@ -147,7 +117,7 @@ def synth(tmp_path: Path):
 
     return types.SimpleNamespace(
         write=lambda name, trials, study=None, **kw: write_experiment(tmp_path, name, trials, study, **kw),
-        trial_rows=trial_rows, base_params=base_params, ablation_trials=ablation_trials, noise=NOISE,
+        trial_rows=trial_rows, with_stability=with_stability, base_params=base_params, ablation_trials=ablation_trials, noise=NOISE,
         ablation_study=dict(ABLATION_STUDY), root=tmp_path)
 
 

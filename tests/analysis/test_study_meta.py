@@ -36,11 +36,11 @@ def test_metric_directions_are_read_from_study_json_and_bad_ones_refused(synth):
 
 
 def test_a_study_json_without_metric_directions_gets_the_evaluators(synth):
-    """Results written before study.json recorded them: gan_core's directions, the one definition."""
-    from gan_core.metrics import METRIC_MODES
+    """A study.json written by hand, without them: gan_core's directions, the one definition."""
+    from gan_core.metrics.modes import METRIC_MODES
 
     p = synth.base_params(seed=0)
     trials = [{"params": p, "rows": synth.trial_rows(p, {"reverse_kl": 0.5})}]
-    meta = read_study(str(synth.write("old", trials, {"study": "m", "primary_metric": "reverse_kl",
+    meta = read_study(str(synth.write("by_hand", trials, {"study": "m", "primary_metric": "reverse_kl",
                                                        "mode": "min"}))).meta
     assert meta.metric_modes == METRIC_MODES

@@ -12,10 +12,13 @@ def test_trial_rows_move_to_the_final_values_and_stop_at_divergence():
         (50, 100, "running", 17.5), (100, 200, "running", 15.0), (150, 300, "running", 12.5), (200, 400, "ok", 10.0)]
     rows = trial_rows({}, {"fd": 10.0}, diverge_at=3)
     assert [r["status"] for r in rows] == ["running", "running", "diverged"] and math.isnan(rows[-1]["fd"])
-    assert all("stability" not in r and "flops" not in r for r in rows)  # as results written before they were
+    assert all("flops" not in r for r in rows)
+    # each report carries the run's stability so far, as the trainer computes it (gan_core.metrics.stability)
+    assert [r["stability"] for r in rows] == ["stable", "stable", "diverged"]
+    assert rows[1]["steps_to_90pct"] == 100 and rows[-1]["stability_reason"].startswith("trainer status 'diverged'")
 
 
-def test_trial_rows_carry_the_trainers_stability_and_cumulative_flops_when_asked():
+def test_trial_rows_carry_a_given_stability_and_cumulative_flops_when_asked():
     rows = trial_rows({}, {"fd": 10.0}, diverge_at=3, stability="collapsed", flops_per_step=1000)
     assert [(r["stability"], r["flops"]) for r in rows] == \
         [("collapsed", 50_000), ("collapsed", 100_000), ("diverged", 150_000)]

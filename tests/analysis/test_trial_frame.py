@@ -47,3 +47,15 @@ def test_stability_labels_fall_back_to_the_finished_trainer_status():
                            "status": ["ok", "ok", "stopped", "diverged"]})
     assert stability_labels(trials).tolist() == ["collapsed", "stable", "", "diverged"]
     assert stability_labels(trials.drop(columns="stability")).tolist() == ["stable", "stable", "", "diverged"]
+
+
+def test_a_trial_carries_the_stability_of_its_last_report_and_the_analysis_assesses_none(synth):
+    p = synth.base_params
+    rows = synth.trial_rows(p(seed=0), {"fd": 10.0})
+    bare = [{k: v for k, v in r.items() if k not in ("stability", "stability_reason", "steps_to_90pct")} for r in rows]
+    trials = [{"params": p(seed=0), "rows": rows}, {"params": p(seed=1), "rows": bare}]
+    t = read_study(str(synth.write("stability", trials))).trials.set_index("seed")
+    assert t.loc[0, ["stability", "stability_reason", "steps_to_90pct"]].tolist() == \
+        [rows[-1]["stability"], rows[-1]["stability_reason"], rows[-1]["steps_to_90pct"]]
+    assert (t.loc[1, "stability"], t.loc[1, "stability_reason"]) == \
+        ("", "not assessed: its reports carry no stability")

@@ -18,7 +18,8 @@ from ray import tune
 from ray.tune.search.variant_generator import generate_variants
 
 from studies import arch_ablation, k_sweep, space
-from studies.runner import STUDY_KEYS, run_study, trial_dirname
+from studies.experiment_dir import trial_dirname
+from studies.runner import STUDY_KEYS, run_study
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -53,12 +53,3 @@ def test_a_uri_is_rays_to_check():
     checkpoint = SimpleNamespace(filesystem=object(), path="bucket/exp/trial/checkpoint_000001")
     storage.StorageGuard().on_checkpoint(0, [], None, checkpoint)
     assert "bucket/exp" not in storage.STORAGE_PROBLEMS
-
-
-def test_a_guard_pickled_where_it_lived_before_still_loads():
-    """Experiments started before the guard moved here name it studies.runner.StorageGuard in their tuner.pkl;
-    --resume unpickles that name."""
-    import pickle
-
-    old_reference = b"cstudies.runner\nStorageGuard\n."  # pickle's GLOBAL opcode: module, name, then STOP
-    assert pickle.loads(old_reference) is storage.StorageGuard

@@ -1,12 +1,17 @@
-"""Figures drawn from checkpoints: sample grids, latent interpolations and z vector arithmetic.
+"""The report's figures that need a generator: sample grids, latent interpolations and z vector arithmetic, drawn
+from trainer checkpoints, as ``python -m gan_core.render JOBS.json RESULTS.json``.
 
-Why these: a metric says how far the samples are from the data; a grid of the best and the worst seed of each
+Why a command: analysis reads only what a results directory holds and imports no torch (``analysis.figures`` runs
+this command in a subprocess for the figures that need a forward pass of G, and places the PNGs it writes in the
+report), so the report is written, and tested, where torch is not installed.
+
+Why these figures: a metric says how far the samples are from the data; a grid of the best and the worst seed of each
 configuration shows what that distance looks like (and what "diverged" means), and DCGAN's interpolations and
 vector arithmetic show whether G learnt a smooth latent space rather than memorised images.
 
 Every figure uses the same noise (seed ``NOISE_SEED``), so grids of different trials are directly comparable.
-Generators come only from ``gan_core.checkpoint.load_generator`` (``torch.load(weights_only=True)``); a checkpoint on
-a remote filesystem is first copied to a temporary local file.
+Generators come only from ``gan_core.checkpoint.load_generator`` (``torch.load(weights_only=True)``) of a local
+file (the caller copies a checkpoint on a remote filesystem to a temporary local file first).
 
 Vector arithmetic without a classifier (none is stored in the results directory): a pool of samples is clustered
 with k-means in pixel space (deterministic farthest-point initialisation); the three largest clusters are the
@@ -14,9 +19,15 @@ groups A, B and C; the three members nearest each centre stand for the group, an
 mean_z(A) - mean_z(B) + mean_z(C) (plus three variants with uniform noise of scale 0.25 added, as DCGAN did).
 For point datasets a grid is a scatter (2D) or histogram (1D) over the true modes; interpolation is drawn as paths
 in data space; arithmetic is skipped (there are no visual attributes to add).
+
+JOBS.json: a list of {"figure": "samples" | "interpolation" | "arithmetic", "state": a local state.pt, "path": the
+PNG to write, "title": its title}. RESULTS.json: one entry per job, in order: {"drawn": true} or {"drawn": false,
+"skipped": why in one line} (a checkpoint that cannot be read, or arithmetic of a point dataset).
 """
 from __future__ import annotations
 
+import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -28,8 +39,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from analysis.fsio import Location  # noqa: E402
-from analysis.plots import save_figure  # noqa: E402
+from gan_core.checkpoint import CheckpointError, load_generator as _load_generator  # noqa: E402
 from gan_core.config import GANConfig  # noqa: E402
 from gan_core.plots import points_axes  # noqa: E402
 
@@ -45,11 +55,16 @@ def _shown(title: str, width: int = 70) -> str:
     return textwrap.fill(title, width)
 
 
-def load_generator(state: Location, tmp_dir: str | Path) -> tuple[nn.Module, GANConfig]:
-    """(generator in eval mode on the CPU, its config) from a ``state.pt`` anywhere pyarrow can read."""
-    from gan_core.checkpoint import load_generator as _load
+def save_figure(fig: plt.Figure, path: Path, title: str) -> Path:
+    """Save ``fig`` as PNG with ``title`` in its metadata, and close it (as ``analysis.plots.save_figure`` does)."""
+    fig.savefig(path, dpi=100, metadata={"Title": title})
+    plt.close(fig)
+    return path
 
-    return _load(state.local_copy(tmp_dir), device="cpu")
+
+def load_generator(state: str | Path) -> tuple[nn.Module, GANConfig]:
+    """(generator in eval mode on the CPU, its config) from a local ``state.pt``."""
+    return _load_generator(state, device="cpu")
 
 
 def noise(n: int, cfg: GANConfig, seed: int = NOISE_SEED) -> torch.Tensor:
@@ -190,3 +205,36 @@ def _tile(ax: plt.Axes, image: torch.Tensor) -> None:
     ax.imshow(x[..., 0] if x.shape[2] == 1 else x, cmap="gray" if x.shape[2] == 1 else None, vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+FIGURES = {"samples": samples_figure, "interpolation": interpolation_figure, "arithmetic": arithmetic_figure}
+# What makes a checkpoint undrawable: a note in the report, not a failed report.
+UNDRAWABLE = (CheckpointError, OSError, RuntimeError, ValueError, KeyError)
+
+
+def render(jobs: list[dict]) -> list[dict]:
+    """Draw each job (module docstring); one result per job, in order."""
+    results = []
+    for job in jobs:
+        try:
+            generator, cfg = load_generator(job["state"])
+            drawn = FIGURES[job["figure"]](generator, cfg, Path(job["path"]), job["title"]) is not None
+            results.append({"drawn": True} if drawn else {"drawn": False, "skipped": ""})
+        except UNDRAWABLE as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            results.append({"drawn": False, "skipped": first})
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m gan_core.render JOBS.json RESULTS.json", file=sys.stderr)
+        return 2
+    jobs = json.loads(Path(args[0]).read_text())
+    Path(args[1]).write_text(json.dumps(render(jobs)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

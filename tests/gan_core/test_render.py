@@ -1,11 +1,15 @@
-"""Figures from real trainer checkpoints: sample grids, scatter over modes, interpolation, z arithmetic."""
+"""Figures from real trainer checkpoints: sample grids, scatter over modes, interpolation, z arithmetic; and the
+command the report runs for them (``python -m gan_core.render JOBS.json RESULTS.json``)."""
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from analysis import samples
-from analysis.fsio import resolve
+from gan_core import render as samples
 from gan_core.config import GANConfig
 
 
@@ -15,13 +19,13 @@ def title_of(path):
 
 
 @pytest.fixture(scope="module")
-def dcgan(dcgan_checkpoint, tmp_path_factory):
-    return samples.load_generator(resolve(str(dcgan_checkpoint)), tmp_path_factory.mktemp("t"))
+def dcgan(dcgan_checkpoint):
+    return samples.load_generator(dcgan_checkpoint)
 
 
 @pytest.fixture(scope="module")
-def ring8(ring8_checkpoint, tmp_path_factory):
-    return samples.load_generator(resolve(str(ring8_checkpoint)), tmp_path_factory.mktemp("t"))
+def ring8(ring8_checkpoint):
+    return samples.load_generator(ring8_checkpoint)
 
 
 def test_image_grid_interpolation_and_arithmetic(dcgan, tmp_path):
@@ -87,3 +91,25 @@ def test_arithmetic_groups_are_the_three_largest_clusters():
     images = torch.stack([dark] * 5 + [bright] * 4 + [half] * 3)
     groups = samples.arithmetic_groups(images, k=3, members=3)
     assert [sorted(g.tolist()) for g in groups] == [[0, 1, 2], [5, 6, 7], [9, 10, 11]]
+
+
+def test_the_command_draws_each_job_and_says_why_it_skipped_one(ring8_checkpoint, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    jobs = [{"figure": "samples", "state": str(ring8_checkpoint), "path": str(tmp_path / "s.png"), "title": "ring"},
+            {"figure": "arithmetic", "state": str(ring8_checkpoint), "path": str(tmp_path / "a.png"), "title": "a"},
+            {"figure": "interpolation", "state": str(bad), "path": str(tmp_path / "i.png"), "title": "bad"}]
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    done = subprocess.run([sys.executable, "-m", "gan_core.render", str(tmp_path / "jobs.json"),
+                           str(tmp_path / "results.json")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    got = json.loads((tmp_path / "results.json").read_text())
+    assert got[:2] == [{"drawn": True}, {"drawn": False, "skipped": ""}]  # no arithmetic of points
+    assert not got[2]["drawn"] and "is unreadable" in got[2]["skipped"] and "\n" not in got[2]["skipped"]
+    assert title_of(tmp_path / "s.png") == "ring"
+    assert not (tmp_path / "a.png").exists() and not (tmp_path / "i.png").exists()
+
+
+def test_the_command_without_its_two_files_is_a_usage_line(capsys):
+    assert samples.main([]) == 2
+    assert capsys.readouterr().err == "usage: python -m gan_core.render JOBS.json RESULTS.json\n"
