@@ -14,14 +14,9 @@ preset. Run from the repository root:
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-from gan_core.knobs import GUIDELINE_OFF, GUIDELINES  # noqa: E402
-from studies import cli  # noqa: E402
-from studies.runner import StudySpec, resolve_base, study_main  # noqa: E402
+from gan_core.knobs import GUIDELINE_OFF, GUIDELINES
+from studies import cli
 
 STUDY = "arch_ablation"
 DATASETS = ("mnist5k", "mnist", "fashion_mnist", "cifar10")
@@ -62,6 +57,8 @@ def build_parser() -> cli.StudyParser:
 
 
 def build_spec(args) -> StudySpec:
+    from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
+
     preset = cli.choose_preset(args, PRESETS)
     evaluator_config, base = resolve_base({
         **GUIDELINES,
@@ -78,7 +75,7 @@ def build_spec(args) -> StudySpec:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return study_main(STUDY, build_parser, build_spec, argv)
+    return cli.study_main(STUDY, build_parser, build_spec, argv)
 
 
 if __name__ == "__main__":

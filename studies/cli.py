@@ -65,6 +65,22 @@ def fail(prog: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise SystemExit(code)
 
 
+def study_main(study: str, build_parser: Callable[[], argparse.ArgumentParser],
+               build_spec: Callable[[argparse.Namespace], Any], argv: Sequence[str] | None) -> int:
+    """A design study's ``main``: parse ``argv``, build its spec, run it (``studies.runner.run_study``); the exit
+    code (``run_main``). The runner (Ray, torch) is imported only once the arguments are parsed: ``--help`` and
+    bad options answer at once."""
+    def body() -> int:
+        from studies.resume import study_args
+
+        args = study_args(study, build_parser, argv)
+        from studies.runner import run_study
+
+        return run_study(build_spec(args), args, command=command_line(study, argv)).exit_code
+
+    return run_main(study, body)
+
+
 def run_main(prog: str, body: Callable[[], int]) -> int:
     """Run a study's body; a StudyInputError becomes the one-line exit 2, a StudyStorageError the one-line exit 1,
     an interruption (Ctrl+C) the one-line exit 130. (The first Ctrl+C during a study lets Ray save its state: the

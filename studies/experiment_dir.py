@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow.fs as pafs
 
 from studies.cli import StudyInputError
-from studies.space import MEMBERS_KEY
+from studies.trial_keys import MEMBERS_KEY
 
 STUDY_FILE = "study.json"
 

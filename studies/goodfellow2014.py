@@ -38,13 +38,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-from studies import cli  # noqa: E402
-from studies.runner import StudySpec, resolve_base, study_main  # noqa: E402
+from studies import cli
 
 STUDY = "goodfellow2014"
 DATASETS = ("mnist5k", "mnist")
@@ -117,6 +112,8 @@ def build_parser() -> cli.StudyParser:
 
 
 def build_spec(args) -> StudySpec:
+    from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
+
     preset = cli.choose_preset(args, PRESETS)
     if args.factorial and cli.preset_name(args, PRESETS) == "default":
         preset.update({k: v for k, v in FACTORIAL_BUDGET.items() if getattr(args, k) is None})
@@ -147,7 +144,7 @@ def build_spec(args) -> StudySpec:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return study_main(STUDY, build_parser, build_spec, argv)
+    return cli.study_main(STUDY, build_parser, build_spec, argv)
 
 
 if __name__ == "__main__":

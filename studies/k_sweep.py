@@ -10,14 +10,9 @@ takes seconds on a CPU), on grid25 or an image dataset with --dataset. Run from 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-from gan_core.config import IMAGE_DATASETS  # noqa: E402
-from studies import cli  # noqa: E402
-from studies.runner import StudySpec, resolve_base, study_main  # noqa: E402
+from gan_core.config import IMAGE_DATASETS
+from studies import cli
 
 STUDY = "k_sweep"
 DATASETS = ("ring8", "grid25", *IMAGE_DATASETS)
@@ -51,6 +46,8 @@ def build_parser() -> cli.StudyParser:
 
 
 def build_spec(args) -> StudySpec:
+    from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
+
     preset = cli.choose_preset(args, PRESETS)
     evaluator_config, base = resolve_base(cli.base_flat(args, PRESETS, preset))
     variants = {variant_label(k, g): {"k": k, "g_loss": g} for k in preset["k"] for g in preset["g_loss"]}
@@ -65,7 +62,7 @@ def build_spec(args) -> StudySpec:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return study_main(STUDY, build_parser, build_spec, argv)
+    return cli.study_main(STUDY, build_parser, build_spec, argv)
 
 
 if __name__ == "__main__":

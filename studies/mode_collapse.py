@@ -26,14 +26,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-from studies import cli  # noqa: E402
-from studies.resume import study_args  # noqa: E402
-from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
+from studies import cli
+from studies.resume import study_args
 
 STUDY = "mode_collapse"
 DATASETS = ("ring8", "grid25")
@@ -137,6 +132,8 @@ def build_parser() -> cli.StudyParser:
 
 
 def build_spec(args) -> StudySpec:
+    from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
+
     preset = cli.choose_preset(args, PRESETS)
     if args.long:
         if cli.preset_name(args, PRESETS) != "default":
@@ -171,6 +168,7 @@ def build_spec(args) -> StudySpec:
 def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = study_args(STUDY, build_parser, argv, name=default_name)
+        from studies.runner import run_study  # after parsing: --help imports neither Ray nor torch
         if args.name is None:
             args.name = default_name(args)
         return run_study(build_spec(args), args, command=cli.command_line(STUDY, argv)).exit_code

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ray import tune
 
-from studies.space import MEMBERS_KEY, VARIANT_KEY
+from studies.trial_keys import MEMBERS_KEY, VARIANT_KEY
 
 __all__ = ["StudyProgress", "TrialCost", "duration", "progress_line", "quiet_ray"]
 

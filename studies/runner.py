@@ -301,16 +301,6 @@ def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [""])[0][:300]
 
 
-def study_main(study: str, build_parser: Callable[[], argparse.ArgumentParser],
-               build_spec: Callable[[argparse.Namespace], StudySpec], argv: Sequence[str] | None) -> int:
-    """A design study's ``main``: parse ``argv``, build its spec, run it; the exit code (``cli.run_main``)."""
-    def body() -> int:
-        args = study_args(study, build_parser, argv)
-        return run_study(build_spec(args), args, command=command_line(study, argv)).exit_code
-
-    return run_main(study, body)
-
-
 def resolve_base(partial: dict[str, Any]) -> tuple[GANConfig, dict[str, Any]]:
     """The study's base config, strictly built, and its complete flat dict (every key, dataset defaults applied),
     so that each trial's params.json holds the whole configuration and not only what the study changed."""

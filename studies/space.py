@@ -23,8 +23,7 @@ from ray.tune.search.sample import Categorical, Domain, Float, Integer
 
 from studies.members import seed_chunks
 
-VARIANT_KEY = "variant"
-MEMBERS_KEY = "members"  # a population trial's seeds
+from studies.trial_keys import MEMBERS_KEY, VARIANT_KEY  # noqa: F401 (re-exported: the studies read them here)
 
 
 class FirstMember:

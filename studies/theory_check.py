@@ -11,18 +11,10 @@ table of the results and writes it as theory_check.csv into the experiment direc
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-import pandas as pd  # noqa: E402
-
-from studies import cli  # noqa: E402
-from studies.experiment_dir import write_text  # noqa: E402
-from studies.resume import study_args  # noqa: E402
-from studies.runner import StudySpec, run_study  # noqa: E402
-from studies.trainable import check_theory, theory_config  # noqa: E402
+from studies import cli
+from studies.experiment_dir import write_text
+from studies.resume import study_args
 
 STUDY = "theory_check"
 # p_g settings: label -> (mu_g, sigma_g); p_data is N(0, 1).
@@ -54,6 +46,9 @@ def build_parser() -> cli.StudyParser:
 
 
 def build_spec(args) -> StudySpec:
+    from studies.runner import StudySpec  # Ray and torch: not for --help
+    from studies.trainable import check_theory, theory_config
+
     preset = cli.choose_preset(args, PRESETS)
     if args.overrides:
         raise cli.StudyInputError("--set is for GAN config keys; the theory check has none (use --steps, --seeds)")
@@ -65,8 +60,10 @@ def build_spec(args) -> StudySpec:
     )
 
 
-def results_table(result_grid) -> pd.DataFrame:
+def results_table(result_grid) -> "pd.DataFrame":
     """One row per trial: the p_g setting, the seed and what the check measured, ordered by setting and seed."""
+    import pandas as pd
+
     from gan_core.metrics.theory import MAX_ABS_D_ERROR_TOL, VALUE_ERROR_TOL
 
     rows = []
@@ -90,6 +87,9 @@ def results_table(result_grid) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = study_args(STUDY, build_parser, argv)
+        import pandas as pd
+
+        from studies.runner import run_study  # after parsing: --help imports neither Ray nor torch
         run = run_study(build_spec(args), args, command=cli.command_line(STUDY, argv))
         table = results_table(run.result_grid)
         with pd.option_context("display.width", 200, "display.max_columns", 20):

@@ -13,6 +13,7 @@ import pytest
 
 from studies import arch_ablation, cli, k_sweep, lr_search, theory_check
 
+
 REPO = Path(__file__).resolve().parents[2]
 STUDIES = {"arch_ablation": arch_ablation, "k_sweep": k_sweep, "lr_search": lr_search,
            "theory_check": theory_check}
@@ -219,3 +220,32 @@ def test_sigterm_and_sighup_stop_a_study_the_way_ctrl_c_does(sig):
         signal.signal(signal.SIGINT, previous_int)
     assert got == [signal.SIGINT]
     assert signal.getsignal(sig) is before
+
+
+HELP_STUDIES = ["arch_ablation", "goodfellow2014", "k_sweep", "mode_collapse", "theory_check"]
+
+
+@pytest.mark.parametrize("study", HELP_STUDIES)
+def test_help_answers_without_loading_torch_or_ray(study):
+    """``--help`` (and any refused option) is answered by argparse before the runner's imports: torch and Ray take
+    seconds to load, which a user reading the options should not wait for."""
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['studies/{study}.py', '--help']\n"
+            "try:\n"
+            f"    runpy.run_path('studies/{study}.py', run_name='__main__')\n"
+            "except SystemExit as e:\n"
+            "    print('exit', e.code)\n"
+            "print('loaded', sorted(m for m in ('torch', 'ray') if m in sys.modules))\n")
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    lines = got.stdout.strip().splitlines()
+    assert lines[0].startswith(f"usage: {study}") and lines[-2:] == ["exit 0", "loaded []"], got.stderr[-2000:]
+
+
+@pytest.mark.parametrize("command, study", [("gan-arch-ablation", "arch_ablation"), ("gan-k-sweep", "k_sweep"),
+                                            ("gan-mode-collapse", "mode_collapse")])
+def test_each_study_is_also_a_command(command, study):
+    import shutil
+
+    assert shutil.which(command) is not None, f"{command} is not installed: pip install -e ."
+    got = subprocess.run([command, "--help"], capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0 and got.stdout.startswith(f"usage: {study}")
