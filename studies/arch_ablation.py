@@ -53,7 +53,26 @@ def build_parser() -> cli.StudyParser:
     g.add_argument("--batch-size", type=cli.positive_int, default=None, help="minibatch size m")
     g.add_argument("--image-size", type=int, default=None, help="32 or 64 pixels")
     g.add_argument("--eval-samples", type=cli.positive_int, default=None, help="generated samples per evaluation")
+    g.add_argument("--add", action="append", default=[], metavar="KEY=VALUE",
+                   help="one more variant: the baseline with this config key changed, named <key>_<value> "
+                        "(repeatable), e.g. --add spectral_norm_d=true")
+    g.add_argument("--variants", type=cli.str_list, default=None,
+                   help="which variants run, baseline among them (default: all), e.g. baseline,spectral_norm_d_true")
     return p
+
+
+def chosen_variants(args) -> dict[str, dict]:
+    """``variants()``, the ``--add`` ones after them, narrowed to ``--variants``: label -> changed keys."""
+    table = variants()
+    for key, value in cli.parse_overrides(args.add).items():
+        table[f"{key}_{value}".lower()] = {key: value}
+    if args.variants is None:
+        return table
+    unknown = [v for v in args.variants if v not in table]
+    if unknown or len(set(args.variants)) != len(args.variants) or "baseline" not in args.variants:
+        raise cli.StudyInputError(f"--variants {','.join(args.variants)}: allowed: distinct names of "
+                                  f"{', '.join(table)}, baseline among them")
+    return {label: table[label] for label in args.variants}
 
 
 def build_spec(args) -> StudySpec:
@@ -69,7 +88,7 @@ def build_spec(args) -> StudySpec:
         **cli.parse_overrides(args.overrides),
     })
     return StudySpec(
-        study=STUDY, base=base, variants=variants(), seeds=tuple(range(preset["seeds"])),
+        study=STUDY, base=base, variants=chosen_variants(args), seeds=tuple(range(preset["seeds"])),
         baseline_variant="baseline", factors=["variant"], evaluator_config=evaluator_config,
     )
 

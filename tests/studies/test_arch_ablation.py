@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gan_core.config import GUIDELINE_OFF, GUIDELINES, GANConfig
-from studies import arch_ablation
+from studies import arch_ablation, cli
 from studies.resume import design_record
 
 LABELS = ["baseline", "strided_conv_off", "batchnorm_g_off", "batchnorm_d_off", "fc_hidden_off",
@@ -110,3 +110,14 @@ def test_study_json(smoke):
                          "coverage": "max", "classes_covered": "max", "class_kl": "min"},
         "members_per_trial": 1,
     }
+
+
+def test_add_makes_a_variant_of_the_baseline_and_variants_chooses():
+    def spec(*argv):
+        return arch_ablation.build_spec(arch_ablation.build_parser().parse_args(list(argv)))
+    got = spec("--add", "spectral_norm_d=true", "--variants", "baseline,spectral_norm_d_true").variants
+    assert got == {"baseline": {}, "spectral_norm_d_true": {"spectral_norm_d": True}}
+    assert list(spec("--add", "spectral_norm_d=true").variants)[-2:] == ["all_off", "spectral_norm_d_true"]
+    for argv in (["--variants", "strided_conv_off"], ["--variants", "baseline,nope"]):
+        with pytest.raises(cli.StudyInputError, match=r"^--variants .*: allowed: distinct names of baseline, "):
+            spec(*argv)
