@@ -108,9 +108,10 @@ def test_no_confident_class_or_captured_mode_alone_is_not_collapse(key, value):
 
 @pytest.mark.parametrize("recall, precision, status", [
     (0.0, 0.86, "collapsed"),      # the GAN paper's model, seed 1: one distorted shape, spread over classes
-    (0.009, 0.5, "collapsed"),     # at the thresholds' edges
+    (0.009, 0.75, "collapsed"),    # at the thresholds' edges
     (0.01, 0.99, "stable"),        # 1% of real images covered: few shapes, not repeated copies
-    (0.0, 0.49, "stable"),         # early in training: blobs that lie among no real image, slow, not collapsed
+    (0.0, 0.74, "stable"),
+    (0.0, 0.555, "stable"),        # a slow G (spectral_norm_d at 400 steps): varied grey blobs, not yet digits
     (0.25, 0.75, "stable"),        # the DCGAN baseline on mnist5k
     (float("nan"), 0.9, "stable"),  # a metric not measured says nothing
 ])
@@ -123,7 +124,7 @@ def test_samples_among_real_images_that_cover_almost_none_are_collapse(recall, p
     assert s["status"] == status
     assert ("recall" in s["reason"]) == (status == "collapsed")
     if status == "collapsed":
-        assert s["reason"] == f"recall = {recall:.3g} < 0.01 with precision = {precision:.3g} >= 0.5"
+        assert s["reason"] == f"recall = {recall:.3g} < 0.01 with precision = {precision:.3g} >= 0.75"
 
 
 def test_status_precedence_and_all_reasons_listed():
