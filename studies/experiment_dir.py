@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import pyarrow.fs as pafs
 
@@ -247,11 +247,15 @@ def _fs(path: str) -> tuple[pafs.FileSystem, str]:
 def trial_dirname(trial: Any) -> str:
     """``<variant>_seed<seed>_<trial_id>`` (a population: ``<variant>_seeds<first>-<last>_<trial_id>``): readable
     and unique, instead of a long list of resolved values."""
-    cfg = trial.config
+    return trial_folder_name(trial.config, trial.trial_id)
+
+
+def trial_folder_name(cfg: Mapping[str, Any], trial_id: str) -> str:
+    """The folder name ``trial_dirname`` gives the trial of config ``cfg`` and id ``trial_id``."""
     label = re.sub(r"[^A-Za-z0-9_.=-]+", "-", str(cfg["variant"]))
     if MEMBERS_KEY in cfg:
         seeds = cfg[MEMBERS_KEY]
         seed = f"_seeds{seeds[0]}-{seeds[-1]}"
     else:
         seed = f"_seed{cfg['seed']}" if "seed" in cfg else ""
-    return f"{label}{seed}_{trial.trial_id}"
+    return f"{label}{seed}_{trial_id}"
