@@ -87,11 +87,12 @@ def _write_all(results: Results, out: Path, sample_figures: bool) -> None:
     write_csv(results.trials, out / "trials.csv")  # every table typed once (analysis.tables.tidy)
     write_parquet(results.trials, out / "trials.parquet")
     write_parquet(results.history, out / "history.parquet")
-    for name, table in (("summary", results.summary), ("effects", results.effects),
-                        *((("published", compare(results.summary, results.study.meta.published)),)
-                          if results.study.meta.published else ())):
-        write_csv(table, out / f"{name}.csv")
-        write_parquet(table, out / f"{name}.parquet")  # its types, a boolean with missing values included
+    tables = {"summary": results.summary, "effects": results.effects}
+    if results.study.meta.published:
+        tables["published"] = compare(results.summary, results.study.meta.published)
+    for name, frame in tables.items():
+        write_csv(frame, out / f"{name}.csv")
+        write_parquet(frame, out / f"{name}.parquet")  # its types, a boolean with missing values included
     figures, notes = table_figures(results, plot_dir)
     if sample_figures:
         more, more_notes = checkpoint_figures(results, plot_dir)
