@@ -7,14 +7,18 @@ default, on the same filesystem; ``--out`` picks another place, local or a URI. 
     trials.csv, trials.parquet   one row per trial: config, variant, status, stability, final/best metrics, steps,
                                  time, node
     history.parquet              one row per evaluation per trial (curves)
-    summary.csv                  per configuration, seeds pooled: seed counts by outcome, mean, std, 95% CI per
+    summary.csv, summary.parquet per configuration, seeds pooled: seed counts by outcome, mean, std, 95% CI per
                                  metric, stability rate, whether the primary metric was still improving, compute
                                  per run (FLOPs by gan_core's cost model, measured training seconds)
-    effects.csv                  per factor level against its baseline: effect, 95% CI, the all-seeds test, Holm p
+    effects.csv, effects.parquet per factor level against its baseline: effect, 95% CI, the all-seeds test, Holm p
                                  and verdict, the measured-seeds verdict, compute against the baseline's (none for
                                  a search)
     report.md                    the answer first, then the tables read out in sentences, and the plots
     plots/*.png                  curves, effects, stability heatmap, sample grids, interpolation, z arithmetic
+
+Each table is typed once (``analysis.tables``): a column has one type, the same in its CSV and parquet file; a
+boolean column with missing values (``<metric>_improving``, ``improving_level``), which a CSV cannot type, is a
+nullable boolean in the parquet file.
 
 Input that is not a results directory gives one line on stderr and exit status 2 (``ResultsError``), never a
 traceback; a study whose trials all diverged or failed still gets a report, which says so.
@@ -27,7 +31,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 from pyarrow import fs as pafs
 
 from analysis.compute import compute_cell, ratio_cell
@@ -38,6 +41,7 @@ from analysis.markdown import better_text, ci, num, pct, pvalue, table
 from analysis.published import compare
 from analysis.published import markdown as markdown_table
 from analysis.results import Results, load_results
+from analysis.tables import write_csv, write_parquet
 from analysis.answer import SAVED, answer, search_answer
 from analysis.text import STABILITY_RATE, STABILITY_STATUSES_TEXT, effect_sentence, summary_sentence
 from analysis.trial_frame import FINISHED, STABILITY_STATUSES, stability_labels
@@ -80,33 +84,21 @@ def _write_all(results: Results, out: Path, sample_figures: bool) -> None:
         for old in plot_dir.glob("*.png"):
             old.unlink()
     plot_dir.mkdir(parents=True, exist_ok=True)
-    results.trials.to_csv(out / "trials.csv", index=False)
-    _parquet(results.trials, out / "trials.parquet")
-    _parquet(results.history, out / "history.parquet")
-    results.summary.to_csv(out / "summary.csv", index=False)
-    results.effects.to_csv(out / "effects.csv", index=False)
+    write_csv(results.trials, out / "trials.csv")  # every table typed once (analysis.tables.tidy)
+    write_parquet(results.trials, out / "trials.parquet")
+    write_parquet(results.history, out / "history.parquet")
+    tables = {"summary": results.summary, "effects": results.effects}
     if results.study.meta.published:
-        compare(results.summary, results.study.meta.published).to_csv(out / "published.csv", index=False)
+        tables["published"] = compare(results.summary, results.study.meta.published)
+    for name, frame in tables.items():
+        write_csv(frame, out / f"{name}.csv")
+        write_parquet(frame, out / f"{name}.parquet")  # its types, a boolean with missing values included
     figures, notes = table_figures(results, plot_dir)
     if sample_figures:
         more, more_notes = checkpoint_figures(results, plot_dir)
         figures += more
         notes += more_notes
     (out / "report.md").write_text(render_markdown(results, figures, notes))
-
-
-def _parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` as parquet; object columns of mixed Python types (free-form Ray keys) become text."""
-    df = df.copy()
-    for col in df.columns:
-        if df[col].dtype == object:
-            kinds = {type(v) for v in df[col].dropna()}
-            if len(kinds) > 1 or (kinds and not kinds <= {str, bool}):
-                df[col] = df[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
-    try:
-        df.to_parquet(path, index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        df.astype({c: "string" for c in df.columns if df[c].dtype == object}).to_parquet(path, index=False)
 
 
 def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes: list[str]) -> str:

@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import pyarrow.fs as pafs
 
@@ -165,12 +165,23 @@ def experiment_exists(loc: ExperimentDir) -> bool:
 
 def write_text(loc: ExperimentDir, relative: str, text: str) -> str:
     """Write one file into the experiment directory (local or URI); returns its path."""
+    return write_bytes(loc, relative, text.encode())
+
+
+def write_bytes(loc: ExperimentDir, relative: str, data: bytes) -> str:
+    """Write one file of bytes into the experiment directory (local or URI); returns its path."""
     target = loc.join(relative)
     fs, path = _fs(target)
     fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
     with fs.open_output_stream(path) as f:
-        f.write(text.encode())
+        f.write(data)
     return target
+
+
+def has_file(loc: ExperimentDir, relative: str) -> bool:
+    """Whether the experiment directory holds the file ``relative``."""
+    fs, path = _fs(loc.join(relative))
+    return fs.get_file_info(path).type == pafs.FileType.File
 
 
 def read_text(loc: ExperimentDir, relative: str) -> str:
@@ -247,11 +258,15 @@ def _fs(path: str) -> tuple[pafs.FileSystem, str]:
 def trial_dirname(trial: Any) -> str:
     """``<variant>_seed<seed>_<trial_id>`` (a population: ``<variant>_seeds<first>-<last>_<trial_id>``): readable
     and unique, instead of a long list of resolved values."""
-    cfg = trial.config
+    return trial_folder_name(trial.config, trial.trial_id)
+
+
+def trial_folder_name(cfg: Mapping[str, Any], trial_id: str) -> str:
+    """The folder name ``trial_dirname`` gives the trial of config ``cfg`` and id ``trial_id``."""
     label = re.sub(r"[^A-Za-z0-9_.=-]+", "-", str(cfg["variant"]))
     if MEMBERS_KEY in cfg:
         seeds = cfg[MEMBERS_KEY]
         seed = f"_seeds{seeds[0]}-{seeds[-1]}"
     else:
         seed = f"_seed{cfg['seed']}" if "seed" in cfg else ""
-    return f"{label}{seed}_{trial.trial_id}"
+    return f"{label}{seed}_{trial_id}"

@@ -14,7 +14,8 @@ from analysis.report import main, write_report
 from analysis.results import load_results
 from analysis.text import effect_sentence
 
-FILES = ["trials.csv", "trials.parquet", "history.parquet", "summary.csv", "effects.csv", "report.md"]
+FILES = ["trials.csv", "trials.parquet", "history.parquet", "summary.csv", "summary.parquet", "effects.csv",
+         "effects.parquet", "report.md"]
 IMAGE_METRICS = ["fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl"]
 VARIANTS = ["baseline", "batchnorm_d_off", "g_output_off"]
 
@@ -274,3 +275,44 @@ def test_report_of_an_interrupted_study_names_its_unfinished_trials_and_keeps_it
         status = "running" if d in folders[:2] else "pending"
         assert f"\n- {d.name}: not finished ({status} when Ray last saved the study's state)\n" in md
     assert "- 8 of 8 trials had not finished when Ray last saved the study's state (experiment_state-" in md
+
+
+def _types(df):
+    return {c: str(t) for c, t in df.dtypes.items()}
+
+
+@pytest.mark.parametrize("fixture", ["ksweep_dir", "ablation_dir"])
+def test_every_table_has_one_type_per_column_in_its_csv_and_its_parquet_file(fixture, request):
+    """No object column in any parquet file; pandas reads each CSV with the types of its parquet file, except the
+    boolean columns with missing values (which a CSV cannot type), and with those named, the CSV reads as the
+    parquet file does, value for value."""
+    out = write_report(str(request.getfixturevalue(fixture)), sample_figures=False)
+    for name in ("trials", "summary", "effects"):
+        pq, csv = pd.read_parquet(out / f"{name}.parquet"), pd.read_csv(out / f"{name}.csv")
+        assert [c for c, t in _types(pq).items() if t == "object"] == [], name
+        nullable = sorted(c for c, t in _types(pq).items() if t == "boolean")
+        assert nullable == (["improving_baseline", "improving_level"] if name == "effects" else []), name
+        assert {c: t for c, t in _types(csv).items() if t != _types(pq)[c]} == {c: "object" for c in nullable}
+        pd.testing.assert_frame_equal(pd.read_csv(out / f"{name}.csv", dtype={c: "boolean" for c in nullable}), pq)
+    history = pd.read_parquet(out / "history.parquet")
+    assert [c for c, t in _types(history).items() if t == "object"] == []
+
+
+def test_levels_and_flags_are_typed_as_their_values(ksweep_dir, ablation_dir):
+    out = write_report(str(ksweep_dir), sample_figures=False)
+    trials = pd.read_parquet(out / "trials.parquet")
+    assert (str(trials["k_level"].dtype), str(trials["g_loss_level"].dtype)) == ("int64", "str")
+    assert str(pd.read_csv(out / "trials.csv")["k_level"].dtype) == "int64"
+    assert sorted(set(trials["k_level"])) == [1, 2, 5]
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert (str(summary["fd_improving"].dtype), summary["fd_improving"].tolist()) == ("bool", [True] * 6)
+    assert str(trials["error"].dtype) == "float64" and trials["error"].isna().all()  # no value: missing, as CSV reads
+    effects = pd.read_parquet(out / "effects.parquet")
+    assert [str(effects[c].dtype) for c in ("improving_level", "improving_baseline")] == ["boolean", "boolean"]
+    # read only where neither side has a failed seed and the comparison is clear (analysis.effects)
+    assert effects["improving_level"].isna().sum() == effects["improving_baseline"].isna().sum()
+    assert set(effects["improving_level"].dropna()) == {True}
+
+    out = write_report(str(ablation_dir), sample_figures=False)
+    trials = pd.read_parquet(out / "trials.parquet")
+    assert [str(trials[c].dtype) for c in ("variant_level", "batchnorm_d", "status")] == ["str", "bool", "str"]

@@ -23,24 +23,44 @@ def test_space_and_preset():
                                           "num_samples": SAMPLES, "search_seed": 0}
 
 
-def test_a_diverged_trial_is_a_failed_optuna_trial(tmp_path):
-    """A NaN metric (a diverged trial) becomes FAIL in optuna.db, as Optuna's own optimize() records it, instead of
-    a trial left RUNNING; a finite metric is COMPLETE with its value; a crashed trial is FAIL."""
+def _result(trial_id, g_steps, value, status):
+    """A report as Tune hands it to the searcher: flattened, with the trial's config under config/."""
+    return {"reverse_kl": value, "g_steps": g_steps, "status": status, "training_iteration": g_steps // 10,
+            "trial_id": trial_id, "config/variant": "tpe", "config/seed": 0, "config/lr_d": 1e-3}
+
+
+def test_optuna_records_each_trial_as_its_own_optimize_would(tmp_path):
+    """Intermediate values at g_steps; a trial ASHA stopped before its budget (its last report "running") is
+    PRUNED at that step with its last value; one that ran its budget COMPLETE; a NaN metric (a diverged trial) FAIL,
+    as Optuna's own optimize() records it, instead of a trial left RUNNING; a crashed trial FAIL; the objective
+    named; each trial's Ray folder a user attribute."""
     from studies.experiment_dir import locate
 
     loc = locate(str(tmp_path), "lr")
     searcher = lr_search.make_searcher_factory(0, {"lr_d": 1e-3, "lr_g": 1e-3, "beta1": 0.5})(loc)
     assert searcher.set_search_properties("reverse_kl", "min", dict(lr_search.SPACE))
-    for trial_id in ("diverged", "fine", "crashed", "stopped"):
+    ids = ("diverged", "fine", "crashed", "stopped", "asha")
+    for trial_id in ids:
         assert set(searcher.suggest(trial_id)) == set(lr_search.SPACE)
-    searcher.on_trial_complete("diverged", {"reverse_kl": float("nan"), "g_steps": 10})
-    searcher.on_trial_complete("fine", {"reverse_kl": 0.25, "g_steps": 40})
+    searcher.on_trial_result("diverged", _result("diverged", 10, 0.5, "running"))
+    searcher.on_trial_complete("diverged", _result("diverged", 20, float("nan"), "diverged"))
+    searcher.on_trial_result("fine", _result("fine", 10, 0.75, "running"))
+    searcher.on_trial_result("fine", _result("fine", 20, 0.5, "running"))
+    searcher.on_trial_complete("fine", _result("fine", 40, 0.25, "ok"))  # (ASHA stops it at max_t: no result call)
     searcher.on_trial_complete("crashed", None, error=True)
     searcher.on_trial_complete("stopped", None)
+    searcher.on_trial_result("asha", _result("asha", 10, 0.75, "running"))
+    searcher.on_trial_complete("asha", _result("asha", 20, 0.625, "running"))  # ASHA stopped it at its milestone
     study = optuna.load_study(study_name="lr", storage=f"sqlite:///{tmp_path / 'lr' / 'optuna.db'}")
     S = optuna.trial.TrialState
-    assert [(t.state, t.value) for t in study.trials] == [(S.FAIL, None), (S.COMPLETE, 0.25), (S.FAIL, None),
-                                                          (S.PRUNED, None)]
+    assert study.metric_names == ["reverse_kl"]
+    assert [(t.state, t.value, t.intermediate_values) for t in study.trials] == [
+        (S.FAIL, None, {10: 0.5}), (S.COMPLETE, 0.25, {10: 0.75, 20: 0.5, 40: 0.25}), (S.FAIL, None, {}),
+        (S.PRUNED, None, {}), (S.PRUNED, 0.625, {10: 0.75, 20: 0.625})]
+    folder = {t: str(tmp_path / "lr" / f"tpe_seed0_{t}") for t in ("diverged", "fine", "asha")}
+    assert [t.user_attrs for t in study.trials] == [{"ray_trial_dir": folder["diverged"]},
+                                                    {"ray_trial_dir": folder["fine"]}, {}, {},
+                                                    {"ray_trial_dir": folder["asha"]}]
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +101,21 @@ def test_optuna_study_in_sqlite(smoke, experiment_reader):
     optuna_params = sorted((t.params["lr_d"], t.params["lr_g"], t.params["beta1"]) for t in study.trials)
     assert optuna_params == ray_params
     assert study.trials[0].params == {"lr_d": 1e-3, "lr_g": 1e-3, "beta1": 0.5}  # the enqueued warm start
-    # every finished Optuna trial holds the primary metric of the Ray trial's last report
-    last = {(t.config["lr_d"], t.config["lr_g"], t.config["beta1"]): t.rows[-1]["reverse_kl"]
-            for t in experiment_reader(path)}
+    assert study.metric_names == ["reverse_kl"]
+    # each Optuna trial: COMPLETE when its Ray trial ran the whole budget, PRUNED at the step where ASHA stopped it;
+    # its value the primary metric of its last report, its intermediate values every report's at g_steps, its
+    # Ray trial folder a user attribute
+    ray = {(t.config["lr_d"], t.config["lr_g"], t.config["beta1"]): t for t in experiment_reader(path)}
     for t in study.trials:
-        assert t.state == optuna.trial.TrialState.COMPLETE
-        assert t.value == pytest.approx(last[(t.params["lr_d"], t.params["lr_g"], t.params["beta1"])], rel=1e-12)
+        r = ray[(t.params["lr_d"], t.params["lr_g"], t.params["beta1"])]
+        last = r.rows[-1]
+        assert t.state == (optuna.trial.TrialState.COMPLETE if last["g_steps"] == STEPS else
+                           optuna.trial.TrialState.PRUNED)
+        assert t.value == pytest.approx(last["reverse_kl"], rel=1e-12)
+        assert t.intermediate_values == {row["g_steps"]: pytest.approx(row["reverse_kl"], rel=1e-12)
+                                         for row in r.rows}
+        assert t.last_step == last["g_steps"]
+        assert t.user_attrs == {"ray_trial_dir": str(r.path)}
 
 
 def test_study_json(smoke):
