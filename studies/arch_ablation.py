@@ -14,9 +14,13 @@ preset. Run from the repository root:
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from gan_core.knobs import GUIDELINE_OFF, GUIDELINES
 from studies import cli
+
+if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
+    from studies.runner import StudySpec
 
 STUDY = "arch_ablation"
 DATASETS = ("mnist5k", "mnist", "fashion_mnist", "cifar10")

@@ -38,8 +38,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from typing import TYPE_CHECKING
 
 from studies import cli
+
+if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
+    from studies.runner import StudySpec
 
 STUDY = "goodfellow2014"
 DATASETS = ("mnist5k", "mnist")

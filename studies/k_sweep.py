@@ -10,9 +10,13 @@ takes seconds on a CPU), on grid25 or an image dataset with --dataset. Run from 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from gan_core.config import IMAGE_DATASETS
 from studies import cli
+
+if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
+    from studies.runner import StudySpec
 
 STUDY = "k_sweep"
 DATASETS = ("ring8", "grid25", *IMAGE_DATASETS)

@@ -15,29 +15,39 @@ needs a local file, and copied into the experiment directory when the study ends
 """
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-if __package__ in (None, ""):  # run as a script: import the project from the repository root, not studies/
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from gan_core.config import IMAGE_DATASETS
+from studies import cli
+from studies.experiment_dir import ExperimentDir
+from studies.resume import study_args
 
-from ray import tune  # noqa: E402
-from ray.tune.search.optuna import OptunaSearch  # noqa: E402
-
-from gan_core.config import IMAGE_DATASETS  # noqa: E402
-from studies import cli  # noqa: E402
-from studies.experiment_dir import ExperimentDir  # noqa: E402
-from studies.resume import study_args  # noqa: E402
-from studies.runner import StudySpec, resolve_base, run_study  # noqa: E402
+if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
+    from studies.runner import StudySpec
 
 STUDY = "lr_search"
 DATASETS = ("ring8", "grid25", *IMAGE_DATASETS)
-SPACE = {
-    "lr_d": tune.loguniform(1e-5, 1e-2),
-    "lr_g": tune.loguniform(1e-5, 1e-2),
-    "beta1": tune.uniform(0.0, 0.9),
-}
+
+
+def search_space() -> dict:
+    """The searched keys and their Tune domains (Ray is imported here, not for --help)."""
+    from ray import tune
+
+    return {"lr_d": tune.loguniform(1e-5, 1e-2), "lr_g": tune.loguniform(1e-5, 1e-2), "beta1": tune.uniform(0.0, 0.9)}
+
+
+def __getattr__(name: str):
+    """``SPACE`` and the searcher class, loaded on first use (a saved search unpickles the class by this name)."""
+    if name == "SPACE":
+        return search_space()
+    if name == "DivergenceAwareOptunaSearch":
+        from studies.optuna_search import DivergenceAwareOptunaSearch
+
+        return DivergenceAwareOptunaSearch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 VARIANT = "tpe"
 ASHA_REDUCTION_FACTOR = 3
 ASHA_GRACE_EVALS = 2  # a trial runs at least this many evaluation intervals before ASHA may stop it
@@ -56,98 +66,11 @@ def optuna_db_path(loc: ExperimentDir) -> Path:
     return folder / "optuna.db"
 
 
-RAY_FOLDER_ATTR = "ray_trial_dir"  # the Optuna trial's user attribute naming its Ray trial folder
-STEP_KEY = "g_steps"  # the step of Optuna's intermediate values: ASHA's time attribute
-
-
-def _diverged(result: dict | None, metric: str) -> bool:
-    """A diverged trial reports its quality metric as NaN (studies.trainable)."""
-    return result is not None and metric in result and isinstance(result[metric], float) and \
-        math.isnan(result[metric])
-
-
-def _stopped_early(result: dict | None) -> bool:
-    """The trial's last report says it had steps to go (the trainer's status "running"): a scheduler stopped it."""
-    return result is not None and result.get("status") == "running"
-
-
-class DivergenceAwareOptunaSearch(OptunaSearch):
-    """OptunaSearch that records each trial in optuna.db as Optuna's own ``optimize()`` with a pruner would, so that
-    optuna-dashboard and ``optuna.load_study`` read the search as Optuna users expect:
-
-    - intermediate values at the step ``g_steps`` (ASHA's time attribute; Ray reports them at its iteration count),
-      the last report's included (Ray does not pass the report that ends a trial to ``on_trial_result``);
-    - a trial ASHA stopped before its budget is PRUNED at the step it stopped, with its last value as its value
-      (Optuna's rule for a pruned trial), not COMPLETE beside the trials that ran to the end;
-    - a diverged trial is FAIL, as ``optimize()`` records a NaN objective (Ray's OptunaSearch tells Optuna the NaN as
-      COMPLETE; Optuna refuses it, and the trial would stay RUNNING in optuna.db for ever);
-    - the objective is named after the study's metric (``Study.set_metric_names``), not "Objective 0";
-    - each trial has its Ray trial folder as the user attribute ``ray_trial_dir`` (from its first report).
-
-    TPE learns from COMPLETE trials only; the pruned and diverged ones are in the study's results and report either
-    way.
-    """
-
-    def __init__(self, *args, experiment_path: str | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.experiment_path = experiment_path
-        self._reported_steps: dict[str, set[int]] = {}
-
-    def _setup_study(self, mode):
-        import warnings
-
-        import optuna
-
-        super()._setup_study(mode)
-        if isinstance(self._metric, str):
-            with warnings.catch_warnings():  # (experimental since Optuna 3.2, and stable in use)
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                self._ot_study.set_metric_names([self._metric])
-
-    def _report(self, trial_id: str, result: dict) -> None:
-        """The result's metric as an intermediate value at its step, once per step."""
-        step = int(result.get(STEP_KEY, result.get("training_iteration", 0)))
-        done = self.__dict__.setdefault("_reported_steps", {}).setdefault(trial_id, set())  # (a searcher pickled
-        # by an earlier version, resumed, has no such record)
-        if step not in done and self.metric in result:
-            self._ot_trials[trial_id].report(float(result[self.metric]), step)
-            done.add(step)
-
-    def _note_folder(self, trial_id: str, result: dict) -> None:
-        """The Ray trial folder as the Optuna trial's user attribute (its name as ``trial_dirname`` gives it)."""
-        from studies.experiment_dir import trial_folder_name
-
-        ot_trial = self._ot_trials[trial_id]
-        if getattr(self, "experiment_path", None) is None or RAY_FOLDER_ATTR in ot_trial.user_attrs:
-            return
-        config = {k.split("/", 1)[1]: v for k, v in result.items() if k.startswith("config/")}
-        if "variant" in config:
-            name = trial_folder_name(config, result.get("trial_id", trial_id))
-            ot_trial.set_user_attr(RAY_FOLDER_ATTR, f"{self.experiment_path.rstrip('/')}/{name}")
-
-    def on_trial_result(self, trial_id: str, result: dict):
-        if trial_id in self._completed_trials or isinstance(self.metric, list):
-            return super().on_trial_result(trial_id, result)
-        self._note_folder(trial_id, result)
-        self._report(trial_id, result)
-
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False):
-        if trial_id in self._completed_trials or trial_id not in self._ot_trials:
-            return super().on_trial_complete(trial_id, result, error)
-        if result and not error:
-            self._note_folder(trial_id, result)
-        if _diverged(result, self.metric):
-            result, error = None, True
-        elif result and not error:
-            self._report(trial_id, result)
-            if _stopped_early(result):
-                result = None  # Ray's OptunaSearch tells Optuna a trial without a value as PRUNED
-        super().on_trial_complete(trial_id, result, error)
-
-
 def make_searcher_factory(search_seed: int, first_point: dict):
     def make_searcher(loc: ExperimentDir):
         import optuna
+
+        from studies.optuna_search import DivergenceAwareOptunaSearch
 
         db = optuna_db_path(loc)
         db.parent.mkdir(parents=True, exist_ok=True)
@@ -163,6 +86,8 @@ def make_searcher_factory(search_seed: int, first_point: dict):
 
 def make_scheduler_factory(steps: int, eval_every: int):
     def make_scheduler():
+        from ray import tune
+
         return tune.schedulers.ASHAScheduler(
             time_attr="g_steps", max_t=steps, grace_period=min(steps, ASHA_GRACE_EVALS * eval_every),
             reduction_factor=ASHA_REDUCTION_FACTOR)
@@ -181,13 +106,16 @@ def build_parser() -> cli.StudyParser:
 
 
 def build_spec(args) -> StudySpec:
+    from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
+
+    space = search_space()
     preset = cli.choose_preset(args, PRESETS)
     evaluator_config, base = resolve_base(cli.base_flat(args, PRESETS, preset))
-    first_point = {key: base[key] for key in SPACE}
+    first_point = {key: base[key] for key in space}
     return StudySpec(
         study=STUDY, base=base, variants={VARIANT: {}}, seeds=(), baseline_variant=None,
-        factors=list(SPACE), baseline=first_point, evaluator_config=evaluator_config,
-        searched=dict(SPACE), num_samples=preset["num_samples"],
+        factors=list(space), baseline=first_point, evaluator_config=evaluator_config,
+        searched=space, num_samples=preset["num_samples"],
         make_searcher=make_searcher_factory(preset["search_seed"], first_point),
         make_scheduler=make_scheduler_factory(base["steps"], base["eval_every"]),
         search={"searcher": "Optuna TPE", "scheduler": "ASHA"},
@@ -210,6 +138,8 @@ def publish_optuna_db(loc: ExperimentDir) -> str:
 def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = study_args(STUDY, build_parser, argv)
+        from studies.runner import run_study  # after parsing: --help imports neither Ray nor torch
+
         run = run_study(build_spec(args), args, command=cli.command_line(STUDY, argv))
         where = publish_optuna_db(run.location)
         db = optuna_db_path(run.location)

@@ -26,9 +26,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from studies import cli
 from studies.resume import study_args
+
+if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
+    from studies.runner import StudySpec
 
 STUDY = "mode_collapse"
 DATASETS = ("ring8", "grid25")

@@ -11,10 +11,16 @@ table of the results and writes it as theory_check.csv into the experiment direc
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from studies import cli
 from studies.experiment_dir import write_text
 from studies.resume import study_args
+
+if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
+    import pandas as pd
+
+    from studies.runner import StudySpec
 
 STUDY = "theory_check"
 # p_g settings: label -> (mu_g, sigma_g); p_data is N(0, 1).
@@ -60,7 +66,7 @@ def build_spec(args) -> StudySpec:
     )
 
 
-def results_table(result_grid) -> "pd.DataFrame":
+def results_table(result_grid) -> pd.DataFrame:
     """One row per trial: the p_g setting, the seed and what the check measured, ordered by setting and seed."""
     import pandas as pd
 

@@ -222,7 +222,7 @@ def test_sigterm_and_sighup_stop_a_study_the_way_ctrl_c_does(sig):
     assert signal.getsignal(sig) is before
 
 
-HELP_STUDIES = ["arch_ablation", "goodfellow2014", "k_sweep", "mode_collapse", "theory_check"]
+HELP_STUDIES = ["arch_ablation", "goodfellow2014", "k_sweep", "lr_search", "mode_collapse", "theory_check"]
 
 
 @pytest.mark.parametrize("study", HELP_STUDIES)
