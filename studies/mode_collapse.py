@@ -85,9 +85,9 @@ PRESETS = {
     "full": {"dataset": "ring8", "steps": 400_000, "eval_every": 10_000, "seeds": 10, "packs": [2, 3, 4]},
 }
 
-# --long: the budget at which PacGAN's GAN row is reached on the ring (high quality and reverse KL level off by about
-# 15,000 steps; docs/REPRODUCTIONS.md, "Mode collapse on the 2D mixtures"), the rows of PacGAN's table only. Options
-# given on the command line win.
+# --long: the budget where the ring's curves level off (high quality and reverse KL change little after about 11,000
+# steps, measured: docs/REPRODUCTIONS.md, "Mode collapse on the 2D mixtures"), the rows of PacGAN's table only.
+# Options given on the command line win.
 LONG_BUDGET = {"steps": 20_000, "eval_every": 1_000}
 LONG_VARIANTS = ("gan", "pacgan2")
 
