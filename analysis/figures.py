@@ -44,7 +44,7 @@ def slug(text: str) -> str:
 
 def table_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
     """(section, title, relative path) of every figure drawn from the tables."""
-    from analysis import plots  # matplotlib on first use: a mistyped path fails fast, before heavy imports
+    from analysis import forest, plots  # matplotlib on first use: a mistyped path fails fast, before heavy imports
 
     name = results.study.meta.name
     figures = []
@@ -52,19 +52,33 @@ def table_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str, str
     if _many_configs(results) and results.design.factors:
         first = results.design.factors[0]
         groups, column, by = first.levels, first.column, f" by {first.name}"
+    trials, design = results.trials, results.design
+    meta = results.study.meta
+    if results.is_search:
+        title = f"{name}: final {meta.primary_metric} of every trial against the searched settings"
+        p = forest.plot_search(trials, [f.name for f in design.factors], meta.primary_metric, meta.mode,
+                               plot_dir / "search.png", title)
+        if p:
+            figures.append(("Answer", title, f"{PLOTS}/{p.name}"))
+    elif not results.effects.empty:
+        title = f"{name}: the answer's effects on {meta.primary_metric} and stability against the baseline (95% CI)"
+        p = forest.plot_forest(results.effects, meta.primary_metric, plot_dir / "forest.png", title, trials)
+        if p:
+            figures.append(("Answer", title, f"{PLOTS}/{p.name}"))
     for m in results.study.metrics:
         title = f"{name}: {m} during training{by} (mean and 95% CI over seeds)"
         p = plots.plot_curves(results.history, m, results.study.metric_mode(m), groups,
-                              plot_dir / f"curves_{slug(m)}.png", title, group_column=column)
+                              plot_dir / f"curves_{slug(m)}.png", title, group_column=column, trials=trials,
+                              design=design)
         if p:
             figures.append(("Curves", title, f"{PLOTS}/{p.name}"))
     for m in [*results.study.metrics[:1], STABILITY, *results.study.metrics[1:]]:
         title = f"{name}: effect on {m} against the baseline (95% CI)"
-        p = plots.plot_effects(results.effects, m, plot_dir / f"effects_{slug(m)}.png", title)
+        p = plots.plot_effects(results.effects, m, plot_dir / f"effects_{slug(m)}.png", title, trials)
         if p:
             figures.append(("Effects", title, f"{PLOTS}/{p.name}"))
     title = f"{name}: share of finished seeds that trained stably"
-    p = plots.plot_stability(results.trials, results.design, plot_dir / "stability.png", title)
+    p = plots.plot_stability(trials, design, plot_dir / "stability.png", title)
     figures.append(("Stability", title, f"{PLOTS}/{p.name}"))
     return figures, []
 
