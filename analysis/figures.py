@@ -83,6 +83,14 @@ def table_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str, str
     return figures, []
 
 
+def _how_it_ended(row: pd.Series) -> str:
+    """ "stable", or the status and why (a collapsed run's grid can look empty: its title says what was found)."""
+    status = row.get("stability") or row["status"]
+    reason = row.get("stability_reason")
+    return f"{status}: {reason}" if status != "stable" and isinstance(reason, str) and reason \
+        and reason != "no failure found" else str(status)
+
+
 def _rank(trials: pd.DataFrame, primary: str, mode: str) -> pd.DataFrame:
     """Trials with a checkpoint, best first by final primary metric; non-finite values last (the worst)."""
     t = trials[trials["checkpoint"] != ""].copy()
@@ -116,7 +124,7 @@ def checkpoint_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str
             state = loc.join(row["trial_dir"], row["checkpoint"], "state.pt")
             title = (f"{label or row['configuration']}: {which} {'seed' if label else 'trial'} (seed "
                      f"{row.get('seed', '?')}, final {primary} {num(row.get(f'final_{primary}'))}, "
-                     f"{row.get('stability') or row['status']})")
+                     f"{_how_it_ended(row)})")
             path = plot_dir / (f"samples_{slug(label)}_{which}.png" if label else f"samples_{which}.png")
             jobs.append(("Samples", "samples", state, path, title))
     best = _rank(with_ckpt[with_ckpt["status"] == "ok"], primary, mode)
