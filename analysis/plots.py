@@ -31,6 +31,7 @@ from analysis.trial_frame import FINISHED, STABLE, stability_labels  # noqa: E40
 from analysis.markdown import better_text  # noqa: E402
 
 MAX_LEGEND = 12
+COUNTS = ("modes_captured", "classes_covered")
 VERDICT_COLOURS = {"better": "tab:green", "worse": "tab:red"}  # any other verdict: NO_VERDICT
 NO_VERDICT = "tab:gray"
 VERDICT_LABELS = {"better": "better (Holm p < 0.05)", "worse": "worse (Holm p < 0.05)",
@@ -158,13 +159,17 @@ def plot_curves(history: pd.DataFrame, metric: str, mode: str, configurations: l
         if clipped:
             notes.append(f"bands clipped to the range of {metric}, {bounds_text(bounds)}")
         step_axis(ax, history["g_steps"])
+        if metric in COUNTS:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count: whole ticks (its mean may not be)
         ax.grid(alpha=0.3)
     ax.set_xlabel("\n".join(["generator steps", *(textwrap.fill(n, 110) for n in notes)]), fontsize=9)
     ax.set_ylabel(f"{metric} ({better_text(mode)})")
     ax.set_title(wrap(title, 8))
     handles = styled[1] if styled else ax.get_legend_handles_labels()[0]
     if handles:
-        fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=min(len(handles), 4))
+        widest = max(len(h.get_label()) for h in handles) + 6  # characters of an entry with its handle
+        fig.legend(handles=handles, fontsize=8, loc="outside lower center",
+                   ncols=max(1, min(len(handles), 4, 120 // widest)))  # no wider than the figure
     return save_figure(fig, path, title)
 
 

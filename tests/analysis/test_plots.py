@@ -94,6 +94,7 @@ def test_a_band_of_a_bounded_count_is_clipped_to_its_range_and_says_so(drawn, tm
     assert {0.0, hi1, lo2, 10.0} <= ys and min(ys) == 0.0 and max(ys) == 10.0
     assert "bands clipped to the range of classes_covered, [0, 10]" in ax.get_xlabel()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["10", "20"]  # the evaluations' steps, integers
+    assert all(float(t).is_integer() for t in ax.get_yticks())  # a count's ticks
 
 
 def test_many_evaluations_get_integer_step_ticks(drawn, tmp_path):
@@ -168,3 +169,12 @@ def test_a_comparison_whose_seeds_all_failed_says_so_in_its_row(synth, drawn, tm
     assert [t.get_text() for t in ax.texts] == ["all 6 seeds failed (diverged or collapsed): nothing finished to "
                                                 "measure"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["batchnorm_d_off (6 of 6 failed)"]
+
+
+def test_a_legend_of_long_labels_stays_inside_the_figure(drawn, tmp_path):
+    labels = [f"lr_d=2.05e-04, lr_g=4.73e-03, beta1=0.{i}" for i in range(4)]
+    history = pd.DataFrame({"configuration": labels, "g_steps": 10, "fd": 1.0})
+    plots.plot_curves(history, "fd", "min", labels, tmp_path / "c.png", "t")
+    fig = drawn[0]
+    box = fig.legends[0].get_window_extent(fig.test_renderer)
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1
