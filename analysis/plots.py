@@ -240,14 +240,16 @@ def plot_stability(trials: pd.DataFrame, design: Design, path: Path, title: str)
     row_levels = rows_f.levels if rows_f else ["all"]
     col_levels = cols_f.levels if cols_f else ["all"]
     rate = np.full((len(row_levels), len(col_levels)), np.nan)
-    text = [["none" for _ in col_levels] for _ in row_levels]
+    text = [["no trial" for _ in col_levels] for _ in row_levels]
     for i, rl in enumerate(row_levels):
         for j, cl in enumerate(col_levels):
-            sel = done
+            sel, every = done, trials
             if rows_f is not None:
-                sel = sel[sel[rows_f.column] == rl]
+                sel, every = sel[sel[rows_f.column] == rl], every[every[rows_f.column] == rl]
             if cols_f is not None:
-                sel = sel[sel[cols_f.column] == cl]
+                sel, every = sel[sel[cols_f.column] == cl], every[every[cols_f.column] == cl]
+            if len(every) and not len(sel):  # e.g. stopped early by a scheduler: a grey cell says so
+                text[i][j] = f"{len(every)} not finished"
             if len(sel):
                 n_stable = int((sel["_stability"] == STABLE).sum())
                 rate[i, j] = 100.0 * n_stable / len(sel)

@@ -178,3 +178,12 @@ def test_a_legend_of_long_labels_stays_inside_the_figure(drawn, tmp_path):
     fig = drawn[0]
     box = fig.legends[0].get_window_extent(fig.test_renderer)
     assert box.x0 >= 0 and box.x1 <= fig.bbox.x1
+
+
+def test_a_stability_cell_without_a_finished_trial_says_what_there_is(ksweep_dir, drawn, tmp_path):
+    r = load_results(str(ksweep_dir))
+    trials = r.trials.copy()
+    trials.loc[trials["k_level"] == "5", "status"] = "stopped"
+    plots.plot_stability(trials, r.design, tmp_path / "s.png", "t")
+    cells = [t.get_text() for t in drawn[0].axes[0].texts]
+    assert cells == ["4/4 (100%)"] * 4 + ["4 not finished"] * 2
