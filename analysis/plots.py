@@ -260,7 +260,8 @@ def plot_stability(trials: pd.DataFrame, design: Design, path: Path, title: str)
     im = ax.imshow(np.ma.masked_invalid(rate), cmap=cmap, vmin=0, vmax=100, aspect="auto")
     for i in range(len(row_levels)):
         for j in range(len(col_levels)):
-            ax.text(j, i, text[i][j], ha="center", va="center", fontsize=8)
+            dark = np.isfinite(rate[i, j]) and not 20 <= rate[i, j] <= 85  # the ends of RdYlGn are dark
+            ax.text(j, i, text[i][j], ha="center", va="center", fontsize=8, color="white" if dark else "black")
     ax.set_yticks(range(len(row_levels)), row_levels, fontsize=8)
     ax.set_xticks(range(len(col_levels)), col_levels, fontsize=8, rotation=30 if len(col_levels) > 4 else 0)
     ax.set_ylabel(rows_f.name if rows_f is not None else "")

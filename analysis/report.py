@@ -14,7 +14,9 @@ default, on the same filesystem; ``--out`` picks another place, local or a URI. 
                                  and verdict, the measured-seeds verdict, compute against the baseline's (none for
                                  a search)
     report.md                    the answer first, then the tables read out in sentences, and the plots
-    plots/*.png                  curves, effects, stability heatmap, sample grids, interpolation, z arithmetic
+    plots/*.png                  the answer's forest plot (a search: its objective against the searched settings),
+                                 curves, effects, stability heatmap, sample grids, interpolation, z arithmetic;
+                                 report.md shows each inline
 
 Each table is typed once (``analysis.tables``): a column has one type, the same in its CSV and parquet file; a
 boolean column with missing values (``<metric>_improving``, ``improving_level``), which a CSV cannot type, is a
