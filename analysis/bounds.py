@@ -64,8 +64,9 @@ def bounds_text(bounds: tuple[float, float], scale: float = 1.0) -> str:
     low, high = bounds
     if math.isinf(low) and math.isinf(high):
         return ""
-    f = lambda v: f"{v * scale:.3g}"  # noqa: E731
-    return ("(-inf" if math.isinf(low) else f"[{f(low)}") + ", " + ("inf)" if math.isinf(high) else f"{f(high)}]")
+    left = "(-inf" if math.isinf(low) else f"[{low * scale:.3g}"
+    right = "inf)" if math.isinf(high) else f"{high * scale:.3g}]"
+    return f"{left}, {right}"
 
 
 def _modes(trials: pd.DataFrame | None) -> int | None:

@@ -96,7 +96,7 @@ def _config_styles(trials: pd.DataFrame | None, design: Design | None, configura
             return None
         l0, l1 = pairs.loc[label]
         ls, marker = STYLES[f1.levels.index(l1)]
-        styles[label] = dict(color=colours(f0.levels.index(l0)), linestyle=ls, marker=marker)
+        styles[label] = {"color": colours(f0.levels.index(l0)), "linestyle": ls, "marker": marker}
     handles = [Line2D([], [], color=colours(i), label=f"{f0.name}={lv}") for i, lv in enumerate(f0.levels)]
     handles += [Line2D([], [], color="black", linestyle=STYLES[i][0], marker=STYLES[i][1], label=f"{f1.name}={lv}")
                 for i, lv in enumerate(f1.levels)]
@@ -145,7 +145,7 @@ def plot_curves(history: pd.DataFrame, metric: str, mode: str, configurations: l
             continue
         drawn_lo, drawn_hi = clip(los, bounds), clip(his, bounds)
         clipped |= changed(los, drawn_lo) or changed(his, drawn_hi)
-        style = styled[0][label] if styled else dict(color=colors(i % colors.N), marker="o")
+        style = styled[0][label] if styled else {"color": colors(i % colors.N), "marker": "o"}
         ax.plot(steps, means, ms=4, label=label if styled is None and i < MAX_LEGEND else None, **style)
         ax.fill_between(steps, drawn_lo, drawn_hi, color=style["color"], alpha=0.15, linewidth=0)
     if len(empty) == len(configurations):

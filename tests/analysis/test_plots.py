@@ -166,8 +166,8 @@ def test_a_comparison_whose_seeds_all_failed_says_so_in_its_row(synth, drawn, tm
     r = load_results(str(synth.write("failed", trials, study)))
     plots.plot_effects(r.effects, "fd", tmp_path / "e.png", "t")
     ax = drawn[0].axes[0]
-    assert [t.get_text() for t in ax.texts] == ["all 6 seeds failed (diverged or collapsed): nothing finished to "
-                                                "measure"]
+    why = "all 6 seeds failed (diverged or collapsed): nothing finished to measure"
+    assert [t.get_text() for t in ax.texts] == [why]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["batchnorm_d_off (6 of 6 failed)"]
 
 
