@@ -192,8 +192,10 @@ def effect_rows(ax: plt.Axes, rows: pd.DataFrame, metric: str, trials: pd.DataFr
             n, nf = (int(pd.to_numeric(r.get(k), errors="coerce") or 0) for k in ("n_level", "n_failed_level"))
             why = f"all {n} seeds failed (diverged or collapsed): nothing finished to measure" if n and nf == n \
                 else "no finished seed on one side: nothing to measure"
+            if d in VERDICT_COLOURS:  # called on how the seeds failed (the two-part test's rank part)
+                why += f"; {d} over every seed, by how they failed"
             ax.text(0.5, yi, why, transform=ax.get_yaxis_transform(), ha="center", va="center", fontsize=7,
-                    color="dimgray", style="italic")
+                    color=c if d in VERDICT_COLOURS else "dimgray", style="italic")
         elif math.isfinite(l) and math.isfinite(h):
             ax.errorbar(e, yi, xerr=[[max(e - l, 0.0)], [max(h - e, 0.0)]], fmt="o", color=c, capsize=3)
         else:

@@ -166,8 +166,11 @@ def test_a_comparison_whose_seeds_all_failed_says_so_in_its_row(synth, drawn, tm
     r = load_results(str(synth.write("failed", trials, study)))
     plots.plot_effects(r.effects, "fd", tmp_path / "e.png", "t")
     ax = drawn[0].axes[0]
-    why = "all 6 seeds failed (diverged or collapsed): nothing finished to measure"
+    assert r.effects.loc[r.effects["metric"] == "fd", "direction"].tolist() == ["worse"]  # 6 of 6 failed against 0
+    why = "all 6 seeds failed (diverged or collapsed): nothing finished to measure; worse over every seed, by how " \
+          "they failed"
     assert [t.get_text() for t in ax.texts] == [why]
+    assert [t.get_color() for t in ax.texts] == ["tab:red"]  # the verdict's colour, as the answer states it
     assert [t.get_text() for t in ax.get_yticklabels()] == ["batchnorm_d_off (6 of 6 failed)"]
 
 
