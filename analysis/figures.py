@@ -44,7 +44,7 @@ def slug(text: str) -> str:
 
 def table_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
     """(section, title, relative path) of every figure drawn from the tables."""
-    from analysis import plots  # matplotlib on first use: a mistyped path fails fast, before heavy imports
+    from analysis import forest, plots  # matplotlib on first use: a mistyped path fails fast, before heavy imports
 
     name = results.study.meta.name
     figures = []
@@ -52,21 +52,43 @@ def table_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str, str
     if _many_configs(results) and results.design.factors:
         first = results.design.factors[0]
         groups, column, by = first.levels, first.column, f" by {first.name}"
+    trials, design = results.trials, results.design
+    meta = results.study.meta
+    if results.is_search:
+        title = f"{name}: final {meta.primary_metric} of every trial against the searched settings"
+        p = forest.plot_search(trials, [f.name for f in design.factors], meta.primary_metric, meta.mode,
+                               plot_dir / "search.png", title)
+        if p:
+            figures.append(("Answer", title, f"{PLOTS}/{p.name}"))
+    elif not results.effects.empty:
+        title = f"{name}: the answer's effects on {meta.primary_metric} and stability against the baseline (95% CI)"
+        p = forest.plot_forest(results.effects, meta.primary_metric, plot_dir / "forest.png", title, trials)
+        if p:
+            figures.append(("Answer", title, f"{PLOTS}/{p.name}"))
     for m in results.study.metrics:
         title = f"{name}: {m} during training{by} (mean and 95% CI over seeds)"
         p = plots.plot_curves(results.history, m, results.study.metric_mode(m), groups,
-                              plot_dir / f"curves_{slug(m)}.png", title, group_column=column)
+                              plot_dir / f"curves_{slug(m)}.png", title, group_column=column, trials=trials,
+                              design=design)
         if p:
             figures.append(("Curves", title, f"{PLOTS}/{p.name}"))
     for m in [*results.study.metrics[:1], STABILITY, *results.study.metrics[1:]]:
         title = f"{name}: effect on {m} against the baseline (95% CI)"
-        p = plots.plot_effects(results.effects, m, plot_dir / f"effects_{slug(m)}.png", title)
+        p = plots.plot_effects(results.effects, m, plot_dir / f"effects_{slug(m)}.png", title, trials)
         if p:
             figures.append(("Effects", title, f"{PLOTS}/{p.name}"))
     title = f"{name}: share of finished seeds that trained stably"
-    p = plots.plot_stability(results.trials, results.design, plot_dir / "stability.png", title)
+    p = plots.plot_stability(trials, design, plot_dir / "stability.png", title)
     figures.append(("Stability", title, f"{PLOTS}/{p.name}"))
     return figures, []
+
+
+def _how_it_ended(row: pd.Series) -> str:
+    """ "stable", or the status and why (a collapsed run's grid can look empty: its title says what was found)."""
+    status = row.get("stability") or row["status"]
+    reason = row.get("stability_reason")
+    return f"{status}: {reason}" if status != "stable" and isinstance(reason, str) and reason \
+        and reason != "no failure found" else str(status)
 
 
 def _rank(trials: pd.DataFrame, primary: str, mode: str) -> pd.DataFrame:
@@ -102,7 +124,7 @@ def checkpoint_figures(results: Results, plot_dir: Path) -> tuple[list[tuple[str
             state = loc.join(row["trial_dir"], row["checkpoint"], "state.pt")
             title = (f"{label or row['configuration']}: {which} {'seed' if label else 'trial'} (seed "
                      f"{row.get('seed', '?')}, final {primary} {num(row.get(f'final_{primary}'))}, "
-                     f"{row.get('stability') or row['status']})")
+                     f"{_how_it_ended(row)})")
             path = plot_dir / (f"samples_{slug(label)}_{which}.png" if label else f"samples_{which}.png")
             jobs.append(("Samples", "samples", state, path, title))
     best = _rank(with_ckpt[with_ckpt["status"] == "ok"], primary, mode)

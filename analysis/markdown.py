@@ -79,3 +79,10 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]], align_right: Seq
             raise ValueError(f"row has {len(row)} cells, header has {len(header)}")
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     return "\n".join(lines)
+
+
+def image(title: str, rel: str) -> str:
+    """An inline image, ``![title](plots/x.png)``: shown, not linked, on GitHub and in an editor's preview. Square
+    brackets in the title are escaped (they would end the alt text)."""
+    alt = title.replace("[", r"\[").replace("]", r"\]")
+    return f"![{alt}]({rel})"

@@ -14,7 +14,9 @@ default, on the same filesystem; ``--out`` picks another place, local or a URI. 
                                  and verdict, the measured-seeds verdict, compute against the baseline's (none for
                                  a search)
     report.md                    the answer first, then the tables read out in sentences, and the plots
-    plots/*.png                  curves, effects, stability heatmap, sample grids, interpolation, z arithmetic
+    plots/*.png                  the answer's forest plot (a search: its objective against the searched settings),
+                                 curves, effects, stability heatmap, sample grids, interpolation, z arithmetic;
+                                 report.md shows each inline
 
 Each table is typed once (``analysis.tables``): a column has one type, the same in its CSV and parquet file; a
 boolean column with missing values (``<metric>_improving``, ``improving_level``), which a CSV cannot type, is a
@@ -37,7 +39,7 @@ from analysis.compute import compute_cell, ratio_cell
 from analysis.effects import STABILITY
 from analysis.figures import PLOTS, checkpoint_figures, table_figures
 from analysis.fsio import Location, ResultsError, publish, resolve, staging_dir
-from analysis.markdown import better_text, ci, num, pct, pvalue, table
+from analysis.markdown import better_text, ci, image, num, pct, pvalue, table
 from analysis.published import compare
 from analysis.published import markdown as markdown_table
 from analysis.results import Results, load_results
@@ -116,6 +118,7 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
     said = search_answer(trials, primary, mode, meta.search, [f.name for f in results.design.factors]) \
         if results.is_search else answer(effects, summary, trials, primary, mode, baseline)
     lines += [ln if ln.startswith("  - ") else f"- {ln}" for ln in said]
+    lines += [ln for sec, title, rel in figures if sec == "Answer" for ln in ("", image(title, rel))]
     lines += ["", "## Configurations", "",
               "Seeds that ran the whole budget: finished of all, and how many failed (diverged or collapsed); the "
               "final values of the measured seeds, mean [95% t interval]; "
@@ -178,11 +181,13 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
             lines += [f"Effects on the other metrics ({', '.join(metrics[1:])}) are in effects.csv and the plots.", ""]
     lines += ["## Plots", ""]
     section = None
-    for sec, title, rel in figures:
+    for sec, title, rel in figures:  # inline, so GitHub and an editor's preview show them; the answer's above
+        if sec == "Answer":
+            continue
         if sec != section:
             lines += ["", f"### {sec}", ""]
             section = sec
-        lines += [f"- [{title}]({rel})"]
+        lines += [image(title, rel), ""]
     if not figures:
         lines += ["No plots."]
     lines += ["", "## Trials", ""]

@@ -18,3 +18,14 @@ def test_seeds_are_ranked_best_first_with_non_finite_values_last():
                            "final_fd": [30.0, 10.0, 1.0, float("inf"), 20.0]})
     assert _rank(trials, "fd", "min")["trial_dir"].tolist() == ["b", "e", "a", "d"]  # c has no checkpoint
     assert _rank(trials, "fd", "max")["trial_dir"].tolist() == ["a", "e", "b", "d"]
+
+
+def test_a_sample_title_says_why_a_run_failed():
+    from analysis.figures import _how_it_ended
+
+    collapsed = pd.Series({"status": "ok", "stability": "collapsed",
+                           "stability_reason": "top_share = 1 >= 0.9; diversity = 0.0239 < 0.05"})
+    assert _how_it_ended(collapsed) == "collapsed: top_share = 1 >= 0.9; diversity = 0.0239 < 0.05"
+    assert _how_it_ended(pd.Series({"status": "ok", "stability": "stable", "stability_reason": "no failure found"})) \
+        == "stable"
+    assert _how_it_ended(pd.Series({"status": "error", "stability": "", "stability_reason": ""})) == "error"

@@ -32,3 +32,10 @@ def test_table_escapes_pipes_and_aligns():
 def test_table_rejects_ragged_rows():
     with pytest.raises(ValueError, match="row has 1 cells, header has 2"):
         table(["a", "b"], [["x"]])
+
+
+def test_an_image_is_shown_inline_with_its_title():
+    from analysis.markdown import image
+
+    assert image("fd curves", "plots/curves_fd.png") == "![fd curves](plots/curves_fd.png)"
+    assert image("a [b]", "plots/x.png") == r"![a \[b\]](plots/x.png)"

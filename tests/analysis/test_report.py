@@ -45,11 +45,11 @@ def test_every_file_and_figure_is_written(synth, dcgan_checkpoint):
     pngs = sorted(p.name for p in (out / "plots").iterdir())
     assert pngs == sorted([f"curves_{m}.png" for m in IMAGE_METRICS]
                           + [f"effects_{m}.png" for m in IMAGE_METRICS + ["stability"]]
-                          + ["stability.png", "interpolation.png", "arithmetic.png"]
+                          + ["stability.png", "forest.png", "interpolation.png", "arithmetic.png"]
                           + [f"samples_{v}_{w}.png" for v in VARIANTS for w in ("best", "worst")])
     md = (out / "report.md").read_text()
-    links = re.findall(r"- \[([^\]]+)\]\((plots/[^)]+)\)", md)
-    assert sorted(rel.split("/")[1] for _, rel in links) == pngs  # every figure linked, nothing else
+    links = re.findall(r"^!\[([^\]]+)\]\((plots/[^)]+)\)$", md, re.M)  # inline images, each on its own line
+    assert sorted(rel.split("/")[1] for _, rel in links) == pngs and "- [" not in md  # every figure shown, no link
     for title, rel in links:
         assert plt.imread(out / rel).ndim == 3
         assert title_of(out / rel) == title
@@ -135,7 +135,8 @@ def test_a_search_reports_its_best_settings_not_effects(synth, ring8_checkpoint)
     assert r.is_search and r.effects.empty
     out = write_report(str(exp))
     assert sorted(p.name for p in (out / "plots").iterdir()) == [
-        "curves_reverse_kl.png", "interpolation.png", "samples_best.png", "samples_worst.png", "stability.png"]
+        "curves_reverse_kl.png", "interpolation.png", "samples_best.png", "samples_worst.png", "search.png",
+        "stability.png"]
     assert title_of(out / "plots" / "curves_reverse_kl.png") == \
         "lr_search: reverse_kl during training by lr_d (mean and 95% CI over seeds)"
     assert title_of(out / "plots" / "samples_best.png").endswith("best trial (seed 0, final reverse_kl 0, stable)")
