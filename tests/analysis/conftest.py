@@ -130,3 +130,23 @@ def summary_row(**over):
             "train_s_per_run": 41.0}
     base.update(over)
     return pd.Series(base)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figure each plot function saves (analysis.plots and analysis.forest), drawn (so that text extents are
+    known) before it is closed."""
+    from analysis import forest, plots
+
+    seen = []
+    save = plots.save_figure
+
+    def spy(fig, path, title):
+        fig.canvas.draw()
+        fig.test_renderer = fig.canvas.get_renderer()  # closing the figure takes its canvas
+        seen.append(fig)
+        return save(fig, path, title)
+
+    monkeypatch.setattr(plots, "save_figure", spy)
+    monkeypatch.setattr(forest, "save_figure", spy)
+    return seen

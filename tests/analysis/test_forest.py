@@ -1,24 +1,9 @@
 """The answer's forest plot (primary metric and stability side by side, verdicts named) and a search's objective
 against its searched settings."""
 import pandas as pd
-import pytest
 
 from analysis import forest, plots
 from analysis.results import load_results
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    seen = []
-    save = plots.save_figure
-
-    def spy(fig, path, title):
-        fig.canvas.draw()
-        seen.append(fig)
-        return save(fig, path, title)
-
-    monkeypatch.setattr(forest, "save_figure", spy)
-    return seen
 
 
 def test_forest_shows_the_answers_effects_with_each_verdict_named(ablation_dir, drawn, tmp_path):

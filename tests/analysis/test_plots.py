@@ -4,7 +4,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pytest
 from PIL import Image
 
 from analysis import plots, stats
@@ -65,22 +64,6 @@ def test_stability_heatmap_colours_the_share_with_stability_ok(unstable_dir, tmp
     assert_png(plots.plot_stability(r.trials, r.design, tmp_path / "u.png", "unstable"), "unstable")
     # trainer status ok in all 9 trials; the collapsed and D-dominated seeds are not stable
     assert seen == {"cells": ["3/3 (100%)", "0/3 (0%)", "0/3 (0%)"], "rate": [100.0, 0.0, 0.0]}  # %, as report.md
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figure each plot function saves, drawn (so that text extents are known) before it is closed."""
-    seen = []
-    save = plots.save_figure
-
-    def spy(fig, path, title):
-        fig.canvas.draw()
-        fig.test_renderer = fig.canvas.get_renderer()  # closing the figure takes its canvas
-        seen.append(fig)
-        return save(fig, path, title)
-
-    monkeypatch.setattr(plots, "save_figure", spy)
-    return seen
 
 
 def test_a_band_of_a_bounded_count_is_clipped_to_its_range_and_says_so(drawn, tmp_path):
