@@ -188,33 +188,28 @@ def study_main():
     return run_study_main
 
 
-@pytest.fixture(scope="session")
-def ring8_checkpoint(tmp_path_factory):
-    """A real trainer checkpoint: ring8, MLP, 20 generator steps."""
+def _trained_checkpoint(tmp_path_factory, flat: dict, name: str):
+    """A real trainer checkpoint: ``flat`` trained to its end on the CPU, saved as ``<tmp>/<name>.pt``."""
     from gan_core.config import GANConfig
     from gan_core.trainer import Trainer
 
-    cfg = GANConfig.from_flat({"dataset": "ring8", "steps": 20, "eval_every": 10, "device": "cpu",
-                               "mlp_hidden": 16})
-    trainer = Trainer(cfg)
+    trainer = Trainer(GANConfig.from_flat({**flat, "device": "cpu"}))
     for _ in trainer.run():
         pass
-    path = tmp_path_factory.mktemp("ckpt") / "ring8.pt"
+    path = tmp_path_factory.mktemp("ckpt") / f"{name}.pt"
     trainer.save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def ring8_checkpoint(tmp_path_factory):
+    """A real trainer checkpoint: ring8, MLP, 20 generator steps."""
+    return _trained_checkpoint(tmp_path_factory, {"dataset": "ring8", "steps": 20, "eval_every": 10,
+                                                  "mlp_hidden": 16}, "ring8")
 
 
 @pytest.fixture(scope="session")
 def dcgan_checkpoint(tmp_path_factory):
     """A real trainer checkpoint: mnist5k, 32 px DCGAN with ngf = ndf = 8, nz = 16, 2 generator steps."""
-    from gan_core.config import GANConfig
-    from gan_core.trainer import Trainer
-
-    cfg = GANConfig.from_flat({"dataset": "mnist5k", "ngf": 8, "ndf": 8, "nz": 16, "steps": 2, "eval_every": 1,
-                               "batch_size": 8, "device": "cpu"})
-    trainer = Trainer(cfg)
-    for _ in trainer.run():
-        pass
-    path = tmp_path_factory.mktemp("ckpt") / "dcgan.pt"
-    trainer.save(path)
-    return path
+    return _trained_checkpoint(tmp_path_factory, {"dataset": "mnist5k", "ngf": 8, "ndf": 8, "nz": 16, "steps": 2,
+                                                  "eval_every": 1, "batch_size": 8}, "dcgan")
