@@ -165,12 +165,23 @@ def experiment_exists(loc: ExperimentDir) -> bool:
 
 def write_text(loc: ExperimentDir, relative: str, text: str) -> str:
     """Write one file into the experiment directory (local or URI); returns its path."""
+    return write_bytes(loc, relative, text.encode())
+
+
+def write_bytes(loc: ExperimentDir, relative: str, data: bytes) -> str:
+    """Write one file of bytes into the experiment directory (local or URI); returns its path."""
     target = loc.join(relative)
     fs, path = _fs(target)
     fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
     with fs.open_output_stream(path) as f:
-        f.write(text.encode())
+        f.write(data)
     return target
+
+
+def has_file(loc: ExperimentDir, relative: str) -> bool:
+    """Whether the experiment directory holds the file ``relative``."""
+    fs, path = _fs(loc.join(relative))
+    return fs.get_file_info(path).type == pafs.FileType.File
 
 
 def read_text(loc: ExperimentDir, relative: str) -> str:

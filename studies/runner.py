@@ -17,6 +17,9 @@ What Tune is told, and why:
 - the trainable gets ``cpu_fallback`` (``--allow-cpu-fallback``): without it a GPU torch cannot use fails the trial;
 - callbacks: ``StorageGuard`` (below) and ``StudyWatchdog`` (``studies.watchdog``: no silent waiting for nodes, a hung
   trial restarted); while Tune runs, ``studies.raywatch`` watches the driver's own raylet and GCS;
+- loggers: Tune's CSV and JSON loggers (``result.json``, what the analysis reads) and ``StudyTensorBoard``
+  (``studies.tensorboard``: every trial a run on the generator-step axis, the primary metric first, the factors and
+  the seed as HParams) instead of Tune's TensorBoard logger; ``tensorboard --logdir <experiment>`` shows the study;
 - ``FailureConfig(max_failures)``: a crashed trial restarts from its latest checkpoint;
   ``CheckpointConfig(num_to_keep=2)``: the newest two checkpoints of each trial are kept;
 - ``Tuner.restore(..., resume_unfinished=True, resume_errored=True)`` for ``--resume``: finished trials are not
@@ -59,6 +62,7 @@ from typing import Any, Callable, Sequence
 
 import ray
 from ray import tune
+from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 from ray.tune.search.sample import Domain
 
 from gan_core.config import GANConfig
@@ -76,9 +80,11 @@ from studies.raywatch import watch_ray
 from studies.resume import check_design, design_record, study_args
 from studies.watchdog import STALLED, StudyWatchdog, configure as configure_watchdog
 from studies.members import AUTO, seed_chunks, spec_members
-from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate,
-                                    read_study_json, study_json, trial_dirname, unfinished_trials, write_study_report,
-                                    write_text)
+from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, has_file, locate,
+                                    read_study_json, study_json, trial_dirname, unfinished_trials, write_bytes,
+                                    write_study_report, write_text)
+from studies.tensorboard import (HPARAMS_FILE, StudyTensorBoard, event_file, experiment_summary, metric_tags,
+                                 ray_tensorboard_off, study_hparams)
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
 from studies.trainable import STUDY_KEYS, train_gan
 
@@ -253,6 +259,10 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
         trainable = tune.with_parameters(spec.trainable, **parameters)
         trainable = tune.with_resources(trainable, {"cpu": args.cpus_per_trial, "gpu": gpus})
         configure_watchdog(args.start_timeout, args.trial_timeout)
+        quality = list(evaluator.metric_modes) if evaluator is not None else [metric]  # the metrics of HParams
+        reported = list(evaluator.metric_keys) if evaluator is not None else [metric]  # every quality metric
+        hparams = study_hparams(spec.base, spec.variants, spec.seeds, spec.searched, spec.factors)
+        ours = not args.resume or has_file(loc, HPARAMS_FILE)  # (a study started before keeps Tune's loggers)
         if args.resume:
             print(f"Resuming {loc.experiment_path} ...", flush=True)
             tuner = tune.Tuner.restore(loc.experiment_path, trainable=trainable, resume_unfinished=True,
@@ -264,14 +274,20 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
             progress = [] if args.ray_output else [
                 StudyProgress(spec.study, spec.n_trials(members), TrialCost(spec.variant_costs()))]
             tuner = _new_tuner(spec, args, loc, trainable, metric, mode,
-                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks], members)
+                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks, CSVLoggerCallback(),
+                                JsonLoggerCallback(), StudyTensorBoard(metric, reported, [h.name for h in hparams])],
+                               members)
+        if ours:
+            print(f"TensorBoard: tensorboard --logdir {loc.experiment_path}", flush=True)
         try:
             if not args.resume:
                 write_text(loc, "study.json", study_json(
                     spec.study, metric, mode, spec.baseline_variant, spec.variants, spec.factors, spec.baseline,
                     command, spec.search, spec.published,
                     evaluator.metric_modes if evaluator is not None else {metric: mode}, members, design))
-            with sigterm_as_ctrl_c(), watch_ray(spec.study, resume, started_ray), quiet_ray(args.ray_output):
+                write_bytes(loc, HPARAMS_FILE, event_file([experiment_summary(hparams, metric_tags(metric, quality))]))
+            with sigterm_as_ctrl_c(), watch_ray(spec.study, resume, started_ray), quiet_ray(args.ray_output), \
+                    ray_tensorboard_off(ours):
                 grid = tuner.fit()
         except KeyboardInterrupt:  # a second Ctrl+C: Ray stops without its state save; the last snapshot stays
             raise StudyInterrupted(f"interrupted; continue with: {resume}") from None

@@ -38,6 +38,7 @@ from studies.space import MEMBERS_KEY
 
 STUDY_KEYS = ("variant",)
 SAMPLE_IMAGES, SAMPLE_POINTS = 64, 2500  # what the TensorBoard picture of a report shows
+SAMPLES_TAG = "samples"
 
 # Reported first, so that Ray's progress table (which shows the first numeric metrics of a result) shows them.
 _LEADING = ("g_steps", "d_loss", "g_loss")
@@ -132,7 +133,7 @@ def train_population(flat: dict[str, Any], evaluator: Any = None, cpu_fallback: 
         for reports in population.run():
             for seed, metrics in reports.items():
                 samples.write(population.member(seed).sample, metrics["g_steps"], recalibrate=evaluator is None,
-                              tag=f"samples/{member_folder(seed)}")
+                              run=member_folder(seed))
             with tempfile.TemporaryDirectory(prefix="gan-ckpt-") as d:
                 population.save(d)
                 tune.report({**population_report(reports, primary, population.g_steps), **place},
@@ -156,10 +157,11 @@ def population_report(reports: Mapping[int, Mapping[str, Any]], primary: str | N
 
 
 class SampleWriter:
-    """The trial's samples in TensorBoard, beside Ray's scalars: at every report, the picture of G's samples from
-    the fixed evaluation noise (``gan_core.plots.sample_image``: an 8 x 8 grid of images, or the density of 2,500
-    points over the true modes; nothing for 1D points), tag "samples" (a population: "samples/seed_<s>" for each
-    member), step g_steps.
+    """The trial's samples in TensorBoard, beside its scalars (``studies.tensorboard``): at every report, the picture
+    of G's samples from the fixed evaluation noise (``gan_core.plots.sample_image``: an 8 x 8 grid of images, or the
+    density of 2,500 points over the true modes; nothing for 1D points), tag "samples", step g_steps, the step of
+    the scalars. A population member's pictures go to its own run, ``seed_<s>/`` in the trial's folder, as its
+    scalars do.
 
     Written by tensorboardX into the trial's working directory, which Ray copies into the trial folder at each
     checkpoint (``SyncConfig(sync_artifacts=True)``, set by the runner), so that
@@ -169,26 +171,28 @@ class SampleWriter:
     def __init__(self, cfg: GANConfig):
         self.cfg = cfg
         self.n = SAMPLE_IMAGES if cfg.is_image else SAMPLE_POINTS
-        self.writer = None
-        if cfg.is_image or cfg.data_dim == 2:
+        self.enabled = cfg.is_image or cfg.data_dim == 2
+        self.writers: dict[str, Any] = {}  # run (folder in the trial's) -> its writer
+
+    def write(self, sample: Callable[..., Any], g_steps: int, recalibrate: bool, run: str = "") -> None:
+        """``sample(n, recalibrate=...)`` (a Trainer's or a population member's) drawn and written to ``run``."""
+        if not self.enabled:
+            return
+        if run not in self.writers:
             from tensorboardX import SummaryWriter
 
-            self.writer = SummaryWriter(tune.get_context().get_trial_dir(), filename_suffix=".samples")
-
-    def write(self, sample: Callable[..., Any], g_steps: int, recalibrate: bool, tag: str = "samples") -> None:
-        """``sample(n, recalibrate=...)`` (a Trainer's or a population member's) drawn and written."""
-        if self.writer is None:
-            return
+            folder = Path(tune.get_context().get_trial_dir(), run)  # (run "": the trial's own folder)
+            self.writers[run] = SummaryWriter(str(folder), filename_suffix=".samples")
         image = sample(self.n, recalibrate=recalibrate)
-        self.writer.add_image(tag, sample_image(image, self.cfg), global_step=g_steps)
-        self.writer.flush()
+        self.writers[run].add_image(SAMPLES_TAG, sample_image(image, self.cfg), global_step=g_steps)
+        self.writers[run].flush()
 
     def __enter__(self) -> "SampleWriter":
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        for writer in self.writers.values():
+            writer.close()
 
 
 _CHECKPOINT_DIR = re.compile(r"^checkpoint_(\d+)$")

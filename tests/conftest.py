@@ -103,28 +103,63 @@ class TrialRecord:
         """The values of one reported key, report by report."""
         return [row[key] for row in self.rows]
 
-    def tensorboard_images(self):
-        """[(step, tag, height, width)] of every image in the trial's TensorBoard sample file(s) (``*.samples``),
-        read record by record (TFRecord framing: length, its CRC, the Event, its CRC)."""
-        import struct
+    def tensorboard_events(self, run="", suffix=""):
+        """Every Event of the trial's TensorBoard files in ``run`` (a folder in the trial's; "" the trial's own) whose
+        names end with ``suffix``, file by file in name order (TFRecord framing: length, its CRC, the Event, its
+        CRC)."""
+        return read_events(sorted((self.path / run).glob(f"events.out.tfevents.*{suffix}")))
 
-        from tensorboardX.proto import event_pb2
+    def tensorboard_images(self, run=""):
+        """[(step, tag, height, width)] of every image in the sample file(s) (``*.samples``) of ``run``."""
+        return [(e.step, v.tag, v.image.height, v.image.width)
+                for e in self.tensorboard_events(run, ".samples") for v in e.summary.value]
 
-        out = []
-        for path in sorted(self.path.glob("events.out.tfevents.*.samples")):
-            data, i = path.read_bytes(), 0
-            while i < len(data):
-                (n,) = struct.unpack("<Q", data[i:i + 8])
-                event = event_pb2.Event.FromString(data[i + 12:i + 12 + n])
-                i += 12 + n + 4
-                out += [(event.step, v.tag, v.image.height, v.image.width) for v in event.summary.value]
+    def tensorboard_scalars(self, run=""):
+        """{tag: [(step, value), ...]} of every scalar in the TensorBoard files of ``run``."""
+        out = {}
+        for e in self.tensorboard_events(run):
+            for v in e.summary.value:
+                if v.WhichOneof("value") == "simple_value":
+                    out.setdefault(v.tag, []).append((e.step, v.simple_value))
         return out
+
+    def tensorboard_session(self, run=""):
+        """(hyperparameter values, end status) of ``run``'s HParams session: its session start and end info."""
+        from google.protobuf.json_format import MessageToDict
+        from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData
+
+        start, status = None, None
+        for e in self.tensorboard_events(run):
+            for v in e.summary.value:
+                if v.metadata.plugin_data.plugin_name == "hparams":
+                    data = HParamsPluginData.FromString(v.metadata.plugin_data.content)
+                    if data.HasField("session_start_info"):
+                        start = MessageToDict(data.session_start_info)["hparams"]
+                    if data.HasField("session_end_info"):
+                        status = MessageToDict(data.session_end_info)["status"]
+        return start, status
 
     def user_keys(self):
         """The keys the trainable reported (the same in every report, else the test fails)."""
         keys = {frozenset(set(row) - RAY_RESULT_KEYS) for row in self.rows}
         assert len(keys) == 1, keys
         return set(next(iter(keys)))
+
+
+def read_events(paths):
+    """Every Event of TensorBoard event files, file by file, record by record."""
+    import struct
+
+    from tensorboardX.proto import event_pb2
+
+    out = []
+    for path in paths:
+        data, i = path.read_bytes(), 0
+        while i < len(data):
+            (n,) = struct.unpack("<Q", data[i:i + 8])
+            out.append(event_pb2.Event.FromString(data[i + 12:i + 12 + n]))
+            i += 12 + n + 4
+    return out
 
 
 def read_experiment(path):
@@ -168,7 +203,7 @@ def metric_keys():
 
 def run_study_main(module, argv):
     """Run a study's ``main(argv)`` in-process; returns (exit code, {label: [paths]}) for the "Results:",
-    "Report:" and "Table:" lines it printed."""
+    "Report:", "Table:" and "TensorBoard:" lines it printed."""
     import contextlib
     import io
 
@@ -177,7 +212,7 @@ def run_study_main(module, argv):
         code = module.main(argv)
     printed = {}
     for line in buf.getvalue().splitlines():
-        for label in ("Results:", "Report:", "Table:"):
+        for label in ("Results:", "Report:", "Table:", "TensorBoard:"):
             if line.startswith(label):
                 printed.setdefault(label.rstrip(":"), []).append(line[len(label):].strip())
     return code, printed

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,59 @@ def test_study_json_names_the_factors(smoke):
         ("reverse_kl", "min", ["k", "g_loss"], {"k": 1, "g_loss": "non_saturating"}, "k1_non_saturating")
     assert meta["variants"] == {f"k{k}_{g}": {"k": k, "g_loss": g} for k in KS for g in LOSSES}
     assert meta["search"] is None
+
+
+def test_tensorboard_shows_the_study_on_the_generator_step_axis(smoke, experiment_reader):
+    """Every trial a run: its scalars and its samples at the same steps (g_steps), the primary metric's tag first,
+    none of Ray's bookkeeping; its HParams session holds k, g_loss, the variant and the seed; the experiment's
+    root run declares them with their domains and the study's metrics; the printed command is the study's."""
+    from google.protobuf.json_format import MessageToDict
+    from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData
+
+    from studies.tensorboard import HPARAMS_FILE
+    from tests.conftest import read_events
+
+    _, path, printed = smoke
+    assert printed["TensorBoard"] == [f"tensorboard --logdir {path}"]
+    for t in experiment_reader(path):
+        scalars = t.tensorboard_scalars()
+        assert sorted(scalars)[:3] == ["1_quality/reverse_kl", "2_losses/d_loss", "2_losses/d_loss_fake"]
+        assert {tag.split("/")[0] for tag in scalars} == {"1_quality", "2_losses", "3_metrics", "4_discriminator",
+                                                         "5_gradients", "6_stability", "7_cost", "9_ray"}
+        assert {tag for tag in scalars if tag.startswith("9_ray/")} == {"9_ray/time_total_s",
+                                                                       "9_ray/training_iteration"}
+        # each key at the g_steps of the reports where it is a finite number (steps_to_90pct is NaN at first)
+        assert {tag: [s for s, _ in points] for tag, points in scalars.items()} == \
+            {tag: [r["g_steps"] for r in t.rows if math.isfinite(r[tag.split("/", 1)[1]])] for tag in scalars}
+        assert all(len(points) == 2 for tag, points in scalars.items() if tag != "6_stability/steps_to_90pct")
+        assert [s for s, _, _, _ in t.tensorboard_images()] == [20, 40]
+        assert scalars["1_quality/reverse_kl"] == [(r["g_steps"], pytest.approx(r["reverse_kl"], rel=1e-6))
+                                                   for r in t.rows]
+        assert t.tensorboard_session() == ({"variant": t.config["variant"], "k": float(t.config["k"]),
+                                            "g_loss": t.config["g_loss"], "seed": 0.0}, "STATUS_SUCCESS")
+    _, event = read_events([path / HPARAMS_FILE])
+    (value,) = event.summary.value
+    experiment = MessageToDict(HParamsPluginData.FromString(value.metadata.plugin_data.content).experiment)
+    assert [(h["name"], h.get("domainDiscrete")) for h in experiment["hparamInfos"]] == [
+        ("variant", [f"k{k}_{g}" for k in KS for g in LOSSES]), ("k", [1.0, 2.0, 3.0, 5.0]),
+        ("g_loss", LOSSES), ("seed", [0.0])]
+    assert [m["name"]["tag"] for m in experiment["metricInfos"]] == [
+        "1_quality/reverse_kl", "3_metrics/modes_captured", "3_metrics/high_quality_frac"]
+
+
+def test_tensorboards_own_reader_sees_the_study_as_one_experiment(smoke, experiment_reader):
+    """What ``tensorboard --logdir <experiment>`` loads: the root run holds the HParams experiment, each trial's
+    folder is a run with a session and its scalars."""
+    mux = pytest.importorskip("tensorboard.backend.event_processing.plugin_event_multiplexer")
+    _, path, _ = smoke
+    m = mux.EventMultiplexer().AddRunsFromDirectory(str(path))
+    m.Reload()
+    trials = [t.path.name for t in experiment_reader(path)]
+    assert sorted(m.Runs()) == sorted([".", *trials])
+    hparams = m.PluginRunToTagToContent("hparams")
+    assert sorted(hparams) == sorted([".", *trials])
+    assert list(hparams["."]) == ["_hparams_/experiment"]
+    for run in trials:
+        assert sorted(hparams[run]) == ["_hparams_/session_end_info", "_hparams_/session_start_info"]
+        assert [e.step for e in m.Tensors(run, "1_quality/reverse_kl")] == [20, 40]
+        assert [e.step for e in m.Tensors(run, "samples")] == [20, 40]

@@ -263,7 +263,16 @@ def test_a_population_trial_reports_each_member_and_restarts_from_its_checkpoint
         for name, m in row["members"].items():
             assert set(m) == keys - {"node_id", "device"}
             assert (m["g_steps"], m["d_steps"]) == (row["g_steps"], 2 * row["g_steps"])
-    assert [t[:2] for t in trial.tensorboard_images()][-3:] == [(300, f"samples/seed_{s}") for s in range(3)]
+    # each member a TensorBoard run of its own (seed_<s>/): its samples and scalars at its g_steps, its seed
+    assert trial.tensorboard_images() == [] and trial.tensorboard_scalars() == {}
+    for s in range(3):
+        member = f"seed_{s}"
+        assert [t[:2] for t in trial.tensorboard_images(member)][-1] == (300, "samples")
+        primary = [(r["g_steps"], r["members"][member][run.metric]) for r in trial.rows]
+        assert trial.tensorboard_scalars(member)[f"1_quality/{run.metric}"] == \
+            [(g, pytest.approx(v, rel=1e-6)) for g, v in primary]
+        assert trial.tensorboard_session(member) == ({"k": 2.0, "g_loss": "non_saturating", "seed": float(s)},
+                                                     "STATUS_SUCCESS")
 
     data = read_study(run.location.experiment_path)
     t = data.trials
