@@ -17,7 +17,8 @@ What Tune is told, and why:
 - the trainable gets ``cpu_fallback`` (``--allow-cpu-fallback``): without it a GPU torch cannot use fails the trial;
 - callbacks: ``StorageGuard`` (below) and ``StudyWatchdog`` (``studies.watchdog``: no silent waiting for nodes, a hung
   trial restarted); while Tune runs, ``studies.raywatch`` watches the driver's own raylet and GCS;
-- loggers: Tune's CSV and JSON loggers (``result.json``, what the analysis reads) and ``StudyTensorBoard``
+- loggers: Tune's CSV and JSON loggers (``result.json``, what the analysis reads; ``studies.trial_logs``: without
+  the copy that loses a restarted trial's rows) and ``StudyTensorBoard``
   (``studies.tensorboard``: every trial a run on the generator-step axis, the primary metric first, the factors and
   the seed as HParams) instead of Tune's TensorBoard logger; ``tensorboard --logdir <experiment>`` shows the study;
 - ``FailureConfig(max_failures)``: a crashed trial restarts from its latest checkpoint;
@@ -62,7 +63,6 @@ from typing import Any, Callable, Sequence
 
 import ray
 from ray import tune
-from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 from ray.tune.search.sample import Domain
 
 from gan_core.config import GANConfig
@@ -87,6 +87,7 @@ from studies.tensorboard import (HPARAMS_FILE, StudyTensorBoard, event_file, exp
                                  ray_tensorboard_off, study_hparams)
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
 from studies.trainable import STUDY_KEYS, train_gan
+from studies.trial_logs import TrialCSVLogger, TrialJsonLogger
 
 __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost"]
 
@@ -274,8 +275,8 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
             progress = [] if args.ray_output else [
                 StudyProgress(spec.study, spec.n_trials(members), TrialCost(spec.variant_costs()))]
             tuner = _new_tuner(spec, args, loc, trainable, metric, mode,
-                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks, CSVLoggerCallback(),
-                                JsonLoggerCallback(), StudyTensorBoard(metric, reported, [h.name for h in hparams])],
+                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks, TrialCSVLogger(),
+                                TrialJsonLogger(), StudyTensorBoard(metric, reported, [h.name for h in hparams])],
                                members)
         if ours:
             print(f"TensorBoard: tensorboard --logdir {loc.experiment_path}", flush=True)
