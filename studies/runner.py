@@ -1,4 +1,5 @@
-"""The study runner every study shares: a StudySpec in, a finished Ray Tune experiment and its report out.
+"""The study runner every study shares: a StudySpec (``studies.spec``) in, a finished Ray Tune experiment and its
+report out.
 
 Order of work, so that bad input costs nothing: validate every trial config of the space (strictly, with
 ``GANConfig.from_flat``), refuse per-trial resources no node has and configs larger than a trial's share of the
@@ -58,37 +59,35 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import ray
 from ray import tune
-from ray.tune.search.sample import Domain
 
-from gan_core.config import GANConfig
 from studies import space as space_mod
 from studies.capacity import check_cluster, check_memory, check_resources, check_trial_count, cluster_offers
-from studies.cli import (EXIT_FAILED, EXIT_INTERRUPTED, GPUS_AUTO, StudyClusterError, StudyInputError,
-                         StudyInterrupted, default_name,
-                         command_line, parse_overrides, resume_command, run_main, sigterm_as_ctrl_c)
+from studies.cli import (GPUS_AUTO, StudyClusterError, StudyInputError, StudyInterrupted, default_name,
+                         parse_overrides, resume_command, sigterm_as_ctrl_c)
 from studies.connect import check_address, connect
 from studies.console import print_published, print_summary
 from studies.lock import study_lock
 from studies.preflight import preflight
 from studies.progress import StudyProgress, TrialCost, quiet_ray
 from studies.raywatch import watch_ray
-from studies.resume import check_design, design_record, study_args
+from studies.resume import check_design, design_record
 from studies.watchdog import STALLED, StudyWatchdog, configure as configure_watchdog
-from studies.members import AUTO, seed_chunks, spec_members
+from studies.members import AUTO, spec_members
 from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, has_file, locate,
                                     read_study_json, study_json, trial_dirname, unfinished_trials, write_bytes,
                                     write_study_report, write_text)
 from studies.tensorboard import (HPARAMS_FILE, StudyTensorBoard, event_file, experiment_summary, metric_tags,
                                  ray_tensorboard_off, study_hparams)
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
-from studies.trainable import STUDY_KEYS, train_gan
+from studies.trainable import STUDY_KEYS
+from studies.spec import StudyRun, StudySpec, gan_trial_cost, resolve_base
 from studies.trial_logs import TrialCSVLogger, TrialJsonLogger
 
+# (StudySpec, StudyRun, resolve_base and gan_trial_cost live in studies.spec; the study scripts import them here)
 __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost"]
 
 # What tuner.fit raises when Ray's own processes die under the driver (the raylet, the GCS): the study ends with its
@@ -96,95 +95,6 @@ __all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "
 RAY_FAILURES = (ray.exceptions.RayError, ConnectionError)  # (a trial's own failure is Tune's: it never reaches fit)
 
 CHECKPOINTS_TO_KEEP = 2
-
-
-def gan_trial_cost(flat: dict[str, Any]) -> float:
-    """A GAN trial's estimated FLOPs: ``gan_core.cost.iteration_flops`` times its generator steps."""
-    from gan_core.cost import iteration_flops
-
-    return float(iteration_flops(GANConfig.from_flat(flat)) * flat["steps"])
-
-
-@dataclass(frozen=True)
-class StudySpec:
-    """What a study runs: variants x seeds over a shared base config, optionally with searched keys."""
-
-    study: str                                   # study name: default experiment name, study.json "study"
-    base: dict[str, Any]                         # trial config keys shared by every trial
-    variants: dict[str, dict[str, Any]]          # variant label -> the keys it changes against ``base``
-    seeds: tuple[int, ...]                       # one trial per variant and seed; () = the seed in ``base``
-    baseline_variant: str | None                 # the label every other variant is compared with
-    factors: list[str] | None = None             # config keys the analysis should treat as factors
-    baseline: dict[str, Any] = field(default_factory=dict)  # baseline levels of the factors
-    trainable: Callable[..., None] = train_gan
-    validate: Callable[[dict[str, Any]], Any] = GANConfig.from_flat  # strict check of one config sans study keys
-    evaluator_config: GANConfig | None = None    # build the evaluator from this config; None: no evaluator
-    evaluator_options: dict[str, Any] = field(default_factory=dict)  # more of build_evaluator's keywords
-    metric: str | None = None                    # primary metric when there is no evaluator
-    mode: str | None = None
-    searched: dict[str, Domain] = field(default_factory=dict)  # keys a search algorithm chooses
-    num_samples: int = 1
-    # A searcher/scheduler is built without metric and mode: Tune hands it the study's (TuneConfig).
-    make_searcher: Callable[[ExperimentDir], Any] | None = None   # experiment location -> Searcher
-    make_scheduler: Callable[[], Any] | None = None          # -> TrialScheduler
-    # What chooses and stops the trials, for the report (a search reports its best settings, not effects).
-    search: dict[str, str] | None = None
-    # Estimated cost of one trial from its config sans study keys (None: keep the variants' order).
-    cost: Callable[[dict[str, Any]], float] | None = gan_trial_cost
-    gan_trials: bool = True  # trial configs are GANConfigs: their memory is checked before the study starts
-    # A paper's figures for some variants, for the report's comparison (analysis.published): {variant, metric,
-    # value, se, source} each, in the project's units.
-    published: list[dict[str, Any]] = field(default_factory=list)
-
-    def run_order(self) -> list[str]:
-        """The variant labels, costliest first (ties keep the study's order): the slowest trials start first,
-        so that none of them runs alone at the end while the other workers idle."""
-        if self.cost is None:
-            return list(self.variants)
-        costs = self.variant_costs()
-        return sorted(self.variants, key=lambda label: -costs[label])
-
-    def variant_costs(self) -> dict[str, float]:
-        """Each variant's estimated cost of one seed (1 each where the study has no cost model)."""
-        if self.cost is None:
-            return {label: 1.0 for label in self.variants}
-        return {label: self.cost({**self.base, **changes}) for label, changes in self.variants.items()}
-
-    def param_space(self, members: int = 1) -> dict[str, Any]:
-        return space_mod.param_space(self.base, self.variants, self.seeds, self.searched, order=self.run_order(),
-                                     members=members)
-
-    def n_trials(self, members: int = 1) -> int:
-        """How many trials the study starts (``members`` > 1: population trials of that many seeds at most)."""
-        if self.searched:
-            return self.num_samples
-        if members > 1 and len(self.seeds) > 1:
-            return len(self.variants) * len(seed_chunks(self.seeds, members))
-        return len(self.variants) * max(1, len(self.seeds))
-
-    def trial_configs(self) -> list[dict[str, Any]]:
-        return space_mod.trial_configs(self.base, self.variants, self.seeds, self.searched)
-
-
-@dataclass
-class StudyRun:
-    """What a finished (or interrupted) study left: where, Ray's ResultGrid, the report files."""
-
-    location: ExperimentDir
-    result_grid: Any
-    report_paths: list[str]
-    n_errors: int
-    metric: str
-    mode: str
-    unfinished: int = 0  # trials neither finished nor failed: the study was interrupted (Ctrl+C)
-    resume: str = ""     # the command that continues it
-    stalled: str = ""    # why the watchdog stopped it: its trials waited for a node that never came
-
-    @property
-    def exit_code(self) -> int:
-        if self.stalled:
-            return EXIT_FAILED
-        return EXIT_INTERRUPTED if self.unfinished else EXIT_FAILED if self.n_errors else 0
 
 
 def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tune.Callback] = (),
@@ -316,16 +226,6 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
 
 def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [""])[0][:300]
-
-
-def resolve_base(partial: dict[str, Any]) -> tuple[GANConfig, dict[str, Any]]:
-    """The study's base config, strictly built, and its complete flat dict (every key, dataset defaults applied),
-    so that each trial's params.json holds the whole configuration and not only what the study changed."""
-    try:
-        cfg = GANConfig.from_flat(partial)
-    except ValueError as e:
-        raise StudyInputError(f"invalid base config: {e}") from None
-    return cfg, cfg.to_flat()
 
 
 def _evaluator(spec: StudySpec, inception: bool = False) -> tuple[Any, str, str]:
