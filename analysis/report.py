@@ -13,7 +13,11 @@ default, on the same filesystem; ``--out`` picks another place, local or a URI. 
     effects.csv, effects.parquet per factor level against its baseline: effect, 95% CI, the all-seeds test, Holm p
                                  and verdict, the measured-seeds verdict, compute against the baseline's (none for
                                  a search)
-    report.md                    the answer first, then the tables read out in sentences, and the plots
+    published.csv, .parquet      a reproduction study only (study.json "published"): each published figure beside
+                                 our mean and 95% CI over seeds, and whether it lies inside
+    report.md                    the answer first, then the tables read out in sentences, and the plots; every
+                                 interval printed clipped to its metric's range (``analysis.bounds``), with a note
+                                 under each table where that moved one (the files above keep them as computed)
     plots/*.png                  the answer's forest plot (a search: its objective against the searched settings),
                                  curves, effects, stability heatmap, sample grids, interpolation, z arithmetic;
                                  report.md shows each inline
@@ -32,16 +36,15 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
 from pyarrow import fs as pafs
 
-from analysis.compute import compute_cell, ratio_cell
+from analysis.bounds import shown_effects, shown_published, shown_summary
 from analysis.effects import STABILITY
 from analysis.figures import PLOTS, checkpoint_figures, table_figures
 from analysis.fsio import Location, ResultsError, publish, resolve, staging_dir
-from analysis.markdown import better_text, ci, image, num, pct, pvalue, table
+from analysis.markdown import better_text, image
 from analysis.published import compare
-from analysis.published import markdown as markdown_table
+from analysis.report_tables import configurations_table, effects_table, published_table
 from analysis.results import Results, load_results
 from analysis.tables import write_csv, write_parquet
 from analysis.answer import SAVED, answer, search_answer
@@ -106,8 +109,11 @@ def _write_all(results: Results, out: Path, sample_figures: bool) -> None:
 def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes: list[str]) -> str:
     meta = results.study.meta
     primary, mode = meta.primary_metric, meta.mode
-    summary, effects, trials = results.summary, results.effects, results.trials
+    trials, metrics = results.trials, results.study.metrics
+    # printed as clipped to each metric's range (analysis.bounds); the files and the verdicts keep them as computed
+    summary, effects = shown_summary(results.summary, metrics, trials), shown_effects(results.effects, trials)
     baseline = results.design.baseline_config
+    tables = ["trials", "summary", "effects", *(["published"] if meta.published else [])]
     lines = [f"# Study {meta.name}", ""]
     lines += [f"Primary metric: **{primary}** ({better_text(mode)}). Baseline: "
               f"**{baseline or 'each factor at its baseline level'}**. Factors: "
@@ -125,26 +131,14 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
               f"{STABILITY_RATE} [95% Wilson interval]. {STABILITY_STATUSES_TEXT} Compute per run: FLOPs of a run of "
               "the whole budget by gan_core's cost model (\"not recorded\" for results written before the reports "
               "carried them), and the measured training seconds of the seeds that ran it without diverging.", ""]
-    metrics = results.study.metrics
-    header = ["configuration", "seeds", "stability", *metrics[:1],
-              *([f"{metrics[0]} still improving"] if metrics else []), *metrics[1:], "compute per run"]
-    rows = []
-    for _, r in summary.iterrows():
-        stab = "n/a" if not r["n_finished"] else \
-            f"{pct(r['stability'])} [{pct(r['stability_ci_low'])}, {pct(r['stability_ci_high'])}]"
-        cells = [r["configuration"], _seed_counts(r), stab]
-        if metrics:
-            cells += [_mean_ci(r, metrics[0]), _improving_cell(r, metrics[0])]
-        cells += [_mean_ci(r, m) for m in metrics[1:]] + [compute_cell(r)]
-        rows.append(cells)
-    lines += [table(header, rows), ""]
+    lines += configurations_table(summary, metrics) + [""]
     lines += [f"- {summary_sentence(r, primary)}" for _, r in summary.iterrows()]
     if meta.published:
         lines += ["", "## Against the published figures", "",
                   "Each figure a paper published for one of these configurations, beside our mean [95% t interval] "
                   "over its seeds at this study's budget; inside: whether the published value lies in our interval "
                   "(published.csv).", ""]
-        lines += markdown_table(compare(summary, meta.published))
+        lines += published_table(shown_published(compare(results.summary, meta.published), trials))
     lines += ["", "## Effects against the baseline", ""]
     if results.is_search:
         lines += ["None: this is a search (see the Answer); trials.csv holds every trial with its settings.", ""]
@@ -166,14 +160,7 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
             if sub.empty:
                 continue
             lines += [f"### {metric} ({better_text(sub['mode'].iloc[0])})", ""]
-            lines += [table(["comparison", "effect [95% CI]", "P(worse)", "test", "p", "p (Holm)", "seeds (failed)",
-                             "verdict", "measured only", "compute"],
-                            [[r["comparison"], _effect_cell(r),
-                              pct(r["prob_worse"]), r["test"], pvalue(r["p_value"]), pvalue(r["p_holm"]),
-                              f"{int(r['n_level'])} ({int(r['n_failed_level'])}) vs {int(r['n_baseline'])} "
-                              f"({int(r['n_failed_baseline'])})", r["direction"], r["direction_measured"],
-                              ratio_cell(r)]
-                             for _, r in sub.iterrows()]), ""]
+            lines += effects_table(sub) + [""]
             lines += [f"- {effect_sentence(effects[effects['comparison'] == c], metric)}"
                       for c in sub["comparison"]]
             lines += [""]
@@ -231,37 +218,11 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
               "Coverage and error rates of each at 3 to 10 seeds, simulated: docs/STATISTICS.md.",
               "- Still improving: the last quarter of training brought more than 10% of the primary metric's "
               "improvement since the first evaluation (mean over the seeds that trained).",
-              "- Files: trials.csv/.parquet, history.parquet, summary.csv, effects.csv.", ""]
+              f"- Files: {', '.join(f'{name}.csv' for name in tables)}, each also as .parquet, and history.parquet.",
+              ""]
     if meta.command:
         lines += [f"Command: `{' '.join(meta.command)}`", ""]
     return "\n".join(lines)
-
-
-def _effect_cell(row: pd.Series) -> str:
-    """ "+12.3 [+8.10, +16.0]"; a stability effect in percentage points."""
-    k = 100 if row["metric"] == STABILITY else 1
-    unit = " pts" if row["metric"] == STABILITY else ""
-    return f"{num(k * row['effect'], signed=True)}{unit} {ci(k * row['ci_low'], k * row['ci_high'], True)}"
-
-
-def _seed_counts(row: pd.Series) -> str:
-    """ "6/6", or "5/6 (1 diverged, 2 collapsed)": finished of all, and the failed seeds."""
-    failed = [f"{int(row[f'n_{s}'])} {s}" for s in ("diverged", "collapsed") if int(row[f"n_{s}"])]
-    return f"{int(row['n_finished'])}/{int(row['n_trials'])}" + (f" ({', '.join(failed)})" if failed else "")
-
-
-def _improving_cell(row: pd.Series, metric: str) -> str:
-    flag = row[f"{metric}_improving"] if f"{metric}_improving" in row.index else None
-    if flag is None or (isinstance(flag, float) and flag != flag):
-        return "n/a"
-    return f"{'yes' if flag else 'no'} ({pct(row[f'{metric}_gain_share'])})"
-
-
-def _mean_ci(row: pd.Series, metric: str) -> str:
-    n = int(row[f"{metric}_n"])
-    if n < 2:
-        return f"{num(row[f'{metric}_mean'])} (n={n})"
-    return f"{num(row[f'{metric}_mean'])} {ci(row[f'{metric}_ci_low'], row[f'{metric}_ci_high'])}"
 
 
 # ------------------------------------------------------------------------------------------------------- CLI
