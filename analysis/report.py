@@ -186,6 +186,10 @@ def render_markdown(results: Results, figures: list[tuple[str, str, str]], notes
         lines += [f"Stability status of the {len(labels)} finished: "
                   + ", ".join(f"{int((labels == st).sum())} {st}" for st in STABILITY_STATUSES
                               if (labels == st).any()) + " (trials.csv: stability, stability_reason)."]
+    ran = trials[trials["device_used"] != ""].groupby(["device_used", "precision_used"]).size()
+    if len(ran):  # where and in which precision (config key precision, "auto" decided by each trial)
+        lines += ["Ran on " + ", ".join(f"{dev}{f' in {prec}' if prec else ''} ({n} trials)" for (dev, prec), n
+                                        in ran.items()) + " (trials.csv: device_used, precision_used)."]
     lines += [""]
     failed = trials[trials["status"] == "error"]
     for _, r in failed.head(10).iterrows():

@@ -47,7 +47,8 @@ def trial_rows(params: dict[str, Any], final: dict[str, float], n_evals: int = 4
                "status": "diverged" if diverged else ("ok" if i == n_evals else "running"),
                "d_loss": 1.2, "d_loss_real": 0.6, "d_loss_fake": 0.6, "g_loss": 0.8, "value": -1.2,
                "d_real": 0.55, "d_fake": 0.45, "grad_norm_d": 1.0, "grad_norm_g": 1.0,
-               "train_time_s": 2.0 * i, "eval_time_s": 0.5 * i, "node_id": "n1", "device": "cpu"}
+               "train_time_s": 2.0 * i, "eval_time_s": 0.5 * i, "node_id": "n1", "device": "cpu",
+               "compute_precision": "fp32"}
         for m, v in final.items():
             row[m] = math.nan if diverged else v * (2 - frac)
         if stability is not None:

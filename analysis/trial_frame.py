@@ -84,6 +84,7 @@ def trials_frame(rows: list[dict[str, Any]], history: pd.DataFrame, metrics: lis
         for key in ("node_id", "hostname", "node_ip"):
             out[key] = last_of(key, "")
         out["device_used"] = last_of("device", "")
+        out["precision_used"] = last_of("compute_precision", "")  # config precision as run ("auto" decided)
         for m in metrics:
             mode = meta.metric_mode(m)
             out[f"final_{m}"] = float(last_of(m)) if m in (h.columns if h is not None else []) else math.nan

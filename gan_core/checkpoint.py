@@ -18,7 +18,7 @@ from gan_core.runtime import stream_device
 FORMAT = "gan-study-trainer/1"
 STATE_FILE = "state.pt"
 # Config keys that may differ between a checkpoint and the run that resumes it: where and how fast it runs.
-RESUMABLE_DIFFERENCES = ("threads", "device", "data_root")
+RESUMABLE_DIFFERENCES = ("threads", "device", "data_root", "precision")  # (the precision computed in: checked apart)
 
 
 class CheckpointError(ValueError):
@@ -83,10 +83,11 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu"):
     return evaluation_view(generator, cfg).to(device).eval(), cfg
 
 
-def check_resumable(state: dict[str, Any], mine: dict[str, Any], here: str) -> None:
-    """CheckpointError unless a run with the flat config ``mine`` on device type ``here`` can continue ``state``:
-    the same config but for ``RESUMABLE_DIFFERENCES``, and random streams of the same device type (a saved
-    ``torch.Generator`` state continues only on its own kind of device)."""
+def check_resumable(state: dict[str, Any], mine: dict[str, Any], here: str, precision: str) -> None:
+    """CheckpointError unless a run with the flat config ``mine`` on device type ``here``, computing in
+    ``precision``, can continue ``state``: the same config but for ``RESUMABLE_DIFFERENCES``, random streams of the
+    same device type (a saved ``torch.Generator`` state continues only on its own kind of device), and the same
+    precision (``precision`` auto decides per device: a run must not change precision halfway)."""
     saved = state["config"]
     differing = sorted(k for k in set(saved) | set(mine)
                        if k not in RESUMABLE_DIFFERENCES and saved.get(k, "<missing>") != mine.get(k, "<missing>"))
@@ -101,3 +102,11 @@ def check_resumable(state: dict[str, Any], mine: dict[str, Any], here: str) -> N
         raise CheckpointError(f"checkpoint was saved by a run on {saved_on} and this run is on {here}: its random "
                               f"streams are {saved_on} generator states, which a {here} run cannot continue; "
                               f"allowed: resume on {saved_on} (config key 'device')")
+    if "precision" not in state:
+        raise CheckpointError("checkpoint records no precision (saved by an earlier gan-study); allowed: a "
+                              "checkpoint of this version (start the run again)")
+    if state["precision"] != precision:
+        raise CheckpointError(f"checkpoint was computed in {state['precision']} and this run would compute in "
+                              f"{precision} (precision {mine['precision']!r} on this device): a run does not change "
+                              f"precision halfway; allowed: --set precision={state['precision']}, or a device that "
+                              f"computes {state['precision']} natively")

@@ -13,6 +13,7 @@ import torch
 from gan_core.config import GANConfig
 
 __all__ = ["DATA_STREAM", "NOISE_STREAM", "EVAL_STREAM", "CALIBRATION_STREAM", "SEED_STRIDE", "resolve_device",
+           "native_bf16", "resolve_precision",
            "make_optimizer", "schedule", "apply_schedule", "has_schedule", "draw_noise", "stream", "stream_device",
            "widen"]
 
@@ -32,6 +33,26 @@ def resolve_device(name: str | torch.device) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} was asked for but torch sees no CUDA GPU; allowed here: 'cpu' or 'auto'")
     return torch.device(name)
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 in hardware: a CUDA GPU that supports it (Ampere and later), or a CPU
+    with AVX512-BF16 or AMX. (oneDNN also runs bf16 on any AVX512 CPU by emulation, which is not faster: torch's
+    ``_is_mkldnn_bf16_supported`` says yes there, so the CPU's own features are asked instead.)"""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return False
+
+
+def resolve_precision(cfg: GANConfig, device: torch.device) -> str:
+    """The precision a run computes in: ``precision`` itself, or for ``auto`` bf16 where it was measured to be both
+    faster and answer-preserving (a DCGAN on a device with native bf16: benchmarks/RESULTS.md, "bf16 on the CPU")
+    and fp32 elsewhere (the fully connected nets: the 2D ones run slower in bf16 on the CPU)."""
+    if cfg.precision != "auto":
+        return cfg.precision
+    return "bf16" if cfg.arch == "dcgan" and native_bf16(device) else "fp32"
 
 
 def make_optimizer(cfg: GANConfig, params, lr: float) -> torch.optim.Optimizer:

@@ -32,7 +32,7 @@ from gan_core.losses import discriminator_loss, generator_loss
 from gan_core.metrics.stability import HISTORY_KEYS, stability_columns
 from gan_core.models import build_discriminator, build_generator, set_output_bias_from_marginals
 from gan_core.runtime import (DATA_STREAM, EVAL_STREAM, NOISE_STREAM, draw_noise, has_schedule, make_optimizer,
-                              resolve_device, stream, stream_device, widen)
+                              resolve_device, resolve_precision, stream, stream_device, widen)
 
 # Order of the running sums kept on the device between evaluations (one sync per evaluation, not per step).
 _D_TERMS = ("d_loss", "d_loss_real", "d_loss_fake", "d_real", "d_fake", "grad_norm_d")
@@ -76,7 +76,8 @@ class Trainer:
         self.eval_time_s = 0.0
         self.history: list[dict[str, Any]] = []  # what the stability assessment reads of each report (HISTORY_KEYS)
         self.reset_sums()
-        self._autocast = self.cfg.precision == "bf16"
+        self.precision = resolve_precision(cfg, self.device)  # precision "auto" decided here, for this device
+        self._autocast = self.precision == "bf16"
         self.scheduled = has_schedule(cfg)  # decided once: a run without schedules never touches its optimizers
         # Each report's ``flops`` (the cost model's count of training so far) lets a report set an effect beside
         # what it cost: a stride-1 variant can cost several times the baseline per step.
@@ -92,7 +93,7 @@ class Trainer:
         return self.data.sample(m, self.data_gen)
 
     def amp(self):
-        """bf16 autocast where ``precision`` is bf16, else nothing."""
+        """bf16 autocast where the run computes in bf16 (``precision`` bf16, or auto resolved to it), else nothing."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._autocast)
 
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -231,6 +232,7 @@ class Trainer:
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return {
             "config": self.cfg.to_flat(),
+            "precision": self.precision,
             "g_steps": self.g_steps,
             "d_steps": self.d_steps,
             "status": self.status,
@@ -248,7 +250,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state from ``state_dict``; CheckpointError if it was made with another configuration."""
-        check_resumable(state, self.cfg.to_flat(), stream_device(self.data_gen.get_state()))
+        check_resumable(state, self.cfg.to_flat(), stream_device(self.data_gen.get_state()), self.precision)
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])

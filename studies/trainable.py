@@ -77,9 +77,11 @@ def trial_device(cpu_fallback: bool = False) -> str:
     raise GPUUnusable(f"this trial was given a GPU, and {problem} (or --allow-cpu-fallback to train on the CPU)")
 
 
-def where_am_i(device: str) -> dict[str, str]:
-    """The node and the device a report came from: lets a study show where its trials ran."""
-    return {"node_id": ray.get_runtime_context().get_node_id(), "device": device}
+def where_am_i(device: str, precision: str | None = None) -> dict[str, str]:
+    """The node, the device and, for a GAN trial, the precision a report came from (``compute_precision``: config
+    key ``precision`` as the trainer resolved it, "auto" decided): lets a study show where and how its trials ran."""
+    place = {"node_id": ray.get_runtime_context().get_node_id(), "device": device}
+    return place if precision is None else {**place, "compute_precision": precision}
 
 
 def ordered_metrics(metrics: Mapping[str, Any], primary: str | None) -> dict[str, Any]:
@@ -105,7 +107,7 @@ def train_gan(config: dict[str, Any], evaluator: Any = None, cpu_fallback: bool 
     if checkpoint is not None:
         restore(lambda folder: trainer.load(folder / STATE_FILE), checkpoint)
     primary = evaluator.primary_metric if evaluator is not None else None
-    place = where_am_i(device)
+    place = where_am_i(device, trainer.precision)
     with SampleWriter(cfg) as samples:
         for metrics in trainer.run():
             samples.write(trainer.sample, metrics["g_steps"], recalibrate=evaluator is None)
@@ -128,7 +130,7 @@ def train_population(flat: dict[str, Any], evaluator: Any = None, cpu_fallback: 
     if checkpoint is not None:
         restore(population.load, checkpoint)
     primary = evaluator.primary_metric if evaluator is not None else None
-    place = where_am_i(device)
+    place = where_am_i(device, population.members[0].precision)
     with SampleWriter(cfg) as samples:
         for reports in population.run():
             for seed, metrics in reports.items():

@@ -177,7 +177,7 @@ def experiment_reader():
 
 TRAINER_KEYS = frozenset({"g_steps", "d_steps", "status", "d_loss", "d_loss_real", "d_loss_fake", "g_loss", "value",
                           "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "train_time_s", "eval_time_s", "flops"})
-PLACE_KEYS = frozenset({"node_id", "device"})  # where the trial ran, added by the studies' trainable
+PLACE_KEYS = frozenset({"node_id", "device", "compute_precision"})  # where and how a GAN trial ran (trainable)
 # the run's stability so far, added by the trainer to every report when it has an evaluator
 STABILITY_REPORT_KEYS = frozenset({"stability", "stability_reason", "steps_to_90pct", "oscillation", "final_best_gap"})
 

@@ -7,7 +7,7 @@ import torch
 from gan_core.config import MAX_SEED, GANConfig
 from gan_core.runtime import (CALIBRATION_STREAM, DATA_STREAM, EVAL_STREAM, NOISE_STREAM, SEED_STRIDE, apply_schedule,
                               draw_noise, has_schedule, make_optimizer, resolve_device, schedule, stream,
-                              stream_device)
+                              native_bf16, resolve_precision, stream_device)
 
 
 def test_resolve_device():
@@ -99,3 +99,33 @@ def test_uniform_noise_is_the_papers_uniform_in_plus_minus_sqrt_3():
     assert float(z.abs().max()) <= 3 ** 0.5
     gaussian = draw_noise(GANConfig.from_flat({"nz": 100}), 4, torch.Generator().manual_seed(7))
     assert torch.equal(gaussian, torch.randn(4, 100, generator=torch.Generator().manual_seed(7)))
+
+
+def test_native_bf16_on_this_cpu_is_what_the_processor_says():
+    """avx512_bf16 or amx_bf16 among the CPU's flags (Linux): bf16 in hardware, not oneDNN's AVX512 emulation."""
+    flags = set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags |= set(line.split(":", 1)[1].split())
+    assert native_bf16(torch.device("cpu")) == bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+@pytest.mark.parametrize("precision, arch, native, resolved", [
+    ("fp32", "dcgan", True, "fp32"), ("bf16", "mlp", False, "bf16"),  # an explicit choice stays
+    ("auto", "dcgan", True, "bf16"), ("auto", "dcgan", False, "fp32"),
+    ("auto", "mlp", True, "fp32"), ("auto", "mlp", False, "fp32")])
+def test_resolve_precision(monkeypatch, precision, arch, native, resolved):
+    import gan_core.runtime
+
+    monkeypatch.setattr(gan_core.runtime, "native_bf16", lambda device: native)
+    dataset = "mnist5k" if arch == "dcgan" else "ring8"
+    cfg = GANConfig.from_flat({"dataset": dataset, "arch": arch, "precision": precision})
+    assert resolve_precision(cfg, torch.device("cpu")) == resolved
+
+
+def test_native_bf16_on_cuda_asks_torch_without_emulation(monkeypatch):
+    asked = []
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: asked.append(
+        including_emulation) or True)
+    assert native_bf16(torch.device("cuda")) is True and asked == [False]

@@ -113,7 +113,8 @@ PAPER_TINY = {"dataset": "mnist5k", "arch": "mlp", "mlp_hidden": 32, "mlp_hidden
 
 @pytest.mark.parametrize("flat", [RING, TINY_DCGAN, {**RING, "updates": "simultaneous", "pack": 2, "batchnorm_g": True,
                                                   "optimizer": "sgd", "momentum": 0.5, "lr_d": 0.01, "lr_g": 0.01},
-                                  PAPER_TINY, {**TINY_DCGAN, "spectral_norm_d": True}])
+                                  PAPER_TINY, {**TINY_DCGAN, "spectral_norm_d": True},
+                                  {**TINY_DCGAN, "precision": "bf16"}])
 def test_save_load_continue_equals_an_unbroken_run_bit_for_bit(flat, tmp_path):
     cfg = GANConfig.from_flat(flat)
     unbroken = Trainer(cfg)
@@ -166,6 +167,30 @@ def test_a_checkpoint_of_another_device_type_is_refused_in_one_line(tmp_path):
     assert str(e.value) == ("checkpoint was saved by a run on cuda and this run is on cpu: its random streams are "
                             "cuda generator states, which a cpu run cannot continue; allowed: resume on cuda (config "
                             "key 'device')")
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_precision_auto_is_the_devices_and_a_run_does_not_change_it_on_resume(tmp_path, monkeypatch, native):
+    """auto computes a DCGAN in bf16 where the device has it natively (the same numbers as an explicit bf16 run),
+    in fp32 elsewhere; a checkpoint continues only in the precision it was computed in, whatever the config says."""
+    import gan_core.runtime
+
+    monkeypatch.setattr(gan_core.runtime, "native_bf16", lambda device: native)
+    auto = Trainer(GANConfig.from_flat({**TINY_DCGAN, "precision": "auto"}))
+    assert auto.precision == ("bf16" if native else "fp32")
+    explicit = Trainer(GANConfig.from_flat({**TINY_DCGAN, "precision": auto.precision}))
+    assert without_time(auto.run()) == without_time(explicit.run())
+    assert Trainer(GANConfig.from_flat({**RING, "precision": "auto"})).precision == "fp32"  # an MLP: fp32 anyway
+
+    auto.save(tmp_path / "auto.pt")
+    Trainer(GANConfig.from_flat({**TINY_DCGAN, "precision": auto.precision})).load(tmp_path / "auto.pt")
+    other = "fp32" if native else "bf16"
+    with pytest.raises(CheckpointError) as e:
+        Trainer(GANConfig.from_flat({**TINY_DCGAN, "precision": other})).load(tmp_path / "auto.pt")
+    assert str(e.value) == (f"checkpoint was computed in {auto.precision} and this run would compute in {other} "
+                            f"(precision {other!r} on this device): a run does not change precision halfway; "
+                            f"allowed: --set precision={auto.precision}, or a device that computes "
+                            f"{auto.precision} natively")
 
 
 BN_DCGAN = {**TINY_DCGAN, "nz": 16, "eval_samples": 64}

@@ -256,12 +256,13 @@ def test_a_population_trial_reports_each_member_and_restarts_from_its_checkpoint
     assert [r["g_steps"] for r in trial.rows[starts[1]:]] == list(range(g_steps, 301, 100))
     flat = {k: v for k, v in trial.config.items() if k not in ("variant", "members")}
     keys = metric_keys(flat)
-    assert trial.user_keys() == {run.metric, "g_steps", "members_reporting", "members", "node_id", "device"}
+    assert trial.user_keys() == {run.metric, "g_steps", "members_reporting", "members", "node_id", "device",
+                                 "compute_precision"}
     for row in trial.rows:
         assert sorted(row["members"]) == ["seed_0", "seed_1", "seed_2"]
         assert row["members_reporting"] == 3
         for name, m in row["members"].items():
-            assert set(m) == keys - {"node_id", "device"}
+            assert set(m) == keys - {"node_id", "device", "compute_precision"}
             assert (m["g_steps"], m["d_steps"]) == (row["g_steps"], 2 * row["g_steps"])
     # each member a TensorBoard run of its own (seed_<s>/): its samples and scalars at its g_steps, its seed
     assert trial.tensorboard_images() == [] and trial.tensorboard_scalars() == {}
