@@ -106,7 +106,8 @@ def _scalar(value: Any) -> Any:
 def study_hparams(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]], seeds: Sequence[int],
                   searched: Mapping[str, Domain], factors: Sequence[str] | None) -> list[HParam]:
     """What the study varies, in its order: the variant (when there are several), each factor and each key a
-    variant changes (its values over the variants), each searched key (its interval or categories), the seed."""
+    variant changes (its values over the variants), each searched key (its interval or categories), the seed.
+    (TensorBoard's HParams table sorts the columns by name whatever the order written.)"""
     out: list[HParam] = []
     if len(variants) > 1 or "variant" in (factors or ()):
         out.append(HParam("variant", tuple(variants)))
