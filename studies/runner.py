@@ -16,7 +16,8 @@ What Tune is told, and why:
   before the first trial a probe checks the storage and the GPU where trials run (``studies.preflight``);
 - the trainable gets ``cpu_fallback`` (``--allow-cpu-fallback``): without it a GPU torch cannot use fails the trial;
 - callbacks: ``StorageGuard`` (below) and ``StudyWatchdog`` (``studies.watchdog``: no silent waiting for nodes, a hung
-  trial restarted); while Tune runs, ``studies.raywatch`` watches the driver's own raylet and GCS;
+  trial restarted), and with ``--tracker mlflow`` Ray's MLflow logger (``studies.tracker``); while Tune runs,
+  ``studies.raywatch`` watches the driver's own raylet and GCS;
 - ``FailureConfig(max_failures)``: a crashed trial restarts from its latest checkpoint;
   ``CheckpointConfig(num_to_keep=2)``: the newest two checkpoints of each trial are kept;
 - ``Tuner.restore(..., resume_unfinished=True, resume_errored=True)`` for ``--resume``: finished trials are not
@@ -74,6 +75,7 @@ from studies.preflight import preflight
 from studies.progress import StudyProgress, TrialCost, quiet_ray
 from studies.raywatch import watch_ray
 from studies.resume import check_design, design_record, study_args
+from studies.tracker import tracker_callbacks
 from studies.watchdog import STALLED, StudyWatchdog, configure as configure_watchdog
 from studies.members import AUTO, seed_chunks, spec_members
 from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, locate,
@@ -235,6 +237,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
                                   f"study started by this version of gan-study")
         check_design(loc, stored["design"], design)
     check_address(args.address)  # before the evaluator, which may take minutes the first time
+    tracker = tracker_callbacks(args, loc, spec.study, spec.gan_trials)  # (a resume: Ray restores its own)
     evaluator, metric, mode = _evaluator(spec, args.inception_fid)
     started_ray = connect(args.address, args.worker_logs)
     resume = resume_command(command)
@@ -264,7 +267,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
             progress = [] if args.ray_output else [
                 StudyProgress(spec.study, spec.n_trials(members), TrialCost(spec.variant_costs()))]
             tuner = _new_tuner(spec, args, loc, trainable, metric, mode,
-                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks], members)
+                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks, *tracker], members)
         try:
             if not args.resume:
                 write_text(loc, "study.json", study_json(

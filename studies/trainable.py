@@ -37,7 +37,9 @@ from gan_core.trainer import Trainer
 from studies.space import MEMBERS_KEY
 
 STUDY_KEYS = ("variant",)
-SAMPLE_IMAGES, SAMPLE_POINTS = 64, 2500  # what the TensorBoard picture of a report shows
+SAMPLE_IMAGES, SAMPLE_POINTS = 64, 2500  # what the picture of a report shows
+SAMPLES = "samples"  # the pictures' tag (a population member's: samples/seed_<s>), and their folder
+PICTURE_NAME = "g_steps_{:06d}.png"  # a picture's file in that folder
 
 # Reported first, so that Ray's progress table (which shows the first numeric metrics of a result) shows them.
 _LEADING = ("g_steps", "d_loss", "g_loss")
@@ -132,7 +134,7 @@ def train_population(flat: dict[str, Any], evaluator: Any = None, cpu_fallback: 
         for reports in population.run():
             for seed, metrics in reports.items():
                 samples.write(population.member(seed).sample, metrics["g_steps"], recalibrate=evaluator is None,
-                              tag=f"samples/{member_folder(seed)}")
+                              tag=f"{SAMPLES}/{member_folder(seed)}")
             with tempfile.TemporaryDirectory(prefix="gan-ckpt-") as d:
                 population.save(d)
                 tune.report({**population_report(reports, primary, population.g_steps), **place},
@@ -156,32 +158,46 @@ def population_report(reports: Mapping[int, Mapping[str, Any]], primary: str | N
 
 
 class SampleWriter:
-    """The trial's samples in TensorBoard, beside Ray's scalars: at every report, the picture of G's samples from
-    the fixed evaluation noise (``gan_core.plots.sample_image``: an 8 x 8 grid of images, or the density of 2,500
-    points over the true modes; nothing for 1D points), tag "samples" (a population: "samples/seed_<s>" for each
-    member), step g_steps.
+    """The trial's samples at every report: the picture of G's samples from the fixed evaluation noise
+    (``gan_core.plots.sample_image``: an 8 x 8 grid of images, or the density of 2,500 points over the true modes;
+    nothing for 1D points), tag "samples" (a population: "samples/seed_<s>" for each member), step g_steps; in
+    TensorBoard, beside Ray's scalars, and as a PNG file ``<tag>/g_steps_<NNNNNN>.png`` (``picture_file``).
 
-    Written by tensorboardX into the trial's working directory, which Ray copies into the trial folder at each
-    checkpoint (``SyncConfig(sync_artifacts=True)``, set by the runner), so that
-    ``tensorboard --logdir <experiment>`` shows them on every storage. A picture costs one forward pass of G: the
-    evaluation before it has just recalibrated G's BatchNorm."""
+    Both go into the trial's working directory, which Ray copies into the trial folder at each checkpoint
+    (``SyncConfig(sync_artifacts=True)``, set by the runner), so that ``tensorboard --logdir <experiment>`` shows
+    them on every storage. That directory is the trial's current directory (Ray changes to it for every trial,
+    unless ``RAY_CHDIR_TO_TRIAL_DIR=0``); ``tune.get_context().get_trial_dir()`` names it only in a reused worker:
+    in a new worker it names the driver's staging folder, which only the driver copies (on another node: never;
+    on the driver's node: after the reports).
+
+    Why the PNG too: tensorboardX writes its events from a queue, in a thread of its own, and its flush does not
+    wait for that queue, so the copy made at a report may lack that report's picture (a later copy brings it); the
+    PNG is written before the report, so the trial folder holds it when the driver gets the report (what
+    ``--tracker mlflow`` logs, ``studies.mlflow_logger``), and it opens without TensorBoard. A picture costs one
+    forward pass of G: the evaluation before it has just recalibrated G's BatchNorm."""
 
     def __init__(self, cfg: GANConfig):
         self.cfg = cfg
         self.n = SAMPLE_IMAGES if cfg.is_image else SAMPLE_POINTS
         self.writer = None
+        self.folder = Path.cwd()  # the trial's working directory (see above)
         if cfg.is_image or cfg.data_dim == 2:
             from tensorboardX import SummaryWriter
 
-            self.writer = SummaryWriter(tune.get_context().get_trial_dir(), filename_suffix=".samples")
+            self.writer = SummaryWriter(str(self.folder), filename_suffix=".samples")
 
-    def write(self, sample: Callable[..., Any], g_steps: int, recalibrate: bool, tag: str = "samples") -> None:
+    def write(self, sample: Callable[..., Any], g_steps: int, recalibrate: bool, tag: str = SAMPLES) -> None:
         """``sample(n, recalibrate=...)`` (a Trainer's or a population member's) drawn and written."""
         if self.writer is None:
             return
-        image = sample(self.n, recalibrate=recalibrate)
-        self.writer.add_image(tag, sample_image(image, self.cfg), global_step=g_steps)
+        from torchvision.utils import save_image
+
+        picture = sample_image(sample(self.n, recalibrate=recalibrate), self.cfg)
+        self.writer.add_image(tag, picture, global_step=g_steps)
         self.writer.flush()
+        path = self.folder / picture_file(tag, g_steps)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_image(picture, path)
 
     def __enter__(self) -> "SampleWriter":
         return self
@@ -189,6 +205,12 @@ class SampleWriter:
     def __exit__(self, *exc) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def picture_file(tag: str, g_steps: int) -> str:
+    """The PNG of a report's picture in the trial folder: ``samples/g_steps_000040.png`` (a population member's:
+    ``samples/seed_<s>/g_steps_000040.png``)."""
+    return f"{tag}/{PICTURE_NAME.format(g_steps)}"
 
 
 _CHECKPOINT_DIR = re.compile(r"^checkpoint_(\d+)$")
