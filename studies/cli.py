@@ -160,6 +160,9 @@ def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str,
                         "a status table every 30 s) instead of the study's one-line progress")
     r.add_argument("--worker-logs", action="store_true",
                    help="forward the trials' stdout/stderr to this terminal (off: only Ray's progress table)")
+    from studies.tracker import add_options as add_tracker_options  # (it imports StudyInputError from here)
+
+    add_tracker_options(p)
     return p
 
 

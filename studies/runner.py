@@ -17,7 +17,8 @@ What Tune is told, and why:
   before the first trial a probe checks the storage and the GPU where trials run (``studies.preflight``);
 - the trainable gets ``cpu_fallback`` (``--allow-cpu-fallback``): without it a GPU torch cannot use fails the trial;
 - callbacks: ``StorageGuard`` (below) and ``StudyWatchdog`` (``studies.watchdog``: no silent waiting for nodes, a hung
-  trial restarted); while Tune runs, ``studies.raywatch`` watches the driver's own raylet and GCS;
+  trial restarted), and with ``--tracker mlflow`` Ray's MLflow logger (``studies.tracker``); while Tune runs,
+  ``studies.raywatch`` watches the driver's own raylet and GCS;
 - loggers: Tune's CSV and JSON loggers (``result.json``, what the analysis reads; ``studies.trial_logs``: without
   the copy that loses a restarted trial's rows) and ``StudyTensorBoard``
   (``studies.tensorboard``: every trial a run on the generator-step axis, the primary metric first, the factors and
@@ -75,6 +76,7 @@ from studies.preflight import preflight
 from studies.progress import StudyProgress, TrialCost, quiet_ray
 from studies.raywatch import watch_ray
 from studies.resume import check_design, design_record
+from studies.tracker import tracker_callbacks
 from studies.watchdog import STALLED, StudyWatchdog, configure as configure_watchdog
 from studies.members import AUTO, spec_members
 from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state, experiment_exists, has_file, locate,
@@ -152,6 +154,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
                                   f"study started by this version of gan-study")
         check_design(loc, stored["design"], design)
     check_address(args.address)  # before the evaluator, which may take minutes the first time
+    tracker = tracker_callbacks(args, loc, spec.study, spec.gan_trials)  # (a resume: Ray restores its own)
     evaluator, metric, mode = _evaluator(spec, args.inception_fid)
     started_ray = connect(args.address, args.worker_logs)
     resume = resume_command(command)
@@ -185,7 +188,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
             progress = [] if args.ray_output else [
                 StudyProgress(spec.study, spec.n_trials(members), TrialCost(spec.variant_costs()))]
             tuner = _new_tuner(spec, args, loc, trainable, metric, mode,
-                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks, TrialCSVLogger(),
+                               [StorageGuard(), StudyWatchdog(), *progress, *callbacks, *tracker, TrialCSVLogger(),
                                 TrialJsonLogger(), StudyTensorBoard(metric, reported, [h.name for h in hparams])],
                                members)
         if ours:

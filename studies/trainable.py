@@ -37,8 +37,9 @@ from gan_core.trainer import Trainer
 from studies.space import MEMBERS_KEY
 
 STUDY_KEYS = ("variant",)
-SAMPLE_IMAGES, SAMPLE_POINTS = 64, 2500  # what the TensorBoard picture of a report shows
-SAMPLES_TAG = "samples"
+SAMPLE_IMAGES, SAMPLE_POINTS = 64, 2500  # what the picture of a report shows
+SAMPLES = "samples"  # the pictures' TensorBoard tag, and their folder (a population member's: samples/seed_<s>)
+PICTURE_NAME = "g_steps_{:06d}.png"  # a picture's file in that folder
 
 # Reported first, so that Ray's progress table (which shows the first numeric metrics of a result) shows them.
 _LEADING = ("g_steps", "d_loss", "g_loss")
@@ -159,35 +160,48 @@ def population_report(reports: Mapping[int, Mapping[str, Any]], primary: str | N
 
 
 class SampleWriter:
-    """The trial's samples in TensorBoard, beside its scalars (``studies.tensorboard``): at every report, the picture
-    of G's samples from the fixed evaluation noise (``gan_core.plots.sample_image``: an 8 x 8 grid of images, or the
-    density of 2,500 points over the true modes; nothing for 1D points), tag "samples", step g_steps, the step of
-    the scalars. A population member's pictures go to its own run, ``seed_<s>/`` in the trial's folder, as its
-    scalars do.
+    """The trial's samples at every report: the picture of G's samples from the fixed evaluation noise
+    (``gan_core.plots.sample_image``: an 8 x 8 grid of images, or the density of 2,500 points over the true modes;
+    nothing for 1D points), step g_steps, the step of the scalars (``studies.tensorboard``); in TensorBoard, tag
+    "samples", and as a PNG file ``samples/g_steps_<NNNNNN>.png`` (``picture_file``). A population member's go to
+    its own run, ``seed_<s>/`` in the trial's folder, as its scalars do, and its PNGs to ``samples/seed_<s>/``.
 
-    Written by tensorboardX into the trial's working directory, which Ray copies into the trial folder at each
-    checkpoint (``SyncConfig(sync_artifacts=True)``, set by the runner), so that
-    ``tensorboard --logdir <experiment>`` shows them on every storage. A picture costs one forward pass of G: the
-    evaluation before it has just recalibrated G's BatchNorm."""
+    Both go into the trial's working directory, which Ray copies into the trial folder at each checkpoint
+    (``SyncConfig(sync_artifacts=True)``, set by the runner), so that ``tensorboard --logdir <experiment>`` shows
+    them on every storage. That directory is the trial's current directory (Ray changes to it for every trial,
+    unless ``RAY_CHDIR_TO_TRIAL_DIR=0``); ``tune.get_context().get_trial_dir()`` names it only in a reused worker:
+    in a new worker it names the driver's staging folder, which only the driver copies (on another node: never;
+    on the driver's node: after the reports).
+
+    Why the PNG too: tensorboardX writes its events from a queue, in a thread of its own, and its flush does not
+    wait for that queue, so the copy made at a report may lack that report's picture (a later copy brings it); the
+    PNG is written before the report, so the trial folder holds it when the driver gets the report (what
+    ``--tracker mlflow`` logs, ``studies.mlflow_logger``), and it opens without TensorBoard. A picture costs one
+    forward pass of G: the evaluation before it has just recalibrated G's BatchNorm."""
 
     def __init__(self, cfg: GANConfig):
         self.cfg = cfg
         self.n = SAMPLE_IMAGES if cfg.is_image else SAMPLE_POINTS
         self.enabled = cfg.is_image or cfg.data_dim == 2
+        self.folder = Path.cwd()  # the trial's working directory (see above)
         self.writers: dict[str, Any] = {}  # run (folder in the trial's) -> its writer
 
     def write(self, sample: Callable[..., Any], g_steps: int, recalibrate: bool, run: str = "") -> None:
         """``sample(n, recalibrate=...)`` (a Trainer's or a population member's) drawn and written to ``run``."""
         if not self.enabled:
             return
+        from torchvision.utils import save_image
+
         if run not in self.writers:
             from tensorboardX import SummaryWriter
 
-            folder = Path(tune.get_context().get_trial_dir(), run)  # (run "": the trial's own folder)
-            self.writers[run] = SummaryWriter(str(folder), filename_suffix=".samples")
-        image = sample(self.n, recalibrate=recalibrate)
-        self.writers[run].add_image(SAMPLES_TAG, sample_image(image, self.cfg), global_step=g_steps)
+            self.writers[run] = SummaryWriter(str(self.folder / run), filename_suffix=".samples")  # ("": the trial's)
+        picture = sample_image(sample(self.n, recalibrate=recalibrate), self.cfg)
+        self.writers[run].add_image(SAMPLES, picture, global_step=g_steps)
         self.writers[run].flush()
+        path = self.folder / picture_file(f"{SAMPLES}/{run}" if run else SAMPLES, g_steps)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_image(picture, path)
 
     def __enter__(self) -> "SampleWriter":
         return self
@@ -195,6 +209,12 @@ class SampleWriter:
     def __exit__(self, *exc) -> None:
         for writer in self.writers.values():
             writer.close()
+
+
+def picture_file(tag: str, g_steps: int) -> str:
+    """The PNG of a report's picture in the trial folder: ``samples/g_steps_000040.png`` (a population member's:
+    ``samples/seed_<s>/g_steps_000040.png``)."""
+    return f"{tag}/{PICTURE_NAME.format(g_steps)}"
 
 
 _CHECKPOINT_DIR = re.compile(r"^checkpoint_(\d+)$")
