@@ -8,7 +8,8 @@ import torch.nn as nn
 
 from gan_core.config import GANConfig
 from gan_core.metrics.classifier import LeNet
-from gan_core.metrics.evaluator import ImageEvaluator, _check_z, _generate
+from gan_core.metrics.evaluator import _check_z, _generate
+from gan_core.metrics.image_evaluator import ImageEvaluator
 from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
 
 __all__ = ["ParzenImageEvaluator", "PARZEN_SPLIT_SEED"]
