@@ -74,7 +74,7 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
 # When Ray's state said a trial was running or pending: whether a driver still runs it, a results directory cannot
 # tell (analysis.load), so the report says only what the state said.
 SAVED = "when Ray last saved the study's state"
-# Why a trial that is no result is left out, by its status (analysis.load), in the order the answer names them.
+# Why a trial that is no result is left out, by its status (analysis.trial_rows), in the order the answer names them.
 NOT_COUNTED = {
     "error": "failed after all restarts", "running": f"not finished (running {SAVED})",
     "pending": f"not finished (pending {SAVED})",
