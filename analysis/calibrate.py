@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from analysis import stats
+from analysis import every_seed, power, stats
 
 SEED = 20261201
 SEEDS = (3, 5, 10)  # seeds per group: the laptop presets use 3 to 6, the cluster presets 5 to 10
@@ -97,17 +97,17 @@ TWO_PART_SEEDS = (3, 6, 10)  # 6: the architecture ablation's preset
 POWER_TESTS = 16  # Holm's strictest level in the architecture ablation's answer: 0.05 / 16
 
 
-def _seeds(rng: np.random.Generator, n: int, fail_rate: float, shift: float = 0.0, sd: float = 1.0) -> stats.Seeds:
+def _seeds(rng: np.random.Generator, n: int, fail_rate: float, shift: float = 0.0, sd: float = 1.0) -> every_seed.Seeds:
     """n seeds: each fails with probability ``fail_rate``, a failed one collapses or diverges with probability 1/2
     each; finished and collapsed values normal(shift, sd)."""
     u, v = rng.random(n), rng.normal(shift, sd, n)
     failed = u < fail_rate
     collapsed = failed & (u < fail_rate / 2)
-    return stats.Seeds(v[~failed], v[collapsed], int((failed & ~collapsed).sum()))
+    return every_seed.Seeds(v[~failed], v[collapsed], int((failed & ~collapsed).sum()))
 
 
-def _every_seed_p(x: stats.Seeds, y: stats.Seeds) -> float:
-    p = stats.every_seed_test(x, y, "min")["p"]
+def _every_seed_p(x: every_seed.Seeds, y: every_seed.Seeds) -> float:
+    p = every_seed.every_seed_test(x, y, "min")["p"]
     return p if math.isfinite(p) else 1.0
 
 
@@ -121,7 +121,7 @@ def two_part_rows(reps: int) -> list[dict]:
     rows = []
     level = stats.ALPHA / POWER_TESTS
     for n in TWO_PART_SEEDS:
-        d80 = stats.detectable_effect(n, POWER_TESTS)
+        d80 = power.detectable_effect(n, POWER_TESTS)
         for r_i, rate in enumerate(FAIL_RATES):
             rng = _rng(3, n, r_i)
             row = {"n": n, "fail_rate": rate, "d80": d80}
@@ -131,7 +131,7 @@ def two_part_rows(reps: int) -> list[dict]:
             for key, d in (("power_d80", d80), ("power_10", 10.0)):
                 row[key] = sum(_every_seed_p(_seeds(rng, n, rate, shift=d), _seeds(rng, n, rate)) < level
                                for _ in range(reps)) / reps
-            dead = sum(_every_seed_p(stats.Seeds(np.zeros(0), rng.normal(10.0, 1.0, n), 0), _seeds(rng, n, rate))
+            dead = sum(_every_seed_p(every_seed.Seeds(np.zeros(0), rng.normal(10.0, 1.0, n), 0), _seeds(rng, n, rate))
                        < level for _ in range(reps))
             row["power_all_collapsed"] = dead / reps
             rows.append(row)
@@ -157,7 +157,7 @@ def power_rows(reps: int, n_tests: int) -> list[dict]:
     """How often a planted difference of d SDs passes Welch's test at Holm's strictest level alpha / n_tests."""
     rows = []
     for n in (3, 6, 10):
-        d80 = stats.detectable_effect(n, n_tests)
+        d80 = power.detectable_effect(n, n_tests)
         for d in (2.0, 3.0, 6.0, round(d80, 2)):
             rng = _rng(5, n, int(d * 100))
             hits = sum(stats.diff_pvalue(_normal(rng, n) + d, _normal(rng, n)) < stats.ALPHA / n_tests
@@ -368,7 +368,8 @@ def render(reps: int, study_reps: int, intervals, ranks, proportions, power, stu
         "# How sure: the statistics of the reports, checked by simulation",
         "",
         "Written by `python -m analysis.calibrate` (seed {}, {} repetitions a cell, {} for whole studies); "
-        "re-run it to check. The procedures are in `analysis/stats.py`, their use in `analysis/effects.py`."
+        "re-run it to check. The procedures are in `analysis/stats.py` (the rank test in `ranks.py`, the test over "
+        "every seed in `every_seed.py`, seed counts in `power.py`), their use in `analysis/effects.py`."
         .format(SEED, reps, study_reps),
         "",
         "## What the reports use, and why",
@@ -468,7 +469,7 @@ def render(reps: int, study_reps: int, intervals, ranks, proportions, power, stu
         "",
         f"A planted difference of d seed-to-seed SDs between two groups of n seeds, no failures: the share of "
         f"repetitions in which Welch's test passes Holm's strictest level, 0.05 / {n_tests} (the architecture "
-        f"ablation's answer), beside d80, the difference that `analysis.stats.detectable_effect` (which the "
+        f"ablation's answer), beside d80, the difference that `analysis.power.detectable_effect` (which the "
         f"reports quote) says Welch's test finds with 80% probability (its own simulation, with another seed).",
         "",
         "| n per group | d | power | d80 |",

@@ -15,8 +15,9 @@ search (``study.json`` "search") reports its best settings instead of effects.
 
 What else keeps a trial out of the statistics, each named in a note: "incomplete" (its result.json ends before the
 last report Ray received, or was cut short, or, without a scheduler, before its budget), "damaged" (its params.json
-or result.json cannot be read as Ray wrote it: ``analysis.trial_files``; column ``damage`` says why). An empty error.txt beside a trial that ran its whole budget and that Ray ended (TERMINATED) is no error (Ray could
-not write it, e.g. on a full disk, and the trial was then resumed); beside any other trial it reads "failed (empty
+or result.json cannot be read as Ray wrote it: ``analysis.trial_files``; column ``damage`` says why). An empty
+error.txt beside a trial that ran its whole budget and that Ray ended (TERMINATED) is no error (Ray could not write
+it, e.g. on a full disk, and the trial was then resumed); beside any other trial it reads "failed (empty
 error.txt)".
 """
 from __future__ import annotations
