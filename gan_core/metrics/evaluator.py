@@ -11,9 +11,9 @@ evaluation pays only for its generated samples.
     metrics = evaluator.evaluate(generator, z)      # z: [n, nz] on the evaluator's device
     evaluator.primary_metric, evaluator.mode, evaluator.metric_modes, evaluator.n_samples, evaluator.to(device)
 
-This module holds the factory, what every evaluator shares (``_Evaluator``, the batched ``_generate``) and the
-evaluators of points; the image evaluator, with its classifier, is in ``image_evaluator.py`` and the GAN paper's
-Parzen window on top of it in ``parzen_evaluator.py``.
+This module holds the factory and the evaluators of points; what every evaluator shares (``Evaluator``, the batched
+``generate``) is in ``evaluator_base.py``, the image evaluator, with its classifier, in ``image_evaluator.py`` and
+the GAN paper's Parzen window on top of it in ``parzen_evaluator.py``.
 
 Metric keys per dataset kind (all floats, plus ``eval_status``: "ok" | "nonfinite_samples"):
 - images: fd, cis, precision, recall, density, coverage, classes_covered, class_kl, top_share, diversity; primary
@@ -30,7 +30,6 @@ a silent number.
 """
 from __future__ import annotations
 
-import copy
 import math
 import os
 
@@ -39,19 +38,15 @@ import torch
 import torch.nn as nn
 
 from gan_core.config import GANConfig
+from gan_core.metrics.evaluator_base import Evaluator, check_z, generate
 from gan_core.metrics.gaussian import gaussian_jsd, jsd_estimate
 from gan_core.metrics.mixtures import mixture_metrics_from_spec
-from gan_core.metrics.modes import METRIC_MODES  # torch-free, so that analysis reads it
 
 __all__ = ["build_evaluator", "MixtureEvaluator", "GaussianEvaluator"]  # ImageEvaluator: image_evaluator.py
 
-EVAL_BATCH = 500  # generator / classifier batch during evaluation
-REAL_SUBSET_SEED = 0  # which held-out reals form the reference when there are more than n_samples
-
-
 def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
                     device: torch.device | str = "cpu", parzen_samples: int = 0, inception: bool = False,
-                    ) -> "_Evaluator":
+                    ) -> Evaluator:
     """The evaluator of ``cfg.dataset`` on ``device``. Images: trains or loads the cached classifier (under a file
     lock, see ``gan_core.metrics.classifier``) and precomputes the held-out statistics, with the Parzen
     log-likelihood of ``parzen_samples`` generated images if > 0 and with ``inception`` the Inception FID of the
@@ -87,66 +82,7 @@ def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
     raise ValueError(f"no evaluator for dataset {cfg.dataset!r}")
 
 
-def _check_z(z: torch.Tensor, min_rows: int) -> None:
-    if not torch.is_tensor(z) or z.ndim != 2:
-        raise ValueError(f"z must be a 2D tensor [n, nz], got "
-                         f"{tuple(z.shape) if torch.is_tensor(z) else type(z).__name__}")
-    if z.shape[0] < min_rows:
-        raise ValueError(f"z has {z.shape[0]} rows; allowed: at least {min_rows} (the metrics need them)")
-
-
-@torch.no_grad()
-def _generate(generator: nn.Module, z: torch.Tensor, batch: int = EVAL_BATCH) -> torch.Tensor:
-    """generator(z) in batches, in eval mode (batchnorm uses running stats), float32; train mode restored.
-
-    The batches are copied into one tensor allocated up front, not gathered in a list and concatenated: the list's
-    small outputs, each allocated after a batch's large activations, pinned those freed activations in the CPU heap
-    (glibc cannot return memory below a live block), and the process grew by about a batch's activations per
-    batch: an evaluation of millions of points took gigabytes for megabytes of samples."""
-    was_training = generator.training
-    generator.eval()
-    try:
-        first = generator(z[:batch]).float()
-        out = torch.empty((z.shape[0], *first.shape[1:]), dtype=first.dtype, device=first.device)  # [n, ...]
-        out[:first.shape[0]] = first
-        del first
-        for i in range(batch, z.shape[0], batch):
-            out[i:i + batch] = generator(z[i:i + batch])
-    finally:
-        generator.train(was_training)
-    return out
-
-
-class _Evaluator:
-    primary_metric: str
-    metric_keys: tuple[str, ...]
-    device: torch.device
-
-    @property
-    def mode(self) -> str:
-        """The primary metric's better direction, "min" or "max"."""
-        return METRIC_MODES[self.primary_metric]
-
-    @property
-    def metric_modes(self) -> dict[str, str]:
-        """The direction of each quality metric this evaluator reports, in table order."""
-        return {k: v for k, v in METRIC_MODES.items() if k in self.metric_keys}
-
-    def _nan_result(self) -> dict:
-        out: dict = {k: math.nan for k in self.metric_keys}
-        out["eval_status"] = "nonfinite_samples"
-        return out
-
-    def _moved(self, device: torch.device | str) -> "_Evaluator":
-        new = copy.copy(self)
-        new.device = torch.device(device)
-        return new
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(primary_metric={self.primary_metric!r}, n_samples={self.n_samples})"
-
-
-class MixtureEvaluator(_Evaluator):
+class MixtureEvaluator(Evaluator):
     """modes_captured, high_quality_frac, reverse_kl (VEEGAN / PacGAN) and diversity of 2D samples."""
 
     primary_metric = "reverse_kl"
@@ -181,11 +117,11 @@ class MixtureEvaluator(_Evaluator):
         return out
 
     def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
-        _check_z(z, 1)
-        return self.score_points(_generate(generator, z).to(self.device))
+        check_z(z, 1)
+        return self.score_points(generate(generator, z).to(self.device))
 
 
-class GaussianEvaluator(_Evaluator):
+class GaussianEvaluator(Evaluator):
     """gauss1d: the exact JSD(p_data || p_g) for the affine generator (p_g = N(b, a^2)), else a KDE estimate."""
 
     def __init__(self, mu: float, sigma: float, affine: bool, n_samples: int, device: torch.device | str = "cpu"):
@@ -202,7 +138,7 @@ class GaussianEvaluator(_Evaluator):
         return self._moved(device)
 
     def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
-        _check_z(z, 2)
+        check_z(z, 2)
         if self.affine:
             if not (hasattr(generator, "a") and hasattr(generator, "b")):
                 raise ValueError(f"the gauss1d evaluator was built for arch 'affine' and reads generator.a and "
@@ -213,7 +149,7 @@ class GaussianEvaluator(_Evaluator):
             # p_g = N(b, a^2); a = 0 is a point mass, singular to p_data: JSD = log 2 exactly
             jsd = gaussian_jsd(self.mu, self.sigma, b, abs(a)) if a != 0 else math.log(2)
             return {"jsd": jsd, "g_mu": b, "g_sigma": abs(a), "diversity": abs(a) / self.sigma, "eval_status": "ok"}
-        x = _generate(generator, z)
+        x = generate(generator, z)
         if x.ndim != 2 or x.shape[1] != 1:
             raise ValueError(f"gauss1d samples must have shape [n, 1], got {tuple(x.shape)}")
         if not bool(torch.isfinite(x).all()):

@@ -16,7 +16,7 @@ import torch.nn as nn
 
 from gan_core.config import GANConfig
 from gan_core.metrics.classifier import FEATURE_DIM, LeNet
-from gan_core.metrics.evaluator import EVAL_BATCH, REAL_SUBSET_SEED, _check_z, _Evaluator, _generate
+from gan_core.metrics.evaluator_base import EVAL_BATCH, REAL_SUBSET_SEED, Evaluator, check_z, generate
 from gan_core.metrics.features import (
     PRECISION_RECALL_K,
     RealFeatureStats,
@@ -31,7 +31,7 @@ from gan_core.metrics.inception import inception_fid, inception_fid_status
 __all__ = ["ImageEvaluator"]
 
 
-class ImageEvaluator(_Evaluator):
+class ImageEvaluator(Evaluator):
     """fd, cis, precision, recall, density, coverage, classes_covered, class_kl, top_share, diversity of images
     against ``n_samples`` held-out reals, in the feature space of the dataset's cached classifier."""
 
@@ -81,7 +81,7 @@ class ImageEvaluator(_Evaluator):
         Always in float32 (autocast off), like the real reference statistics, whatever context the caller is in.
         """
         n = images.shape[0]
-        # one tensor each, filled batch by batch (as in _generate)
+        # one tensor each, filled batch by batch (as in generate)
         feats = torch.empty(n, FEATURE_DIM, device=self.device, dtype=torch.float32)  # [n, 128]
         logits = torch.empty(n, self.n_classes, device=self.device, dtype=torch.float32)  # [n, K]
         with torch.autocast(self.device.type, enabled=False):
@@ -116,5 +116,5 @@ class ImageEvaluator(_Evaluator):
         return out
 
     def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
-        _check_z(z, PRECISION_RECALL_K + 1)
-        return self.score_images(_generate(generator, z).to(self.device))
+        check_z(z, PRECISION_RECALL_K + 1)
+        return self.score_images(generate(generator, z).to(self.device))

@@ -1,5 +1,5 @@
-"""The evaluator the trainer calls: the factory, batched generation, mixtures, gauss1d, bad input, metric directions
-(the image evaluator: test_image_evaluator.py)."""
+"""The evaluator the trainer calls: the factory, mixtures, gauss1d, bad input, metric directions (the image
+evaluator: test_image_evaluator.py; batched generation: test_evaluator_base.py)."""
 from __future__ import annotations
 
 import math
@@ -11,7 +11,6 @@ import torch
 from gan_core.config import GANConfig
 from gan_core.data import MixtureData
 from gan_core.metrics import build_evaluator
-from gan_core.metrics.evaluator import _generate
 from gan_core.metrics.gaussian import gaussian_jsd
 from gan_core.models import build_generator
 
@@ -28,14 +27,6 @@ class _MixtureGenerator(torch.nn.Module):
     def forward(self, z):
         mode = (z[:, 0].abs() * 1e4).long() % self.centres.shape[0]
         return self.centres[mode] + self.std * z[:, 1:3]
-
-
-def test_generate_fills_one_float32_tensor_batch_by_batch_in_eval_mode():
-    samples = torch.randn(1201, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    gen = ReplayGenerator(samples)
-    out = _generate(gen, ReplayGenerator.noise(1201, 3), batch=500)  # batches of 500, 500 and 201
-    assert out.dtype == torch.float32 and torch.equal(out, samples.float())
-    assert gen.modes_seen == [False, False, False] and gen.training
 
 
 @pytest.mark.parametrize("name,n_modes", [("ring8", 8), ("grid25", 25)])
