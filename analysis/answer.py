@@ -17,7 +17,7 @@ import math
 
 import pandas as pd
 
-from analysis import stats
+from analysis import power
 from analysis.compute import COSTLY, costly, costly_phrase
 from analysis.effects import CLEAR, STABILITY, TWO_PART, WELCH, best_configuration
 from analysis.markdown import better_text, ci, num, pct, pvalue
@@ -74,7 +74,7 @@ def answer(effects: pd.DataFrame, summary: pd.DataFrame, trials: pd.DataFrame, p
 # When Ray's state said a trial was running or pending: whether a driver still runs it, a results directory cannot
 # tell (analysis.load), so the report says only what the state said.
 SAVED = "when Ray last saved the study's state"
-# Why a trial that is no result is left out, by its status (analysis.load), in the order the answer names them.
+# Why a trial that is no result is left out, by its status (analysis.trial_rows), in the order the answer names them.
 NOT_COUNTED = {
     "error": "failed after all restarts", "running": f"not finished (running {SAVED})",
     "pending": f"not finished (pending {SAVED})",
@@ -205,7 +205,7 @@ def _resolution_lines(family: pd.DataFrame, prim: pd.DataFrame, n_verdicts: int)
         n = int(min(welch["n_level"].min(), welch["n_baseline"].min()))
         if n >= 2:
             parts.append(f"where no seed failed, with {n} seeds a side, Welch's t test calls a difference of "
-                         f"{num(stats.detectable_effect(n, n_verdicts), digits=2)} seed-to-seed standard deviations "
+                         f"{num(power.detectable_effect(n, n_verdicts), digits=2)} seed-to-seed standard deviations "
                          f"with 80% probability")
     split = tested[tested["test"] == TWO_PART]
     finished = split[(split["n_measured_level"] >= 2) & (split["n_measured_baseline"] >= 2)
@@ -215,7 +215,7 @@ def _resolution_lines(family: pd.DataFrame, prim: pd.DataFrame, n_verdicts: int)
         groups.setdefault((int(r["n_measured_level"]), int(r["n_measured_baseline"]), float(r["w_failure"])),
                           []).append(r["comparison"])
     for (nx, ny, w), comps in list(groups.items())[:MAX_POWER_LISTED]:
-        d = stats.detectable_effect(nx, n_verdicts, n_y=ny, share=1 - w)
+        d = power.detectable_effect(nx, n_verdicts, n_y=ny, share=1 - w)
         share = "" if w == 0 else f", which hold {pct(1 - w)} of the level"
         parts.append(f"where seeds failed, the finished seeds of {_listed(comps)} ({nx} vs {ny}{share}) need "
                      f"{num(d, digits=2)} for 80%")

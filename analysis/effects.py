@@ -1,14 +1,14 @@
 """Each factor level against its baseline: the effect, its 95% CI, a test over every seed, and a corrected verdict.
 
-How a comparison is made, and why (the procedures are in ``analysis.stats``, their calibration in
-docs/STATISTICS.md):
+How a comparison is made, and why (the procedures are in ``analysis.stats``, ``ranks``, ``every_seed`` and
+``power``, their calibration in docs/STATISTICS.md):
 - **Which trials.** For a study with variants, each variant against the baseline variant; for a grid, each level
   of each factor against that factor's baseline level, pooling the other factors' levels (a main effect). Only
   trials that ran the study's whole budget are compared (trainer status ok or diverged): a trial a scheduler
   stopped early was measured at another budget.
 - **Every seed counts.** A seed whose stability status is diverged or collapsed is a *failed* seed: it has no
   metric value, or one that does not measure a working generator. The all-seeds test (``p_value``, ``test``)
-  is Welch's t test when no seed of either group failed, and otherwise the two-part test (``analysis.stats``):
+  is Welch's t test when no seed of either group failed, and otherwise the two-part test (``analysis.every_seed``):
   how the seeds failed (an exact rank test in which every finished seed ranks ahead of every failed one, a
   collapsed seed by its value behind them, a diverged one last: ``p_failure``) and how well the finished seeds
   did (Welch's test over them: ``p_quality``), joined by a weighted Bonferroni split (``w_failure``, the failure
@@ -53,7 +53,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis import stats
+from analysis import every_seed, power, ranks, stats
 from analysis.compute import ratios
 from analysis.convergence import still_improving
 from analysis.design import Design, Factor
@@ -79,7 +79,7 @@ def compare_label(factor: Factor, level: str) -> str:
     return level if factor.name == "variant" else f"{factor.name}={level}"
 
 
-def seeds_of(g: pd.DataFrame, metric: str, mode: str) -> stats.Seeds:
+def seeds_of(g: pd.DataFrame, metric: str, mode: str) -> every_seed.Seeds:
     """A group's seeds by outcome on ``metric``: finished values, collapsed values, and how many diverged or failed
     without a finite value (``_label``: the stability labels)."""
     col = f"final_{metric}"
@@ -88,7 +88,7 @@ def seeds_of(g: pd.DataFrame, metric: str, mode: str) -> stats.Seeds:
     ok = np.isfinite(v)
     collapsed = (label == "collapsed") & ok
     finished = ok & ~np.isin(label, FAILED)
-    return stats.Seeds(v[finished], v[collapsed], int(len(v) - finished.sum() - collapsed.sum()))
+    return every_seed.Seeds(v[finished], v[collapsed], int(len(v) - finished.sum() - collapsed.sum()))
 
 
 def _quality(level: pd.DataFrame, base: pd.DataFrame, metric: str, mode: str) -> dict:
@@ -97,17 +97,17 @@ def _quality(level: pd.DataFrame, base: pd.DataFrame, metric: str, mode: str) ->
     x, y = sx.finished, sy.finished
     fx, fy = sx.n - len(x), sy.n - len(y)
     lo, hi = stats.diff_ci(x, y)
-    got = stats.every_seed_test(sx, sy, mode)
+    got = every_seed.every_seed_test(sx, sy, mode)
     test, p, floor = got["test"], got["p"], got["floor"]
     out = {k: got[k] for k in ("p_failure", "w_failure", "prob_worse_failure")}
     sd = stats.pooled_sd(x, y)
     effect = float(x.mean() - y.mean()) if len(x) and len(y) else math.nan
-    every_x = stats.worst_rank_scores(x, sx.n_diverged, mode, collapsed=sx.collapsed)
-    every_y = stats.worst_rank_scores(y, sy.n_diverged, mode, collapsed=sy.collapsed)
+    every_x = every_seed.worst_rank_scores(x, sx.n_diverged, mode, collapsed=sx.collapsed)
+    every_y = every_seed.worst_rank_scores(y, sy.n_diverged, mode, collapsed=sy.collapsed)
     return {**out, "n_failed_level": fx, "n_failed_baseline": fy, "n_measured_level": len(x),
             "n_measured_baseline": len(y), "mean_level": x.mean() if len(x) else math.nan,
             "mean_baseline": y.mean() if len(y) else math.nan, "effect": effect, "ci_low": lo, "ci_high": hi,
-            "prob_worse": stats.prob_worse(every_x, every_y), "std_effect": effect / sd if sd > 0 else math.nan,
+            "prob_worse": ranks.prob_worse(every_x, every_y), "std_effect": effect / sd if sd > 0 else math.nan,
             "test": test, "p_value": p, "p_floor": floor, "p_measured": stats.diff_pvalue(x, y),
             "p_quality": stats.diff_pvalue(x, y), "_seeds": (sx, sy)}
 
@@ -132,10 +132,10 @@ def best_configuration(trials: pd.DataFrame, metric: str, mode: str,
         pick = min if mode == "min" else max
         best = pick(means, key=lambda c: means[c])
         return best, None, sum(len(s.finished) for s in seeds.values())
-    ranks = stats.mean_ranks([stats.worst_rank_scores(s.finished, s.n_diverged, mode, collapsed=s.collapsed)
-                              for s in seeds.values()])
-    best = min(range(len(labels)), key=lambda i: ranks[i])
-    return labels[best], ranks[best], sum(s.n for s in seeds.values())
+    mean_ranks = ranks.mean_ranks([every_seed.worst_rank_scores(s.finished, s.n_diverged, mode,
+                                                                collapsed=s.collapsed) for s in seeds.values()])
+    best = min(range(len(labels)), key=lambda i: mean_ranks[i])
+    return labels[best], mean_ranks[best], sum(s.n for s in seeds.values())
 
 
 def _stability(level: pd.DataFrame, base: pd.DataFrame) -> dict:
@@ -222,11 +222,11 @@ def _verdicts(out: pd.DataFrame, idx: pd.Index) -> None:
             out.at[i, "direction_measured"] = _direction(r, out.at[i, "p_holm_measured"], True, measured=True)
         if out.at[i, "direction"] == "not resolvable":
             if r["test"] == BOSCHLOO:
-                out.at[i, "seeds_needed"] = stats.seeds_needed(stats.proportion_floor, m)
+                out.at[i, "seeds_needed"] = power.seeds_needed(stats.proportion_floor, m)
             else:
                 sx, sy = r["_seeds"]
-                out.at[i, "seeds_needed"] = stats.seeds_needed(
-                    lambda n, _: stats.two_part_floor(n, sx, sy, r["mode"]), m)
+                out.at[i, "seeds_needed"] = power.seeds_needed(
+                    lambda n, _: every_seed.two_part_floor(n, sx, sy, r["mode"]), m)
 
 
 def _resolvable(p: np.ndarray, j: int, floor: float) -> bool:

@@ -3,7 +3,7 @@ what in them cannot be trusted.
 
 Why a module of its own: a results directory outlives its study (copied, resumed after a full disk, edited by hand),
 and one damaged trial must neither take the report down nor slip a wrong value into the statistics. So each file's
-damage is decided here, once, and ``analysis.load`` gives a *damaged* trial its status: named with the reason,
+damage is decided here, once, and ``analysis.trial_rows`` gives a *damaged* trial its status: named with the reason,
 left out of the statistics, the rest of the study reported as usual.
 
 - ``params.json`` (the trial's config) is damaged when it is not JSON (cut short, empty), is not a JSON object,
@@ -13,11 +13,11 @@ left out of the statistics, the rest of the study reported as usual.
 - ``result.json`` is written one report a line, by appending, so a write cut short (a crash, a full disk) damages
   a line's end only. A last line that starts a report and breaks off is dropped and the complete reports before it
   are kept (said in a note; what they then miss makes the trial "incomplete", as any record that ends early,
-  ``analysis.load``). A line cut short on which a resumed run appended its next report (Ray reopens the file to
+  ``analysis.trial_rows``). A line cut short on which a resumed run appended its next report (Ray reopens the file to
   append, with no new line first) keeps that report. Any other unreadable line, and a line that is JSON but not an
   object, is damage: its neighbours are then no trustworthy record of the run either.
 - ``error.txt``: its last line is Ray's exception. An empty one (Ray could not write it: a full disk) says only
-  that something failed at some point; ``analysis.load`` ignores it for a trial that finished.
+  that something failed at some point; ``analysis.trial_rows`` ignores it for a trial that finished.
 """
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def params_damage(files: TrialFiles, expected: set[str]) -> str:
         return files.params_error
     params = files.params
     if params is None:
-        return ""  # no params.json: the config comes from elsewhere (analysis.load)
+        return ""  # no params.json: the config comes from elsewhere (analysis.trial_rows)
     if not isinstance(params, dict):
         return f"params.json holds {_JSON_KINDS.get(type(params), 'a JSON value')}, not a JSON object"
     problems = []

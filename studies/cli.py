@@ -1,4 +1,4 @@
-"""The command line every study shares: one parser class, the common options, presets, the exit-2 rule, and how a
+"""The command line every study shares: one parser class, the common options, the exit-2 rule, and how a
 running study is stopped and continued (SIGTERM as Ctrl+C, the ``--resume`` command).
 
 Why a custom parser: argparse answers bad input with the whole usage block plus an error line. A study is often
@@ -6,8 +6,8 @@ run from scripts and cluster jobs, where the one thing that matters is one clear
 before any Ray process starts. ``StudyInputError`` carries the same contract for errors found after parsing (an
 invalid value in the search space, an unreachable cluster, an unwritable results directory).
 
-Presets: every study keeps its defaults in ONE dict at the top of its script (``PRESETS["default"]``, ``"smoke"``,
-``"full"``); options left out on the command line take the chosen preset's value, options given always win.
+A study's own options and its presets (``--smoke-test``, ``--full``) are declared in ``studies.options``; how an
+option's text becomes a value, in ``studies.option_types``.
 """
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Mapping, NoReturn, Sequence
 
-from gan_core.config import IMAGE_DATASETS
-from gan_core.knobs import KNOBS
-from gan_core.train import OneLineParser
 from gan_core.config import parse_overrides as config_overrides
+from gan_core.train import OneLineParser
+from studies.option_types import non_negative_float, non_negative_int, positive_float, positive_int
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the study ran but did not finish (as for trials that failed after all restarts)
@@ -166,51 +165,6 @@ def make_parser(study: str, description: str, presets: Mapping[str, Mapping[str,
     return p
 
 
-def preset_name(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]]) -> str:
-    """Which preset the flags select: "smoke", "full" or "default"."""
-    if args.smoke_test:
-        return "smoke"
-    if "full" in presets and args.full:
-        return "full"
-    return "default"
-
-
-def choose_preset(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The preset the flags select, with every option the user gave on top (options left out are None)."""
-    chosen = dict(presets[preset_name(args, presets)])
-    for option in chosen:
-        given = getattr(args, option)
-        if given is not None:
-            chosen[option] = given
-    return chosen
-
-
-# What k_sweep and lr_search add to their presets (ring8 by default) when --dataset names an image dataset: DCGAN
-# widths and evaluation sizes that fit the preset's budget (a laptop, a smoke run, the cluster).
-IMAGE_PRESETS: dict[str, dict[str, Any]] = {
-    "default": {"ngf": 32, "ndf": 32, "eval_samples": 1000},
-    "smoke": {"ngf": 8, "ndf": 8, "batch_size": 16, "eval_samples": 100},
-    "full": {"image_size": 64},
-}
-
-
-def image_extras(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]], dataset: str) -> dict[str, Any]:
-    """The IMAGE_PRESETS entry of the selected preset for an image dataset; nothing for a 2D or 1D target."""
-    return dict(IMAGE_PRESETS[preset_name(args, presets)]) if dataset in IMAGE_DATASETS else {}
-
-
-def base_flat(args: argparse.Namespace, presets: Mapping[str, Mapping[str, Any]],
-              preset: Mapping[str, Any]) -> dict[str, Any]:
-    """The partial base config of a study whose preset names dataset, steps and eval_every (k_sweep, lr_search):
-    those, the image preset for an image dataset (less the keys that do not apply to an arch given by --set, such
-    as the DCGAN widths with arch=mlp), one torch thread per trial CPU and the user's --set overrides."""
-    overrides = parse_overrides(args.overrides)
-    extras = {key: value for key, value in image_extras(args, presets, preset["dataset"]).items()
-              if "arch" not in overrides or overrides["arch"] in KNOBS[key].archs}
-    return {"dataset": preset["dataset"], **extras, "steps": preset["steps"], "eval_every": preset["eval_every"],
-            "threads": args.cpus_per_trial, **overrides}
-
-
 def default_name(study: str, args: argparse.Namespace) -> str:
     return args.name if args.name is not None else (f"{study}_smoke" if args.smoke_test else study)
 
@@ -245,62 +199,6 @@ def members_option(text: str) -> int | str:
 def gpus_option(text: str) -> float | str:
     """``--gpus-per-trial``'s value: ``auto`` (``GPUS_AUTO``) or a number >= 0."""
     return text if text == GPUS_AUTO else non_negative_float(text)
-
-
-def positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (v > 0 and v < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a finite number > 0")
-    return v
-
-
-def positive_int(text: str) -> int:
-    v = _int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: an integer >= 1")
-    return v
-
-
-def non_negative_int(text: str) -> int:
-    v = _int(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: an integer >= 0")
-    return v
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (v >= 0 and v < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a finite number >= 0")
-    return v
-
-
-def int_list(text: str) -> list[int]:
-    """``"1,2,3,5"`` -> ``[1, 2, 3, 5]``; the values are checked later, by the config, like every other value."""
-    items = [t.strip() for t in text.split(",")]
-    if not items or any(not t for t in items):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers, e.g. 1,2,3")
-    return [_int(t) for t in items]
-
-
-def str_list(text: str) -> list[str]:
-    items = [t.strip() for t in text.split(",")]
-    if not items or any(not t for t in items):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated names")
-    return items
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
 # --------------------------------------------------------------------------------------------- interrupts

@@ -40,7 +40,9 @@ import itertools
 import sys
 from typing import TYPE_CHECKING
 
-from studies import cli
+from studies import cli, options
+from studies.option_types import positive_int, str_list
+from studies.options import StudyOption, StudyOptions
 
 if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
     from studies.runner import StudySpec
@@ -96,37 +98,33 @@ PRESETS = {
     "smoke": {"dataset": "mnist5k", "steps": 4, "eval_every": 2, "seeds": 1, "parzen_samples": 200},
     "full": {"dataset": "mnist", "steps": 100_000, "eval_every": 10_000, "seeds": 10, "parzen_samples": 10_000},
 }
+OPTIONS = StudyOptions(PRESETS, [
+    options.dataset(DATASETS, "MNIST digits"), options.STEPS, options.EVAL_EVERY, options.SEEDS,
+    StudyOption("parzen_samples", positive_int, "generated digits in the Parzen window (preset: {preset:,}, as the "
+                                                "paper)"),
+])
 
 
 def build_parser() -> cli.StudyParser:
-    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
-    g = p.add_argument_group("study")
-    g.add_argument("--dataset", choices=DATASETS, default=None, help="MNIST digits (preset: mnist5k)")
-    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial")
-    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
-    g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per variant (0..N-1)")
-    g.add_argument("--parzen-samples", type=cli.positive_int, default=None,
-                   help="generated digits in the Parzen window (preset: 10,000, as the paper)")
-    g.add_argument("--variants", type=cli.str_list, default=None,
+    return OPTIONS.parser(STUDY, __doc__, design_options)
+
+
+def design_options(g) -> None:
+    """The options of the study's own design: --variants (the paper's setting, Adam) or --factorial."""
+    g.add_argument("--variants", type=str_list, default=None,
                    help="which settings run, e.g. paper (default: paper,adam; not with --factorial)")
     g.add_argument("--factorial", action=argparse.BooleanOptionalAction, default=False,
                    help="run the 2^4 factorial between the paper's setting and this project's former representation "
                         "of it (16 variants; on the default preset 1,000 steps, 3 seeds, 2,000 Parzen samples)")
-    return p
 
 
 def build_spec(args) -> StudySpec:
     from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
 
-    preset = cli.choose_preset(args, PRESETS)
-    if args.factorial and cli.preset_name(args, PRESETS) == "default":
-        preset.update({k: v for k, v in FACTORIAL_BUDGET.items() if getattr(args, k) is None})
-    overrides = cli.parse_overrides(args.overrides)
-    evaluator_config, base = resolve_base({
-        **PAPER_MODEL, **PAPER_OPTIMIZER, "dataset": preset["dataset"], **PAPER_SPLIT[preset["dataset"]],
-        "steps": preset["steps"],
-        "eval_every": preset["eval_every"], "eval_samples": 1000, "threads": args.cpus_per_trial, **overrides,
-    })
+    factorial_budget = args.factorial and OPTIONS.preset_name(args) == "default"
+    preset = OPTIONS.choose(args, FACTORIAL_BUDGET if factorial_budget else None)
+    evaluator_config, base = resolve_base(OPTIONS.base_config(args, preset, {
+        **PAPER_MODEL, **PAPER_OPTIMIZER, **PAPER_SPLIT[preset["dataset"]], "eval_samples": 1000}))
     if args.factorial and args.variants is not None:
         raise cli.StudyInputError(f"--variants {','.join(args.variants)} with --factorial; allowed: one of them (the "
                                   f"factorial runs its 16 cells)")

@@ -13,7 +13,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from gan_core.config import IMAGE_DATASETS
-from studies import cli
+from studies import cli, options
+from studies.option_types import int_list, str_list
+from studies.options import StudyOption, StudyOptions
 
 if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
     from studies.runner import StudySpec
@@ -22,7 +24,7 @@ STUDY = "k_sweep"
 DATASETS = ("ring8", "grid25", *IMAGE_DATASETS)
 BASELINE = {"k": 1, "g_loss": "non_saturating"}
 
-# The presets (options given on the command line win); cli.IMAGE_PRESETS add to them for image datasets.
+# The presets (options given on the command line win); options.IMAGE_PRESETS add to them for image datasets.
 PRESETS = {
     "default": {"dataset": "ring8", "k": [1, 2, 3, 5], "g_loss": ["non_saturating", "minimax"], "steps": 2000,
                 "eval_every": 250, "seeds": 3},
@@ -31,6 +33,12 @@ PRESETS = {
     "full": {"dataset": "ring8", "k": [1, 2, 3, 5], "g_loss": ["non_saturating", "minimax"], "steps": 10000,
              "eval_every": 500, "seeds": 5},
 }
+OPTIONS = StudyOptions(PRESETS, [
+    options.dataset(DATASETS, "dataset"),
+    StudyOption("k", int_list, "discriminator steps per generator step, e.g. 1,2,3,5"),
+    StudyOption("g_loss", str_list, "generator losses, e.g. non_saturating,minimax"),
+    options.STEPS, options.EVAL_EVERY, options.SEEDS.but(help="seeds per (k, g_loss) (0..N-1)"),
+])
 
 
 def variant_label(k: int, g_loss: str) -> str:
@@ -38,22 +46,14 @@ def variant_label(k: int, g_loss: str) -> str:
 
 
 def build_parser() -> cli.StudyParser:
-    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
-    g = p.add_argument_group("study")
-    g.add_argument("--dataset", choices=DATASETS, default=None, help="dataset (preset: ring8)")
-    g.add_argument("--k", type=cli.int_list, default=None, help="discriminator steps per generator step, e.g. 1,2,3,5")
-    g.add_argument("--g-loss", type=cli.str_list, default=None, help="generator losses, e.g. non_saturating,minimax")
-    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial")
-    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
-    g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per (k, g_loss) (0..N-1)")
-    return p
+    return OPTIONS.parser(STUDY, __doc__)
 
 
 def build_spec(args) -> StudySpec:
     from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
 
-    preset = cli.choose_preset(args, PRESETS)
-    evaluator_config, base = resolve_base(cli.base_flat(args, PRESETS, preset))
+    preset = OPTIONS.choose(args)
+    evaluator_config, base = resolve_base(options.image_base_config(args, OPTIONS, preset))
     variants = {variant_label(k, g): {"k": k, "g_loss": g} for k in preset["k"] for g in preset["g_loss"]}
     if len(variants) != len(preset["k"]) * len(preset["g_loss"]):
         raise cli.StudyInputError(f"--k {preset['k']} / --g-loss {preset['g_loss']}: values repeat")

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gan_core.config import IMAGE_DATASETS
-from studies import cli
+from studies import cli, options
+from studies.option_types import non_negative_int, positive_int
 from studies.experiment_dir import ExperimentDir
+from studies.options import StudyOption, StudyOptions
 from studies.resume import study_args
 
 if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
@@ -52,12 +54,18 @@ VARIANT = "tpe"
 ASHA_REDUCTION_FACTOR = 3
 ASHA_GRACE_EVALS = 2  # a trial runs at least this many evaluation intervals before ASHA may stop it
 
-# The presets (options given on the command line win); cli.IMAGE_PRESETS add to them for image datasets.
+# The presets (options given on the command line win); options.IMAGE_PRESETS add to them for image datasets.
 PRESETS = {
     "default": {"dataset": "ring8", "steps": 2000, "eval_every": 250, "num_samples": 20, "search_seed": 0},
     "smoke": {"dataset": "ring8", "steps": 40, "eval_every": 10, "num_samples": 4, "search_seed": 0},
     "full": {"dataset": "ring8", "steps": 5000, "eval_every": 250, "num_samples": 100, "search_seed": 0},
 }
+OPTIONS = StudyOptions(PRESETS, [
+    options.dataset(DATASETS, "dataset"),
+    StudyOption("num_samples", positive_int, "trials the search runs"),
+    options.STEPS.but(help="generator steps per trial (ASHA max_t)"), options.EVAL_EVERY,
+    StudyOption("search_seed", non_negative_int, "seed of the TPE sampler"),
+])
 
 
 def optuna_db_path(loc: ExperimentDir) -> Path:
@@ -95,22 +103,15 @@ def make_scheduler_factory(steps: int, eval_every: int):
 
 
 def build_parser() -> cli.StudyParser:
-    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
-    g = p.add_argument_group("study")
-    g.add_argument("--dataset", choices=DATASETS, default=None, help="dataset (preset: ring8)")
-    g.add_argument("--num-samples", type=cli.positive_int, default=None, help="trials the search runs")
-    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial (ASHA max_t)")
-    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
-    g.add_argument("--search-seed", type=cli.non_negative_int, default=None, help="seed of the TPE sampler")
-    return p
+    return OPTIONS.parser(STUDY, __doc__)
 
 
 def build_spec(args) -> StudySpec:
     from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
 
     space = search_space()
-    preset = cli.choose_preset(args, PRESETS)
-    evaluator_config, base = resolve_base(cli.base_flat(args, PRESETS, preset))
+    preset = OPTIONS.choose(args)
+    evaluator_config, base = resolve_base(options.image_base_config(args, OPTIONS, preset))
     first_point = {key: base[key] for key in space}
     return StudySpec(
         study=STUDY, base=base, variants={VARIANT: {}}, seeds=(), baseline_variant=None,

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
-from studies import cli
+from studies import cli, options
+from studies.option_types import int_list, str_list
+from studies.options import StudyOption, StudyOptions
 from studies.resume import study_args
 
 if TYPE_CHECKING:  # the runner loads Ray and torch: only once the arguments are parsed
@@ -53,29 +55,26 @@ NETS = {"pacgan": PACGAN_NET, "veegan": VEEGAN_NET}
 OPTS = {"pacgan": PACGAN_OPT, "veegan": VEEGAN_OPT}
 UPDATES = {"sim": "simultaneous", "alt": "alternating"}
 
-# Published figures, in this project's units (high_quality_frac a fraction): (mean, standard error or None).
+# Published figures, in this project's units (high_quality_frac a fraction): each row of the papers' tables, its
+# source and, per dataset, (mean, standard error or None) of each metric of PUBLISHED_METRICS it reports, in order.
+PUBLISHED_METRICS = ("modes_captured", "high_quality_frac", "reverse_kl")
 PACGAN_SOURCE = "PacGAN Table 1 (10 trials)"
 VEEGAN_SOURCE = "VEEGAN Table 1 (5 runs)"
 PUBLISHED = {
-    "ring8": [
-        ("gan", "modes_captured", 6.3, 0.5, PACGAN_SOURCE), ("gan", "high_quality_frac", 0.982, 0.002, PACGAN_SOURCE),
-        ("gan", "reverse_kl", 0.45, 0.09, PACGAN_SOURCE),
-        ("pacgan2", "modes_captured", 7.9, 0.1, PACGAN_SOURCE),
-        ("pacgan2", "high_quality_frac", 0.956, 0.020, PACGAN_SOURCE),
-        ("pacgan2", "reverse_kl", 0.07, 0.03, PACGAN_SOURCE),
-        ("veegan", "modes_captured", 1.0, None, VEEGAN_SOURCE),
-        ("veegan", "high_quality_frac", 0.993, None, VEEGAN_SOURCE),
-    ],
-    "grid25": [
-        ("gan", "modes_captured", 17.3, 0.8, PACGAN_SOURCE), ("gan", "high_quality_frac", 0.948, 0.007, PACGAN_SOURCE),
-        ("gan", "reverse_kl", 0.70, 0.07, PACGAN_SOURCE),
-        ("pacgan2", "modes_captured", 23.8, 0.7, PACGAN_SOURCE),
-        ("pacgan2", "high_quality_frac", 0.913, 0.008, PACGAN_SOURCE),
-        ("pacgan2", "reverse_kl", 0.13, 0.04, PACGAN_SOURCE),
-        ("veegan", "modes_captured", 3.3, None, VEEGAN_SOURCE),
-        ("veegan", "high_quality_frac", 0.005, None, VEEGAN_SOURCE),
-    ],
+    "gan": (PACGAN_SOURCE, {"ring8": ((6.3, 0.5), (0.982, 0.002), (0.45, 0.09)),
+                            "grid25": ((17.3, 0.8), (0.948, 0.007), (0.70, 0.07))}),
+    "pacgan2": (PACGAN_SOURCE, {"ring8": ((7.9, 0.1), (0.956, 0.020), (0.07, 0.03)),
+                                "grid25": ((23.8, 0.7), (0.913, 0.008), (0.13, 0.04))}),
+    "veegan": (VEEGAN_SOURCE, {"ring8": ((1.0, None), (0.993, None)),  # no reverse KL, no errors
+                               "grid25": ((3.3, None), (0.005, None))}),
 }
+
+
+def published(dataset: str, rows: Sequence[str]) -> list[dict]:
+    """The published figures of those of ``rows`` the papers report, for the report's comparison table."""
+    return [{"variant": variant, "metric": metric, "value": value, "se": se, "source": source}
+            for variant, (source, figures) in PUBLISHED.items() if variant in rows
+            for metric, (value, se) in zip(PUBLISHED_METRICS, figures[dataset])]
 
 # The presets (options given on the command line win). The default is the laptop's budget: 3,000 steps (PacGAN
 # trains 400,000) and 5 seeds, so its figures are those of short runs; ``--full`` is PacGAN's protocol.
@@ -84,6 +83,10 @@ PRESETS = {
     "smoke": {"dataset": "ring8", "steps": 6, "eval_every": 3, "seeds": 1, "packs": [2]},
     "full": {"dataset": "ring8", "steps": 400_000, "eval_every": 10_000, "seeds": 10, "packs": [2, 3, 4]},
 }
+OPTIONS = StudyOptions(PRESETS, [
+    options.dataset(DATASETS, "2D mixture"), options.STEPS, options.EVAL_EVERY, options.SEEDS,
+    StudyOption("packs", int_list, "PacGAN pack sizes besides 1, e.g. 2,3,4"),
+])
 
 # --long: the budget where the ring's curves level off (high quality and reverse KL change little after about 11,000
 # steps, measured: docs/REPRODUCTIONS.md, "Mode collapse on the 2D mixtures"), the rows of PacGAN's table only.
@@ -117,32 +120,27 @@ def variants(packs: list[int], factorial: bool = True) -> dict[str, dict]:
 
 
 def build_parser() -> cli.StudyParser:
-    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
-    g = p.add_argument_group("study")
-    g.add_argument("--dataset", choices=DATASETS, default=None, help="2D mixture (preset: ring8)")
-    g.add_argument("--steps", type=cli.positive_int, default=None, help="generator steps per trial")
-    g.add_argument("--eval-every", type=cli.positive_int, default=None, help="generator steps between reports")
-    g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per variant (0..N-1)")
-    g.add_argument("--packs", type=cli.int_list, default=None, help="PacGAN pack sizes besides 1, e.g. 2,3,4")
+    return OPTIONS.parser(STUDY, __doc__, design_options)
+
+
+def design_options(g) -> None:
+    """The options of the study's own design: which rows of the papers' tables run, and at what budget."""
     g.add_argument("--factorial", action=argparse.BooleanOptionalAction, default=None,
                    help="run the 2 x 2 x 2 factorial between the two setups (default: on; --no-factorial runs only "
                         "the rows of the papers' tables; --variants and --long choose rows instead)")
-    g.add_argument("--variants", type=cli.str_list, default=None,
+    g.add_argument("--variants", type=str_list, default=None,
                    help="which of the table's rows run, e.g. gan,pacgan2 (default: all; not with --factorial)")
     g.add_argument("--long", action="store_true",
                    help=f"the budget that reaches the published regime: {LONG_BUDGET} (options given win), rows "
                         f"{','.join(LONG_VARIANTS)}, no factorial; its own experiment, mode_collapse_<dataset>_long")
-    return p
 
 
 def build_spec(args) -> StudySpec:
     from studies.runner import StudySpec, resolve_base  # Ray and torch: not for --help
 
-    preset = cli.choose_preset(args, PRESETS)
-    if args.long:
-        if cli.preset_name(args, PRESETS) != "default":
-            raise cli.StudyInputError("--long with --smoke-test or --full; allowed: one of them")
-        preset.update({k: v for k, v in LONG_BUDGET.items() if getattr(args, k.replace("-", "_")) is None})
+    if args.long and OPTIONS.preset_name(args) != "default":
+        raise cli.StudyInputError("--long with --smoke-test or --full; allowed: one of them")
+    preset = OPTIONS.choose(args, LONG_BUDGET if args.long else None)
     if any(m < 2 for m in preset["packs"]) or len(set(preset["packs"])) != len(preset["packs"]):
         raise cli.StudyInputError(f"--packs {preset['packs']}: allowed: distinct pack sizes >= 2 (m = 1 is 'gan')")
     chosen = args.variants if args.variants is not None else (list(LONG_VARIANTS) if args.long else None)
@@ -156,16 +154,11 @@ def build_spec(args) -> StudySpec:
             raise cli.StudyInputError(f"--variants {','.join(chosen)}: allowed: distinct names of {', '.join(table)}, "
                                       f"gan among them (the baseline)")
         table = {label: table[label] for label in chosen}
-    overrides = cli.parse_overrides(args.overrides)
-    evaluator_config, base = resolve_base({
-        **table["gan"], "dataset": preset["dataset"], "g_loss": "non_saturating", "k": 1, "steps": preset["steps"],
-        "eval_every": preset["eval_every"], "eval_samples": 2500, "threads": args.cpus_per_trial, **overrides,
-    })
-    published = [{"variant": v, "metric": m, "value": x, "se": se, "source": src}
-                 for v, m, x, se, src in PUBLISHED[preset["dataset"]] if v in table]
+    evaluator_config, base = resolve_base(OPTIONS.base_config(args, preset, {
+        **table["gan"], "g_loss": "non_saturating", "k": 1, "eval_samples": 2500}))
     return StudySpec(
         study=STUDY, base=base, variants=table, seeds=tuple(range(preset["seeds"])), baseline_variant="gan",
-        factors=["variant"], evaluator_config=evaluator_config, published=published,
+        factors=["variant"], evaluator_config=evaluator_config, published=published(preset["dataset"], list(table)),
     )
 
 
@@ -182,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def default_name(args) -> str:
     """One experiment per dataset: ring8 and grid25 results side by side."""
-    dataset = args.dataset or PRESETS[cli.preset_name(args, PRESETS)]["dataset"]
-    return f"{STUDY}_{dataset}" + ("_long" if args.long else "") + ("_smoke" if args.smoke_test else "")
+    return f"{STUDY}_{OPTIONS.choose(args)['dataset']}" + ("_long" if args.long else "") + ("_smoke" if args.smoke_test else "")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from studies import cli
+from studies import cli, options
+from studies.options import StudyOption, StudyOptions
 from studies.experiment_dir import write_text
 from studies.resume import study_args
 
@@ -41,21 +42,21 @@ PRESETS = {
     "smoke": {"steps": 30, "seeds": 1},
     "full": {"steps": 2000, "seeds": 5},
 }
+OPTIONS = StudyOptions(PRESETS, [  # --steps: any integer; the trial's own check refuses one < 1 in one line
+    StudyOption("steps", int, "discriminator optimisation steps per trial"),
+    options.SEEDS.but(help="seeds per setting (0..N-1)"),
+])
 
 
 def build_parser() -> cli.StudyParser:
-    p = cli.make_parser(STUDY, __doc__.split("\n\n")[0], PRESETS)
-    g = p.add_argument_group("study")
-    g.add_argument("--steps", type=int, default=None, help="discriminator optimisation steps per trial")
-    g.add_argument("--seeds", type=cli.positive_int, default=None, help="seeds per setting (0..N-1)")
-    return p
+    return OPTIONS.parser(STUDY, __doc__)
 
 
 def build_spec(args) -> StudySpec:
     from studies.runner import StudySpec  # Ray and torch: not for --help
     from studies.trainable import check_theory, theory_config
 
-    preset = cli.choose_preset(args, PRESETS)
+    preset = OPTIONS.choose(args)
     if args.overrides:
         raise cli.StudyInputError("--set is for GAN config keys; the theory check has none (use --steps, --seeds)")
     base = {"mu_g": 0.0, "sigma_g": 1.0, "steps": preset["steps"], "seed": 0}

@@ -1,9 +1,9 @@
 """Metrics of GAN samples and training runs; imports no Ray.
 
 - ``build_evaluator(cfg)``: the per-trial evaluator (``evaluator.py``): image metrics in the feature space of the
-  dataset's cached classifier (``classifier.py``, ``features.py``), mixture metrics (``mixtures.py``), exact or
-  estimated JSD for gauss1d (``gaussian.py``); ``METRIC_MODES``, each quality metric's better direction
-  (``modes.py``).
+  dataset's cached classifier (``image_evaluator.py``, ``classifier.py``, ``features.py``), mixture metrics
+  (``mixtures.py``), exact or estimated JSD for gauss1d (``gaussian.py``); ``METRIC_MODES``, each quality metric's
+  better direction (``modes.py``).
 - ``assess_stability(history, primary_metric, mode)``: a trial's stability label and quality summaries.
 - ``check_optimal_discriminator(mu_g, sigma_g)``: the numerical check of D* and C(G) (``theory.py``).
 - ``inception_fid(fake, real)``: the optional torch-fidelity Inception FID (``inception.py``), also the image
@@ -20,10 +20,11 @@ import importlib
 
 _HOMES = {
     "classifier": ("CLASSIFIER_VERSION", "classifier_path", "load_or_train_classifier"),
-    "evaluator": ("GaussianEvaluator", "ImageEvaluator", "MixtureEvaluator", "build_evaluator"),
+    "evaluator": ("GaussianEvaluator", "MixtureEvaluator", "build_evaluator"),
     "features": ("class_histogram_metrics", "classifier_inception_score", "frechet_distance",
                  "frechet_distance_features", "knn_radii", "prdc"),
     "gaussian": ("gaussian_jsd", "jsd_estimate"),
+    "image_evaluator": ("ImageEvaluator",),
     "inception": ("inception_fid", "inception_fid_status"),
     "mixtures": ("mixture_metrics", "mixture_metrics_from_spec"),
     "modes": ("METRIC_MODES",),

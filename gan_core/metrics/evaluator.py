@@ -11,6 +11,10 @@ evaluation pays only for its generated samples.
     metrics = evaluator.evaluate(generator, z)      # z: [n, nz] on the evaluator's device
     evaluator.primary_metric, evaluator.mode, evaluator.metric_modes, evaluator.n_samples, evaluator.to(device)
 
+This module holds the factory and the evaluators of points; what every evaluator shares (``Evaluator``, the batched
+``generate``) is in ``evaluator_base.py``, the image evaluator, with its classifier, in ``image_evaluator.py`` and
+the GAN paper's Parzen window on top of it in ``parzen_evaluator.py``.
+
 Metric keys per dataset kind (all floats, plus ``eval_status``: "ok" | "nonfinite_samples"):
 - images: fd, cis, precision, recall, density, coverage, classes_covered, class_kl, top_share, diversity; primary
   "fd"; with ``parzen_samples``, also parzen_ll, parzen_ll_se, parzen_sigma (the GAN paper's Table 1 metric); with
@@ -26,7 +30,6 @@ a silent number.
 """
 from __future__ import annotations
 
-import copy
 import math
 import os
 
@@ -35,30 +38,15 @@ import torch
 import torch.nn as nn
 
 from gan_core.config import GANConfig
-from gan_core.metrics.classifier import FEATURE_DIM, LeNet, load_or_train_classifier
-from gan_core.metrics.features import (
-    PRECISION_RECALL_K,
-    RealFeatureStats,
-    class_histogram_metrics,
-    classifier_inception_score,
-    feature_stats,
-    frechet_distance,
-    prdc,
-)
+from gan_core.metrics.evaluator_base import Evaluator, check_z, generate
 from gan_core.metrics.gaussian import gaussian_jsd, jsd_estimate
-from gan_core.metrics.inception import inception_fid, inception_fid_status
 from gan_core.metrics.mixtures import mixture_metrics_from_spec
-from gan_core.metrics.modes import METRIC_MODES  # torch-free, so that analysis reads it
 
-__all__ = ["build_evaluator", "ImageEvaluator", "MixtureEvaluator", "GaussianEvaluator"]
-
-EVAL_BATCH = 500  # generator / classifier batch during evaluation
-REAL_SUBSET_SEED = 0  # which held-out reals form the reference when there are more than n_samples
-
+__all__ = ["build_evaluator", "MixtureEvaluator", "GaussianEvaluator"]  # ImageEvaluator: image_evaluator.py
 
 def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
                     device: torch.device | str = "cpu", parzen_samples: int = 0, inception: bool = False,
-                    ) -> "ImageEvaluator | MixtureEvaluator | GaussianEvaluator":
+                    ) -> Evaluator:
     """The evaluator of ``cfg.dataset`` on ``device``. Images: trains or loads the cached classifier (under a file
     lock, see ``gan_core.metrics.classifier``) and precomputes the held-out statistics, with the Parzen
     log-likelihood of ``parzen_samples`` generated images if > 0 and with ``inception`` the Inception FID of the
@@ -73,12 +61,14 @@ def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
     if inception and not cfg.is_image:
         raise ValueError(f"the Inception FID was asked for dataset {cfg.dataset!r}; allowed: image datasets")
     if cfg.is_image:
+        from gan_core.metrics.classifier import load_or_train_classifier
+        from gan_core.metrics.image_evaluator import ImageEvaluator
+        from gan_core.metrics.parzen_evaluator import ParzenImageEvaluator
+
         cfg = evaluation_frame(cfg)  # the trainer shows G to the evaluator in this frame (data.evaluation_view)
         data = load_dataset(cfg, "cpu")
         classifier, meta = load_or_train_classifier(data, cache_dir, device)
         if parzen_samples:
-            from gan_core.metrics.parzen_evaluator import ParzenImageEvaluator
-
             return ParzenImageEvaluator(cfg, data, classifier, meta, parzen_samples, device, inception)
         return ImageEvaluator(cfg, data, classifier, meta, device, inception)
     if cfg.dataset in ("ring8", "grid25"):
@@ -92,155 +82,7 @@ def build_evaluator(cfg: GANConfig, cache_dir: str | os.PathLike | None = None,
     raise ValueError(f"no evaluator for dataset {cfg.dataset!r}")
 
 
-def _check_z(z: torch.Tensor, min_rows: int) -> None:
-    if not torch.is_tensor(z) or z.ndim != 2:
-        raise ValueError(f"z must be a 2D tensor [n, nz], got "
-                         f"{tuple(z.shape) if torch.is_tensor(z) else type(z).__name__}")
-    if z.shape[0] < min_rows:
-        raise ValueError(f"z has {z.shape[0]} rows; allowed: at least {min_rows} (the metrics need them)")
-
-
-@torch.no_grad()
-def _generate(generator: nn.Module, z: torch.Tensor, batch: int = EVAL_BATCH) -> torch.Tensor:
-    """generator(z) in batches, in eval mode (batchnorm uses running stats), float32; train mode restored.
-
-    The batches are copied into one tensor allocated up front, not gathered in a list and concatenated: the list's
-    small outputs, each allocated after a batch's large activations, pinned those freed activations in the CPU heap
-    (glibc cannot return memory below a live block), and the process grew by about a batch's activations per
-    batch: an evaluation of millions of points took gigabytes for megabytes of samples."""
-    was_training = generator.training
-    generator.eval()
-    try:
-        first = generator(z[:batch]).float()
-        out = torch.empty((z.shape[0], *first.shape[1:]), dtype=first.dtype, device=first.device)  # [n, ...]
-        out[:first.shape[0]] = first
-        del first
-        for i in range(batch, z.shape[0], batch):
-            out[i:i + batch] = generator(z[i:i + batch])
-    finally:
-        generator.train(was_training)
-    return out
-
-
-class _Evaluator:
-    primary_metric: str
-    metric_keys: tuple[str, ...]
-    device: torch.device
-
-    @property
-    def mode(self) -> str:
-        """The primary metric's better direction, "min" or "max"."""
-        return METRIC_MODES[self.primary_metric]
-
-    @property
-    def metric_modes(self) -> dict[str, str]:
-        """The direction of each quality metric this evaluator reports, in table order."""
-        return {k: v for k, v in METRIC_MODES.items() if k in self.metric_keys}
-
-    def _nan_result(self) -> dict:
-        out: dict = {k: math.nan for k in self.metric_keys}
-        out["eval_status"] = "nonfinite_samples"
-        return out
-
-    def _moved(self, device: torch.device | str) -> "_Evaluator":
-        new = copy.copy(self)
-        new.device = torch.device(device)
-        return new
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(primary_metric={self.primary_metric!r}, n_samples={self.n_samples})"
-
-
-class ImageEvaluator(_Evaluator):
-    """fd, cis, precision, recall, density, coverage, classes_covered, class_kl, top_share, diversity of images
-    against ``n_samples`` held-out reals, in the feature space of the dataset's cached classifier."""
-
-    primary_metric = "fd"
-    metric_keys = ("fd", "cis", "precision", "recall", "density", "coverage", "classes_covered", "class_kl",
-                   "top_share", "diversity")
-
-    def __init__(self, cfg: GANConfig, data, classifier: LeNet, meta: dict, device: torch.device | str = "cpu",
-                 inception: bool = False):
-        if inception:
-            ok, why = inception_fid_status()
-            if not ok:
-                raise ValueError(f"the Inception FID was asked for, but {why}; allowed: without it, or where "
-                                 f"torch-fidelity and its weights are installed")
-            self.metric_keys = type(self).metric_keys + ("fid_inception",)
-        self.device = torch.device(device)
-        self.dataset = data.name
-        self.image_size = int(data.image_size)
-        self.channels = int(data.channels)
-        self.n_classes = int(data.n_classes)
-        self.classifier = classifier.to(self.device).eval()
-        self.classifier_meta = dict(meta)
-        self.classifier_accuracy = float(meta["heldout_accuracy"])
-        n_held = int(data.heldout.shape[0])
-        self.n_samples = min(int(cfg.eval_samples), n_held)
-        if n_held > self.n_samples:
-            idx = torch.randperm(n_held, generator=torch.Generator().manual_seed(REAL_SUBSET_SEED))[:self.n_samples]
-            real_u8 = data.heldout[idx.to(data.heldout.device)]
-        else:
-            real_u8 = data.heldout
-        self.inception_real = real_u8.cpu() if inception else None  # the reference of fid_inception
-        feats, logits = self.features(data.to_float(real_u8.to(self.device)))
-        self.real = RealFeatureStats.from_features(feats)
-        self.real_cis = classifier_inception_score(logits)  # the classifier's own score on real data
-        self._real_trace = float(np.trace(self.real.cov))
-
-    def to(self, device: torch.device | str) -> "ImageEvaluator":
-        new = self._moved(device)
-        new.classifier = copy.deepcopy(self.classifier).to(new.device)
-        new.real = self.real.to(new.device)
-        return new
-
-    @torch.no_grad()
-    def features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Penultimate features [n, 128] and class logits [n, K] of float images [n, C, S, S] in [-1, 1].
-
-        Always in float32 (autocast off), like the real reference statistics, whatever context the caller is in.
-        """
-        n = images.shape[0]
-        # one tensor each, filled batch by batch (as in _generate)
-        feats = torch.empty(n, FEATURE_DIM, device=self.device, dtype=torch.float32)  # [n, 128]
-        logits = torch.empty(n, self.n_classes, device=self.device, dtype=torch.float32)  # [n, K]
-        with torch.autocast(self.device.type, enabled=False):
-            for i in range(0, n, EVAL_BATCH):
-                f = self.classifier.features(images[i:i + EVAL_BATCH].to(self.device, torch.float32))
-                feats[i:i + EVAL_BATCH] = f
-                logits[i:i + EVAL_BATCH] = self.classifier.head(f)
-        return feats, logits
-
-    def score_images(self, images: torch.Tensor) -> dict:
-        """All image metrics of float images [n, C, S, S] in [-1, 1] (n > 3) against the held-out reference."""
-        want = (self.channels, self.image_size, self.image_size)
-        if not torch.is_tensor(images) or images.ndim != 4 or tuple(images.shape[1:]) != want:
-            raise ValueError(f"generated images must have shape [n, {want[0]}, {want[1]}, {want[2]}], got "
-                             f"{tuple(images.shape) if torch.is_tensor(images) else type(images).__name__}")
-        if images.shape[0] <= PRECISION_RECALL_K:
-            raise ValueError(f"{images.shape[0]} generated images; allowed: at least {PRECISION_RECALL_K + 1} "
-                             f"(k-NN recall needs k={PRECISION_RECALL_K} neighbours)")
-        if not bool(torch.isfinite(images).all()):
-            return self._nan_result()
-        feats, logits = self.features(images)
-        mu, cov = feature_stats(feats)
-        out = {"fd": frechet_distance(self.real.mu, self.real.cov, mu, cov, sqrt_cov1=self.real.sqrt_cov),
-               "cis": classifier_inception_score(logits)}
-        out.update(prdc(self.real, feats))
-        out.update(class_histogram_metrics(logits))
-        out["diversity"] = math.sqrt(max(float(np.trace(cov)), 0.0) / self._real_trace) if self._real_trace > 0 \
-            else math.nan
-        if self.inception_real is not None:
-            out["fid_inception"], _ = inception_fid(images.cpu(), self.inception_real)
-        out["eval_status"] = "ok"
-        return out
-
-    def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
-        _check_z(z, PRECISION_RECALL_K + 1)
-        return self.score_images(_generate(generator, z).to(self.device))
-
-
-class MixtureEvaluator(_Evaluator):
+class MixtureEvaluator(Evaluator):
     """modes_captured, high_quality_frac, reverse_kl (VEEGAN / PacGAN) and diversity of 2D samples."""
 
     primary_metric = "reverse_kl"
@@ -275,11 +117,11 @@ class MixtureEvaluator(_Evaluator):
         return out
 
     def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
-        _check_z(z, 1)
-        return self.score_points(_generate(generator, z).to(self.device))
+        check_z(z, 1)
+        return self.score_points(generate(generator, z).to(self.device))
 
 
-class GaussianEvaluator(_Evaluator):
+class GaussianEvaluator(Evaluator):
     """gauss1d: the exact JSD(p_data || p_g) for the affine generator (p_g = N(b, a^2)), else a KDE estimate."""
 
     def __init__(self, mu: float, sigma: float, affine: bool, n_samples: int, device: torch.device | str = "cpu"):
@@ -296,7 +138,7 @@ class GaussianEvaluator(_Evaluator):
         return self._moved(device)
 
     def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
-        _check_z(z, 2)
+        check_z(z, 2)
         if self.affine:
             if not (hasattr(generator, "a") and hasattr(generator, "b")):
                 raise ValueError(f"the gauss1d evaluator was built for arch 'affine' and reads generator.a and "
@@ -307,7 +149,7 @@ class GaussianEvaluator(_Evaluator):
             # p_g = N(b, a^2); a = 0 is a point mass, singular to p_data: JSD = log 2 exactly
             jsd = gaussian_jsd(self.mu, self.sigma, b, abs(a)) if a != 0 else math.log(2)
             return {"jsd": jsd, "g_mu": b, "g_sigma": abs(a), "diversity": abs(a) / self.sigma, "eval_status": "ok"}
-        x = _generate(generator, z)
+        x = generate(generator, z)
         if x.ndim != 2 or x.shape[1] != 1:
             raise ValueError(f"gauss1d samples must have shape [n, 1], got {tuple(x.shape)}")
         if not bool(torch.isfinite(x).all()):

@@ -3,7 +3,7 @@
 Why optional: it needs the torch-fidelity package (``pip install gan-study[fid]``) and the Inception-v3 weights
 that torch-fidelity ports from TensorFlow (``weights-inception-2015-12-05-6726825d.pth``, ~100 MB, downloaded
 once into the torch hub cache), and it costs seconds per thousand images even on a GPU, so it is an offline
-extra for final samples, not part of the per-trial evaluation (``evaluator.py`` uses the dataset's classifier).
+extra for final samples, not part of the per-trial evaluation (``image_evaluator.py`` uses the dataset's classifier).
 
 It never touches the network: ``inception_fid_status`` looks for the package and for the weights file in the
 torch hub cache (``torch.hub.get_dir()/checkpoints``) before anything is built, and torch-fidelity is then given

@@ -8,7 +8,8 @@ import torch.nn as nn
 
 from gan_core.config import GANConfig
 from gan_core.metrics.classifier import LeNet
-from gan_core.metrics.evaluator import ImageEvaluator, _check_z, _generate
+from gan_core.metrics.evaluator_base import check_z, generate
+from gan_core.metrics.image_evaluator import ImageEvaluator
 from gan_core.metrics.parzen import parzen_log_likelihood, select_parzen_sigma
 
 __all__ = ["ParzenImageEvaluator", "PARZEN_SPLIT_SEED"]
@@ -67,8 +68,8 @@ class ParzenImageEvaluator(ImageEvaluator):
         return ((images + 1) / 2).flatten(1).cpu()  # [n, C, s, s] -> [n, C*s*s]
 
     def evaluate(self, generator: nn.Module, z: torch.Tensor) -> dict:
-        _check_z(z, self.n_samples)
-        images = _generate(generator, z).to(self.device)
+        check_z(z, self.n_samples)
+        images = generate(generator, z).to(self.device)
         out = self.score_images(images[:self.image_n_samples])
         out["parzen_ll_real"], out["parzen_ll_real_se"] = self.real_window
         if out["eval_status"] != "ok":

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from analysis import stats
+from analysis import every_seed, ranks, stats
 from analysis.design import infer_design
 from analysis.effects import compute_effects
 from analysis.load import read_study
@@ -34,8 +34,8 @@ def test_planted_effect_with_diverged_seeds_is_called_over_every_seed(ablation_d
     assert bad["test"] == "two-part"
     # how the seeds failed: 2 tied diverged seeds can sit on one side in C(10, 4) = 210 of 924 relabellings, too
     # many to decide (weight 0); so the finished seeds decide, by Welch's test
-    assert bad["p_failure"] == pytest.approx(stats.rank_pvalue(stats.failure_scores(4, [], 2, "min"),
-                                                               stats.failure_scores(6, [], 0, "min")))
+    assert bad["p_failure"] == pytest.approx(ranks.rank_pvalue(every_seed.failure_scores(4, [], 2, "min"),
+                                                               every_seed.failure_scores(6, [], 0, "min")))
     assert (bad["w_failure"], bad["p_floor"]) == (0.0, 0.0)
     assert bad["p_value"] == bad["p_quality"] == pytest.approx(stats.diff_pvalue(level, base))
     assert bad["prob_worse"] == 1.0  # every variant seed worse than every baseline seed

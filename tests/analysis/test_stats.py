@@ -1,4 +1,4 @@
-"""The statistics the answers rest on, against independent values: hand formulas, scipy, published examples."""
+"""The textbook statistics (analysis.stats) against independent values: hand formulas, scipy, published examples."""
 import math
 
 import numpy as np
@@ -63,110 +63,6 @@ def test_welch_without_spread_or_values():
     assert stats.diff_pvalue([1.0, 1.0], [2.0, 2.0, 2.0]) == pytest.approx(0.2)
 
 
-def test_worst_rank_scores_put_collapsed_behind_finished_and_diverged_last_and_orient_by_mode():
-    got = stats.worst_rank_scores([3.0, 1.0, math.nan], 2, "min", collapsed=[0.5])
-    assert got.tolist() == [[0.0, 3.0], [0.0, 1.0], [1.0, 0.5], [2.0, 0.0], [2.0, 0.0]]
-    assert stats.worst_rank_scores([3.0, 1.0], 1, "max").tolist() == [[0.0, -3.0], [0.0, -1.0], [2.0, 0.0]]
-    # a collapsed seed whose value beats every finished one still ranks behind them all; diverged seeds tie
-    assert stats.prob_worse(stats.worst_rank_scores([], 0, "min", collapsed=[1.0]),
-                            stats.worst_rank_scores([50.0], 0, "min")) == 1.0
-    assert stats.prob_worse(stats.worst_rank_scores([], 1, "min"), stats.worst_rank_scores([], 1, "min")) == 0.5
-    with pytest.raises(ValueError, match="mode = 'best'"):
-        stats.worst_rank_scores([1.0], 0, "best")
-    with pytest.raises(ValueError, match="n_failed = -1"):
-        stats.worst_rank_scores([1.0], -1, "min")
-
-
-def test_rank_pvalue_of_score_rows_is_the_test_of_their_lexicographic_order():
-    # rows (tier, badness) rank as the 1-D values 0 .. 5 with ties where rows are equal
-    x = stats.worst_rank_scores([2.0], 1, "min", collapsed=[9.0])  # ranks 2, 4, 5.5
-    y = stats.worst_rank_scores([1.0, 3.0], 1, "min")                # ranks 1, 3, 5.5
-    assert stats.rank_pvalue(x, y) == pytest.approx(stats.rank_pvalue([2.0, 4.0, 6.0], [1.0, 3.0, 6.0]), rel=1e-12)
-    assert stats.prob_worse(x, y) == pytest.approx(stats.prob_worse([2.0, 4.0, 6.0], [1.0, 3.0, 6.0]))
-    assert stats.mean_ranks([x, y, np.zeros((0, 2))])[:2] == pytest.approx([(2 + 4 + 5.5) / 3, (1 + 3 + 5.5) / 3])
-
-
-def test_rank_floor_of_counts_the_relabellings_tied_failures_allow():
-    # 6 diverged against 5 finished and 1 diverged: the 7 tied seeds split 6 / 1 in 7 ways of C(12, 6) = 924
-    dead, base = stats.worst_rank_scores([], 6, "min"), stats.worst_rank_scores(np.arange(5.0), 1, "min")
-    assert stats.rank_floor_of(dead, base) == pytest.approx(2 * 7 / 924, rel=1e-12)
-    assert stats.rank_pvalue(dead, base) == pytest.approx(2 * 7 / 924, rel=1e-12)
-    # no ties: the floor of rank_floor
-    assert stats.rank_floor_of(np.arange(6.0), np.arange(6.0) + 10) == pytest.approx(stats.rank_floor(6, 6))
-    assert stats.rank_floor_of([1.0, 1.0], [1.0, 1.0]) == 1.0
-    assert math.isnan(stats.rank_floor_of([1.0], [2.0, 3.0]))
-
-
-def seeds(finished=(), collapsed=(), diverged=0):
-    return stats.Seeds(np.asarray(finished, dtype=float), np.asarray(collapsed, dtype=float), diverged)
-
-
-def test_two_part_joins_the_failures_and_the_finished_seeds_by_a_weighted_split():
-    noise = np.array([-1.5, 0.5, 1.0, -0.5, 0.5, 0.0])
-    base = seeds(40 + noise[:5], [41.0])
-    # every seed collapsed, all worse than the baseline's collapsed seed: the failures decide, at 3/4 of the level
-    got = stats.two_part(seeds(collapsed=200 + noise), base, "min")
-    assert (got["w_failure"], got["p_failure"], got["prob_worse_failure"]) == (0.75, pytest.approx(2 / 924), 1.0)
-    assert math.isnan(got["p_quality"])
-    assert (got["p"], got["floor"]) == (pytest.approx(2 / 924 / 0.75), pytest.approx(2 / 924 / 0.75))
-    # every seed finished, all worse: one failed baseline seed cannot decide (weight 0), Welch over the finished
-    got = stats.two_part(seeds(55 + noise), base, "min")
-    assert (got["w_failure"], got["p_failure"], got["floor"]) == (0.0, 1.0, 0.0)
-    assert got["p"] == got["p_quality"] == pytest.approx(stats.diff_pvalue(55 + noise, 40 + noise[:5]))
-    # both parts weighted: the smaller weighted p
-    x, y = seeds([50.0, 52.0], diverged=5), seeds(np.append(40 + noise, 40.3))  # 7 seeds a side
-    got = stats.two_part(x, y, "min")
-    assert got["w_failure"] == 0.75
-    assert got["p"] == pytest.approx(min(got["p_failure"] / 0.75, got["p_quality"] / 0.25))
-    # no relabelling leaves 2 finished seeds a side: the failures get the whole level
-    got = stats.two_part(seeds(collapsed=[9.0, 8.0, 7.0]), seeds([1.0, 2.0], [3.0]), "min")
-    assert (got["w_failure"], got["p"]) == (1.0, pytest.approx(got["p_failure"]))
-
-
-def test_two_part_floor_scales_the_failures_to_n_seeds_a_side():
-    dead, base = seeds(diverged=6), seeds(np.arange(5.0), diverged=1)
-    assert stats.two_part_floor(6, dead, base, "min") == pytest.approx(2 * 7 / 924 / 0.75)
-    assert stats.two_part_floor(8, dead, base, "min") == pytest.approx(2 * 9 / 12870 / 0.75)  # 1 of 8 diverged
-    assert stats.seeds_needed(lambda n, _: stats.two_part_floor(n, dead, base, "min"), 16) == 8
-
-
-def _scipy_rank_permutation_p(x, y):
-    r = sps.rankdata(np.concatenate([x, y]))
-    return sps.permutation_test((r[:len(x)], r[len(x):]), lambda a, b, axis=-1: a.mean(axis) - b.mean(axis),
-                                permutation_type="independent", vectorized=True, n_resamples=np.inf).pvalue
-
-
-@pytest.mark.parametrize("x,y", [
-    ([1.0, 2.0, math.inf], [4.0, 5.0, 6.0]),
-    ([1.0, math.inf, math.inf], [math.inf, 5.0, 6.0, 2.0]),
-    ([0.5, 0.5, 3.0, 7.0, math.inf], [0.5, 2.0, 2.0, 8.0, 9.0, math.inf]),
-    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [7.0, 8.0, 9.0, 10.0, 11.0, math.inf]),
-])
-def test_rank_pvalue_is_the_exact_permutation_test_of_midranks(x, y):
-    assert stats.rank_pvalue(x, y) == pytest.approx(_scipy_rank_permutation_p(np.array(x), np.array(y)), rel=1e-9)
-
-
-@pytest.mark.parametrize("n_x,n_y,want", [(2, 2, 1 / 3), (3, 3, 0.1), (4, 4, 2 / 70), (5, 5, 2 / 252),
-                                          (3, 5, 2 / 56), (6, 6, 2 / 924)])
-def test_rank_floor_is_what_the_rank_test_gives_two_fully_separated_groups(n_x, n_y, want):
-    assert stats.rank_floor(n_x, n_y) == pytest.approx(want, rel=1e-12)
-    assert stats.rank_pvalue(np.arange(n_x), np.arange(n_y) + 100.0) == pytest.approx(want, rel=1e-9)
-
-
-def test_rank_pvalue_edges():
-    assert stats.rank_pvalue([math.inf, math.inf], [math.inf, math.inf]) == 1.0
-    assert math.isnan(stats.rank_pvalue([], [1.0, 2.0, 3.0, 4.0]))
-    assert math.isnan(stats.rank_pvalue([1.0], [2.0, 3.0]))
-    assert math.isnan(stats.rank_floor(1, 2))
-
-
-def test_prob_worse_counts_pairs_with_ties_half():
-    # of the 6 pairs, x is worse in (3, 1), (3, 2), (inf, 1), (inf, 2), (inf, 3); (3, 3) is a tie
-    assert stats.prob_worse([3.0, math.inf], [1.0, 2.0, 3.0]) == pytest.approx(5.5 / 6)
-    assert stats.prob_worse([1.0], [1.0]) == 0.5
-    assert math.isnan(stats.prob_worse([], [1.0]))
-
-
 def test_newcombe_interval_matches_newcombes_published_example_and_never_has_zero_width():
     # Newcombe (1998), Stat. Med. 17: 873, table II, example (a), method 10: 56/70 - 48/80 = 0.2 (0.0524, 0.3339)
     assert stats.proportion_diff_ci(56, 70, 48, 80) == pytest.approx((0.0524, 0.3339), abs=5e-5)
@@ -183,27 +79,6 @@ def test_proportion_pvalue_is_boschloos_exact_test():
     assert stats.proportion_diff_pvalue(0, 3, 0, 4) == 1.0
     assert stats.proportion_diff_pvalue(3, 3, 4, 4) == 1.0
     assert math.isnan(stats.proportion_diff_pvalue(0, 0, 1, 2))
-
-
-def test_seeds_needed_for_the_ablations_16_comparisons():
-    assert stats.seeds_needed(stats.rank_floor, 16) == 6  # 2 / C(12, 6) * 16 = 0.035; 5 seeds: 0.13
-    assert stats.seeds_needed(stats.rank_floor, 4) == 5   # 2 / C(10, 5) * 4 = 0.032
-    assert stats.seeds_needed(stats.proportion_floor, 16) == 5
-    assert stats.seeds_needed(lambda n, m: 1.0, 3) is None
-
-
-def test_detectable_effect_is_where_welchs_simulated_power_reaches_80_percent():
-    d_split = stats.detectable_effect(5, 16, n_y=6, share=0.25)
-    assert stats.welch_power(d_split, 5, 0.25 * 0.05 / 16, n_y=6) >= 0.8 > \
-        stats.welch_power(d_split - 0.01, 5, 0.25 * 0.05 / 16, n_y=6)
-    assert math.isnan(stats.detectable_effect(6, 16, n_y=1)) and math.isnan(stats.detectable_effect(6, 16, share=0))
-    d = stats.detectable_effect(6, 16)
-    level = 0.05 / 16
-    assert d == pytest.approx(2.95, abs=0.01)
-    assert stats.welch_power(d, 6, level) == pytest.approx(0.80, abs=0.01)
-    assert stats.welch_power(d - 0.01, 6, level) < 0.8 <= stats.welch_power(d, 6, level)
-    assert stats.welch_power(0.0, 10, 0.05) == pytest.approx(0.05, abs=0.006)  # the test's level, no effect
-    assert math.isnan(stats.detectable_effect(1, 4))
 
 
 def test_holm_adjusts_in_order_and_keeps_nan():

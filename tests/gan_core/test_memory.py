@@ -43,8 +43,8 @@ def test_the_estimate_of_a_dcgan_matches_its_real_parameters_and_holds_the_datas
 
 
 def test_the_image_evaluation_is_counted_on_the_held_out_set_it_scores():
-    from gan_core.data import MNIST5K_HELDOUT_PER_CLASS
-    from gan_core.metrics.evaluator import EVAL_BATCH as evaluator_batch
+    from gan_core.image_sources import MNIST5K_HELDOUT_PER_CLASS
+    from gan_core.metrics.evaluator_base import EVAL_BATCH as evaluator_batch
 
     assert (EVAL_BATCH, HELDOUT_PER_DATASET["mnist5k"]) == (evaluator_batch, 10 * MNIST5K_HELDOUT_PER_CLASS)
     flat = {"dataset": "mnist5k", "ngf": 8, "ndf": 8}

@@ -16,11 +16,11 @@ LABELS = ["baseline", "strided_conv_off", "batchnorm_g_off", "batchnorm_d_off", 
 
 
 def test_the_default_preset_has_the_seeds_its_answer_needs():
-    from analysis import stats
+    from analysis import power, ranks
 
     preset = arch_ablation.PRESETS["default"]
     n_comparisons = 2 * (len(LABELS) - 1)  # fd and stability, 8 variants against the baseline
-    assert preset["seeds"] == stats.seeds_needed(stats.rank_floor, n_comparisons) == 6
+    assert preset["seeds"] == power.seeds_needed(ranks.rank_floor, n_comparisons) == 6
     assert preset["steps"] % preset["eval_every"] == 0 and (3 * preset["steps"] // 4) % preset["eval_every"] == 0
     assert arch_ablation.PRESETS["full"]["seeds"] >= 6
 

@@ -1,7 +1,6 @@
-"""The shared command line: presets, overrides, and bad input -> one line on stderr, exit 2, no trial started."""
+"""The shared command line: overrides, and bad input -> one line on stderr, exit 2, no trial started."""
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -19,54 +18,6 @@ STUDIES = {"arch_ablation": arch_ablation, "k_sweep": k_sweep, "lr_search": lr_s
            "theory_check": theory_check}
 
 
-# ----------------------------------------------------------------------------------------------------- presets
-def test_default_preset_is_the_laptop_preset():
-    args = arch_ablation.build_parser().parse_args([])
-    assert cli.choose_preset(args, arch_ablation.PRESETS) == arch_ablation.PRESETS["default"]
-    assert arch_ablation.PRESETS["default"] == {"dataset": "mnist5k", "steps": 800, "ngf": 16, "ndf": 16,
-                                                "batch_size": 64, "eval_every": 200, "seeds": 6,
-                                                "image_size": 32, "eval_samples": 1000}
-
-
-def test_given_options_override_the_chosen_preset():
-    args = arch_ablation.build_parser().parse_args(["--full", "--steps", "77", "--ngf", "24"])
-    assert cli.choose_preset(args, arch_ablation.PRESETS) == {**arch_ablation.PRESETS["full"], "steps": 77,
-                                                              "ngf": 24}
-
-
-def test_smoke_preset_builds_nine_variants_times_one_seed():
-    spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args(["--smoke-test"]))
-    assert (len(spec.variants), spec.seeds) == (9, (0,))
-    assert len(spec.trial_configs()) == 9
-
-
-@pytest.mark.parametrize("study", [k_sweep, lr_search])
-def test_image_datasets_add_the_image_preset_of_the_chosen_preset(study):
-    def extras(*argv):
-        args = study.build_parser().parse_args(list(argv))
-        return cli.image_extras(args, study.PRESETS, cli.choose_preset(args, study.PRESETS)["dataset"])
-
-    assert extras() == {}  # ring8
-    assert extras("--dataset", "grid25", "--smoke-test") == {}
-    assert extras("--dataset", "mnist5k") == {"ngf": 32, "ndf": 32, "eval_samples": 1000}
-    assert extras("--dataset", "cifar10", "--smoke-test") == {"ngf": 8, "ndf": 8, "batch_size": 16,
-                                                              "eval_samples": 100}
-    assert extras("--dataset", "fashion_mnist", "--full") == {"image_size": 64}
-    spec = study.build_spec(study.build_parser().parse_args(["--dataset", "mnist5k"]))
-    assert {k: spec.base[k] for k in ("arch", "ngf", "ndf", "eval_samples")} == \
-        {"arch": "dcgan", "ngf": 32, "ndf": 32, "eval_samples": 1000}
-    # with --set arch=mlp the DCGAN widths do not apply: left out, not refused
-    spec = study.build_spec(study.build_parser().parse_args(["--dataset", "mnist5k", "--set", "arch=mlp"]))
-    assert {k: spec.base[k] for k in ("arch", "ngf", "ndf", "eval_samples")} == \
-        {"arch": "mlp", "ngf": 64, "ndf": 64, "eval_samples": 1000}
-
-
-def test_set_overrides_reach_the_base_config():
-    args = k_sweep.build_parser().parse_args(["--set", "batch_size=32", "--set", "lr_d=0.005"])
-    spec = k_sweep.build_spec(args)
-    assert (spec.base["batch_size"], spec.base["lr_d"]) == (32, 0.005)
-
-
 def test_parse_overrides_types_values():
     assert cli.parse_overrides(["k=2", "g_loss=minimax", "fc_hidden=true", "lr_g=1e-3"]) == \
         {"k": 2, "g_loss": "minimax", "fc_hidden": True, "lr_g": 0.001}
@@ -74,15 +25,6 @@ def test_parse_overrides_types_values():
         cli.parse_overrides(["k"])
     with pytest.raises(cli.StudyInputError, match=r"^config key 'k' is given twice"):
         cli.parse_overrides(["k=1", "k=2"])
-
-
-def test_value_types():
-    assert cli.int_list("1, 2,5") == [1, 2, 5]
-    assert cli.str_list("a,b") == ["a", "b"]
-    for fn, text in ((cli.int_list, "1,,2"), (cli.int_list, "1,x"), (cli.positive_int, "0"),
-                     (cli.non_negative_float, "-0.5"), (cli.non_negative_int, "-1")):
-        with pytest.raises(argparse.ArgumentTypeError):
-            fn(text)
 
 
 def test_default_name_is_stable():
