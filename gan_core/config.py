@@ -77,7 +77,7 @@ class GANConfig:
     seed: int = 0
     threads: int = 1
     device: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"
 
     @classmethod
     def from_flat(cls, d: Mapping[str, Any]) -> "GANConfig":
