@@ -240,7 +240,7 @@ KNOBS: dict[str, Knob] = {k.key: k for k in (
          rules=((SEED_RULE, lambda v: 0 <= v <= MAX_SEED),)),
     Knob("threads", int, 1, "torch's CPU threads", rules=(AT_LEAST_1, at_most(MAX_THREADS))),
     Knob("device", str, "auto", "where to train (auto: CUDA if torch sees one)", choices=("auto", "cpu", "cuda")),
-    Knob("precision", str, "fp32", "fp32, bf16 autocast, or auto: bf16 for a DCGAN where the device computes bf16 "
+    Knob("precision", str, "auto", "fp32, bf16 autocast, or auto: bf16 for a DCGAN where the device computes bf16 "
          "natively, else fp32 (gan_core.runtime.resolve_precision)", choices=("fp32", "bf16", "auto")),
 )}
 
