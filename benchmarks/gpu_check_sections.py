@@ -72,7 +72,7 @@ def section_precision(run: Run) -> None:
         return
     for name, flat in s.precision:
         cfg = trial_config(flat)
-        fp32 = Trainer(cfg, device=dev)
+        fp32 = Trainer(cfg.replace(precision="fp32"), device=dev)  # (the default, auto, may be bf16 here)
         bf16 = Trainer(cfg.replace(precision="bf16"), device=dev)
         time_iterations(fp32.iteration, s.precision_warmup, torch.device(dev))
         time_iterations(bf16.iteration, s.precision_warmup, torch.device(dev))

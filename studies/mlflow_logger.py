@@ -14,8 +14,11 @@ Changed, and why:
   (with SQLite one transaction each, some 40 per report, in the driver's loop); and the report's sample pictures
   (``trainable.SampleWriter``: ``samples/g_steps_<NNNNNN>.png`` in the trial folder, there before the report
   reaches the driver) are logged as MLflow images at the same step, key ``samples``: the step slider of MLflow's
-  image view. A population trial's report holds every member's metrics under ``members``: flattened as Ray does,
-  they are ``members/seed_<s>/<metric>``, beside the population's mean of the primary metric; its pictures are
+  image view. A picture is read from the trial folder, which the trial's worker copies whole at every report, each
+  file written anew: one the driver reads while the next report's copy rewrites it is truncated (seen in the test
+  suite under load). So a picture that does not open is left for a later report or the trial's end (after its last,
+  blocking copy), and one that still does not open then is named in one line on stderr, not logged. A population
+  trial's report holds every member's metrics under ``members``: flattened as Ray does, they are ``members/seed_<s>/<metric>``, beside the population's mean of the primary metric; its pictures are
   one per member, key ``samples/seed_<s>``.
 
 A ``--resume`` (a new driver) starts a new MLflow run, of the same name, for each trial that continues; its
@@ -24,13 +27,14 @@ metrics go on from the step the trial resumed at.
 from __future__ import annotations
 
 import io
+import sys
 import time
 from typing import Any
 
 import pyarrow.fs as pafs
 from mlflow import MlflowClient
 from mlflow.entities import Metric, RunTag
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from ray.tune.utils import flatten_dict
 from ray.air.integrations.mlflow import MLflowLoggerCallback
 
@@ -45,6 +49,7 @@ class StudyMLflowLogger(MLflowLoggerCallback):
         super().__init__(tracking_uri, experiment_name=experiment_name, tags=tags)
         self.step_key = step_key
         self.artifact_location = artifact_location
+        self._pictures_logged: dict[Any, set[tuple[str, int]]] = {}  # trial -> (tag, step) of its logged pictures
 
     def setup(self, *args: Any, **kwargs: Any) -> None:
         if self.artifact_location is not None:
@@ -73,19 +78,45 @@ class StudyMLflowLogger(MLflowLoggerCallback):
         client = self._client()
         run_id = self._trial_runs[trial]
         client.log_batch(run_id, metrics=metrics)
-        for tag, png in report_pictures(trial.storage.storage_filesystem, trial.path, step):
-            client.log_image(run_id, Image.open(io.BytesIO(png)), key=tag, step=step, timestamp=now)
+        self._log_pictures(trial, final=False)
+
+    def log_trial_end(self, trial: Any, failed: bool = False) -> None:
+        if trial in self._trial_runs:
+            self._log_pictures(trial, final=True)
+        self._pictures_logged.pop(trial, None)
+        super().log_trial_end(trial, failed)
+
+    def _log_pictures(self, trial: Any, final: bool) -> None:
+        """Every picture in the trial folder not logged yet that opens (module docstring); at the trial's end, each
+        that does not open is said on stderr."""
+        logged = self._pictures_logged.setdefault(trial, set())
+        client, run_id, now = self._client(), self._trial_runs[trial], int(time.time() * 1000)
+        for tag, step, path, png in trial_pictures(trial.storage.storage_filesystem, trial.path):
+            if (tag, step) in logged:
+                continue
+            try:
+                image = Image.open(io.BytesIO(png))
+                image.load()
+            except (UnidentifiedImageError, OSError) as e:  # (truncated: being copied again)
+                if final:
+                    print(f"--tracker mlflow: the picture {path} does not open at the trial's end ({e}); not logged",
+                          file=sys.stderr, flush=True)
+                continue
+            client.log_image(run_id, image, key=tag, step=step, timestamp=now)
+            logged.add((tag, step))
 
 
-def report_pictures(fs: pafs.FileSystem, trial_path: str, step: int) -> list[tuple[str, bytes]]:
-    """[(tag, PNG bytes)] of the pictures the trial wrote for its report at ``step`` (``trainable.picture_file``:
-    ``samples[/seed_<s>]/g_steps_<NNNNNN>.png``), ordered by tag; none for a trial without pictures (1D points, the
-    theory check)."""
-    name = PICTURE_NAME.format(step)
+def trial_pictures(fs: pafs.FileSystem, trial_path: str) -> list[tuple[str, int, str, bytes]]:
+    """[(tag, step, path, PNG bytes)] of the pictures in the trial folder (``trainable.picture_file``:
+    ``samples[/seed_<s>]/g_steps_<NNNNNN>.png``), ordered by tag and step; none for a trial without pictures (1D
+    points, the theory check)."""
+    prefix, suffix = PICTURE_NAME.split("{", 1)[0], ".png"
     root = f"{trial_path.rstrip('/')}/"
     found = fs.get_file_info(pafs.FileSelector(f"{root}{SAMPLES}", recursive=True, allow_not_found=True))
     out = []
-    for path in sorted(i.path for i in found if i.type == pafs.FileType.File and i.base_name == name):
+    for path in sorted(i.path for i in found if i.type == pafs.FileType.File and i.base_name.startswith(prefix)
+                       and i.base_name.endswith(suffix)):
+        tag, name = path[len(root):].rsplit("/", 1)
         with fs.open_input_stream(path) as f:
-            out.append((path[len(root):].rsplit("/", 1)[0], f.readall()))
+            out.append((tag, int(name[len(prefix):-len(suffix)]), path, f.readall()))
     return out

@@ -328,7 +328,7 @@ ROWS: dict[str, Row] = {
                                  "(truncated, or not a gan-study checkpoint): ", CheckpointError),
     "checkpoint from another config": Row("call", "ckpt_other_config", (), "checkpoint was made with another "
                                           "configuration: 'k' is 1 there and 2 here (1 key(s) differ); allowed: the "
-                                          "same config (only threads, device, data_root may change)", CheckpointError),
+                                          "same config (only threads, device, data_root, precision may change)", CheckpointError),
     "checkpoint of another format": Row("call", "ckpt_foreign_format", (), "checkpoint '{work}/ckpt/foreign.pt' has "
                                         "format None; allowed: 'gan-study-trainer/1'", CheckpointError),
     "checkpoint a plain pickle": Row("call", "ckpt_plain_pickle", (), "checkpoint '{work}/ckpt/plain.pkl' is "

@@ -110,10 +110,12 @@ class FakeTrial:
         return f"train_gan_{self.trial_id}"
 
 
-def test_a_population_trial_is_one_run_with_each_member_in_it(mlflow, solo, tmp_path):
+def test_a_population_trial_is_one_run_with_each_member_in_it(mlflow, solo, tmp_path, capsys):
     """A population trial's reports (trainable.population_report) through the callback, as Tune hands them over:
     one run; each member's metrics under members/seed_<s>/, its pictures under samples/seed_<s>. Logged into the
-    smoke study's store, as another experiment: a new SQLite store costs MLflow seconds of table migrations."""
+    smoke study's store, as another experiment: a new SQLite store costs MLflow seconds of table migrations.
+    A picture cut short by the worker's next copy is logged at a later report; one still cut short at the trial's
+    end is named on stderr and not logged."""
     from PIL import Image
 
     from studies.mlflow_logger import StudyMLflowLogger
@@ -137,12 +139,21 @@ def test_a_population_trial_is_one_run_with_each_member_in_it(mlflow, solo, tmp_
                                step_key="g_steps", artifact_location=f"file://{tmp_path}/mlartifacts")
     logger.setup()
     logger.log_trial_start(trial)
+    late, broken = folder / picture_file("samples/seed_1", 20), folder / picture_file("samples/seed_1", 40)
+    whole = late.read_bytes()
+    late.write_bytes(whole[:40])  # being copied again when report 20 arrives
+    broken.write_bytes(broken.read_bytes()[:40])  # and this one for good
     for i, step in enumerate((20, 40)):
         mean = sum(m[PRIMARY] for m in members[step].values()) / 2
         logger.log_trial_result(i + 1, trial, {PRIMARY: mean, "g_steps": step, "members_reporting": 2,
                                                "members": members[step], "config": config,
                                                "training_iteration": i + 1})
+        late.write_bytes(whole)
     logger.log_trial_end(trial)
+    err = capsys.readouterr().err
+    assert f"--tracker mlflow: the picture {broken} does not open at the trial's end (" in err
+    assert err.count("--tracker mlflow:") == 1
+    del drawn[("samples/seed_1", 40)]
 
     mlflow.set_tracking_uri(uri)
     runs, client = mlflow.search_runs(experiment_names=["pop"]), mlflow.MlflowClient()
