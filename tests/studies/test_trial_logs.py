@@ -19,12 +19,18 @@ class _Storage:
         self.storage_filesystem = pyarrow.fs.LocalFileSystem()
 
 
+class _Result:
+    def __init__(self, metrics: dict):
+        self.metrics = metrics
+
+
 class _Trial:
     """What Tune's loggers use of a Trial: a checkpoint (so that a start restores from storage), the driver's
     staging folder and the stored one."""
 
-    def __init__(self, staging: Path, stored: Path):
+    def __init__(self, staging: Path, stored: Path, checkpoint_iteration: int = 1):
         self.checkpoint = object()
+        self.latest_checkpoint_result = _Result({"training_iteration": checkpoint_iteration})
         self.local_path = str(staging)
         self.storage = _Storage(stored)
         self.config = {"k": 1}
@@ -76,22 +82,25 @@ def test_a_trial_restarted_in_the_session_keeps_its_rows(tmp_path, cls, kept, st
 
 
 @pytest.mark.parametrize("cls", [TrialCSVLogger, TrialJsonLogger])
-def test_a_new_session_continues_the_stored_file(tmp_path, cls):
-    """``--resume`` in a new driver: its staging folder is empty, the stored file (two rows) is copied back and the
-    resumed trial's rows follow it, under the one header."""
+def test_a_new_session_continues_the_stored_file_from_the_trials_checkpoint(tmp_path, cls):
+    """``--resume`` in a new driver: its staging folder is empty, so the stored file is copied back, cut to the rows
+    of the checkpoint the trial continues from (iteration 2; the upload also caught report 3 and half a line of a
+    4th), and the continued trial's reports follow under the one header: no step twice."""
     first, second, stored = tmp_path / "session1" / "trial", tmp_path / "session2" / "trial", tmp_path / "stored"
     logger = cls()
     trial = _Trial(first, stored)
     logger.on_trial_start(0, [trial], trial)
-    for step in (1, 2):
+    for step in (1, 2, 3):
         _report(logger, trial, step)
-    logger.on_trial_complete(2, [trial], trial)
-    shutil.copytree(first, stored)  # the last upload of the interrupted session
+    shutil.copytree(first, stored)  # the last upload before the driver was killed
+    with open(stored / _file(cls), "a") as f:
+        f.write('{"training_iteration": 4, "g_st' if cls is TrialJsonLogger else "4,")
 
     logger = cls()
-    trial = _Trial(second, stored)
+    trial = _Trial(second, stored, checkpoint_iteration=2)
     logger.on_trial_start(0, [trial], trial)
-    _report(logger, trial, 3)
-    assert _steps(cls, second) == [100, 200, 300]
+    for step in (3, 4):
+        _report(logger, trial, step)
+    assert _steps(cls, second) == [100, 200, 300, 400]
     if cls is TrialCSVLogger:
         assert (second / "progress.csv").read_text().count("g_steps") == 1
