@@ -193,13 +193,14 @@ def metric_tags(primary: str, quality: Sequence[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ the callback
-def member_runs(config: Mapping[str, Any]) -> dict[str, int | None]:
-    """Run (folder relative to the trial's) -> its seed: one per member of a population trial, else the trial's."""
+def member_runs(config: Mapping[str, Any]) -> dict[str, int]:
+    """Run (folder relative to the trial's) -> its seed: one per member of a population trial, else the trial's
+    (every trial config has ``seed``: a GAN's complete flat config, or the theory check's keys)."""
     if MEMBERS in config:
         from gan_core.population import member_folder
 
         return {member_folder(s): s for s in config[MEMBERS]}
-    return {"": config.get("seed")}
+    return {"": config["seed"]}
 
 
 class StudyTensorBoard(LoggerCallback):
