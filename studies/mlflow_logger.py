@@ -91,11 +91,13 @@ class StudyMLflowLogger(MLflowLoggerCallback):
         that does not open is said on stderr."""
         logged = self._pictures_logged.setdefault(trial, set())
         client, run_id, now = self._client(), self._trial_runs[trial], int(time.time() * 1000)
-        for tag, step, path, png in trial_pictures(trial.storage.storage_filesystem, trial.path):
+        fs = trial.storage.storage_filesystem
+        for tag, step, path in trial_pictures(fs, trial.path):
             if (tag, step) in logged:
-                continue
+                continue  # (not read again: a long trial has hundreds)
             try:
-                image = Image.open(io.BytesIO(png))
+                with fs.open_input_stream(path) as f:
+                    image = Image.open(io.BytesIO(f.readall()))
                 image.load()
             except (UnidentifiedImageError, OSError) as e:  # (truncated: being copied again)
                 if final:
@@ -106,8 +108,8 @@ class StudyMLflowLogger(MLflowLoggerCallback):
             logged.add((tag, step))
 
 
-def trial_pictures(fs: pafs.FileSystem, trial_path: str) -> list[tuple[str, int, str, bytes]]:
-    """[(tag, step, path, PNG bytes)] of the pictures in the trial folder (``trainable.picture_file``:
+def trial_pictures(fs: pafs.FileSystem, trial_path: str) -> list[tuple[str, int, str]]:
+    """[(tag, step, path)] of the pictures in the trial folder (``trainable.picture_file``:
     ``samples[/seed_<s>]/g_steps_<NNNNNN>.png``), ordered by tag and step; none for a trial without pictures (1D
     points, the theory check)."""
     prefix, suffix = PICTURE_NAME.split("{", 1)[0], ".png"
@@ -117,6 +119,5 @@ def trial_pictures(fs: pafs.FileSystem, trial_path: str) -> list[tuple[str, int,
     for path in sorted(i.path for i in found if i.type == pafs.FileType.File and i.base_name.startswith(prefix)
                        and i.base_name.endswith(suffix)):
         tag, name = path[len(root):].rsplit("/", 1)
-        with fs.open_input_stream(path) as f:
-            out.append((tag, int(name[len(prefix):-len(suffix)]), path, f.readall()))
+        out.append((tag, int(name[len(prefix):-len(suffix)]), path))
     return out
