@@ -23,12 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Iterable
 
 import ray
 
 from studies.cli import GPUS_AUTO, StudyInputError
 from studies.connect import resolve_address
+from studies.trial import StudyTrial
 
 GPU_FRACTION_DEFAULT = 0.25  # a trial's GPU share where the cluster has GPUs: small GANs share one
 MAX_TRIALS = 20_000  # Ray Tune's driver holds every trial in memory and in each experiment snapshot: far beyond any
@@ -146,30 +147,27 @@ def check_trial_count(n: int) -> None:
                               f"variants or samples)")
 
 
-def check_memory(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str], side_by_side: int,
-                 members: int = 1) -> None:
-    """StudyInputError naming the first trial config that needs more memory than its share of this machine's
-    available memory (the seeds of a variant share one estimate); a population trial of ``members`` seeds holds
-    that many runs, so each run gets that much less."""
+def check_memory(trials: Iterable[StudyTrial], side_by_side: int) -> None:
+    """StudyInputError naming the first trial that needs more memory than its share of this machine's available
+    memory (the seeds of a variant share one estimate); a population trial holds one run per seed, so each of its
+    runs gets that much less."""
     from gan_core.config import GANConfig
     from gan_core.memory import available_bytes, check_fits as fits_memory
 
-    share = available_bytes() // side_by_side // members
-    where = f"each of {side_by_side} trials side by side gets of this machine's available memory" \
-        if side_by_side > 1 else "this machine has available"
-    if members > 1:
-        where = (f"each run gets of this machine's available memory ({side_by_side} trial(s) side by side, each a "
-                 f"population of {members} seeds)")
-    study_keys = tuple(study_keys)
+    available = available_bytes()
     seen = set()
-    for cfg in configs:
-        flat = {k: v for k, v in cfg.items() if k not in study_keys}
-        key = tuple(sorted((k, repr(v)) for k, v in flat.items() if k != "seed"))
+    for trial in trials:
+        members = len(trial.seeds)
+        key = (members, tuple(sorted((k, repr(v)) for k, v in trial.config.items() if k != "seed")))
         if key in seen:
             continue
         seen.add(key)
+        where = f"each of {side_by_side} trials side by side gets of this machine's available memory" \
+            if side_by_side > 1 else "this machine has available"
+        if members > 1:
+            where = (f"each run gets of this machine's available memory ({side_by_side} trial(s) side by side, "
+                     f"each a population of {members} seeds)")
         try:
-            fits_memory(GANConfig.from_flat(flat), share, where=where)
+            fits_memory(GANConfig.from_flat(dict(trial.config)), available // side_by_side // members, where=where)
         except ValueError as e:
-            label = ", ".join(f"{k}={cfg[k]!r}" for k in study_keys if k in cfg)
-            raise StudyInputError(f"invalid trial config ({label}): {e}") from None
+            raise StudyInputError(f"invalid trial config ({trial.label()}): {e}") from None

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 import pyarrow.fs as pafs
 
 from studies.cli import StudyInputError
-from studies.trial_keys import MEMBERS_KEY
+from studies.trial import StudyTrial
 
 STUDY_FILE = "study.json"
 
@@ -263,10 +263,7 @@ def trial_dirname(trial: Any) -> str:
 
 def trial_folder_name(cfg: Mapping[str, Any], trial_id: str) -> str:
     """The folder name ``trial_dirname`` gives the trial of config ``cfg`` and id ``trial_id``."""
-    label = re.sub(r"[^A-Za-z0-9_.=-]+", "-", str(cfg["variant"]))
-    if MEMBERS_KEY in cfg:
-        seeds = cfg[MEMBERS_KEY]
-        seed = f"_seeds{seeds[0]}-{seeds[-1]}"
-    else:
-        seed = f"_seed{cfg['seed']}" if "seed" in cfg else ""
+    trial = StudyTrial.from_tune(cfg)
+    label = re.sub(r"[^A-Za-z0-9_.=-]+", "-", str(trial.variant))
+    seed = f"_seeds{trial.seeds[0]}-{trial.seeds[-1]}" if trial.population else f"_seed{trial.seeds[0]}"
     return f"{label}{seed}_{trial_id}"

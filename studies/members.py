@@ -26,6 +26,7 @@ from gan_core.config import GANConfig
 from gan_core.cost import iteration_flops
 from gan_core.knobs import population_refusals
 from studies.cli import MEMBERS_AUTO as AUTO, StudyInputError
+from studies.trial import StudyTrial
 
 AUTO_CPU_MAX = 8  # where the CPU gain stops growing (benchmarks/RESULTS.md, "Populations")
 AUTO_GPU_MAX = 128  # the largest N the GPU benchmark measures
@@ -69,13 +70,31 @@ def members_per_trial(choice: int | str, configs: list[dict[str, Any]], n_seeds:
     return max(1, min(AUTO_CPU_MAX, math.ceil(n_seeds / chunks)))
 
 
-def spec_members(spec: Any, study_keys: Iterable[str], choice: int | str, gpus_per_trial: float, workers: int) -> int:
-    """``members_per_trial`` for the trials of a ``studies.runner.StudySpec`` (its configs without ``study_keys``)."""
-    study_keys = tuple(study_keys)
-    configs = [{k: v for k, v in c.items() if k not in study_keys} for c in spec.trial_configs()]
+def spec_members(spec: Any, trials: Iterable[StudyTrial], choice: int | str, gpus_per_trial: float,
+                 workers: int) -> int:
+    """``members_per_trial`` for ``trials``, the one-seed trials of a ``studies.spec.StudySpec``."""
+    configs = [dict(t.config) for t in trials]
     searched = bool(spec.searched) or spec.make_searcher is not None or spec.make_scheduler is not None
     return members_per_trial(choice, configs, len(spec.seeds), searched, spec.gan_trials, gpus_per_trial, workers,
                              spec.study)
+
+
+def populations(trials: Iterable[StudyTrial], members: int) -> list[StudyTrial]:
+    """The one-seed ``trials`` as population trials of at most ``members`` seeds (``seed_chunks`` of each variant's
+    seeds, in the variants' order); ``members`` 1, or one seed a variant: the trials themselves. The seeds of a
+    variant differ only in their seed, so a population's config is its first member's."""
+    trials = list(trials)
+    if members <= 1 or len({t.variant for t in trials}) == len(trials):
+        return trials
+    by_variant: dict[str, list[StudyTrial]] = {}
+    for t in trials:
+        by_variant.setdefault(t.variant, []).append(t)
+    out = []
+    for variant, solo in by_variant.items():
+        config = {seed: t.config for t in solo for seed in t.seeds}
+        out.extend(StudyTrial(variant, tuple(chunk), config[chunk[0]], population=True)
+                   for chunk in seed_chunks([s for t in solo for s in t.seeds], members))
+    return out
 
 
 def seed_chunks(seeds: Iterable[int], members: int) -> list[list[int]]:

@@ -66,12 +66,13 @@ class DivergenceAwareOptunaSearch(OptunaSearch):
     def _note_folder(self, trial_id: str, result: dict) -> None:
         """The Ray trial folder as the Optuna trial's user attribute (its name as ``trial_dirname`` gives it)."""
         from studies.experiment_dir import trial_folder_name
+        from studies.trial import VARIANT_KEY
 
         ot_trial = self._ot_trials[trial_id]
         if getattr(self, "experiment_path", None) is None or RAY_FOLDER_ATTR in ot_trial.user_attrs:
             return
         config = {k.split("/", 1)[1]: v for k, v in result.items() if k.startswith("config/")}
-        if "variant" in config:
+        if VARIANT_KEY in config:
             name = trial_folder_name(config, result.get("trial_id", trial_id))
             ot_trial.set_user_attr(RAY_FOLDER_ATTR, f"{self.experiment_path.rstrip('/')}/{name}")
 

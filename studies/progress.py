@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ray import tune
 
-from studies.trial_keys import MEMBERS_KEY, VARIANT_KEY
+from studies.trial import StudyTrial
 
 __all__ = ["StudyProgress", "TrialCost", "duration", "progress_line", "quiet_ray"]
 
@@ -57,8 +57,8 @@ class TrialCost:
         self.per_variant = dict(per_variant)
 
     def __call__(self, config: Mapping[str, Any]) -> float:
-        seeds = len(config[MEMBERS_KEY]) if MEMBERS_KEY in config else 1
-        return self.per_variant[config[VARIANT_KEY]] * seeds
+        trial = StudyTrial.from_tune(config)
+        return self.per_variant[trial.variant] * len(trial.seeds)
 
 
 class StudyProgress(tune.Callback):

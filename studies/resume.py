@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from studies.cli import StudyInputError, default_name
 from studies.experiment_dir import STUDY_FILE, ExperimentDir, locate, read_text
+from studies.trial import StudyTrial
 
 # Options that say how to run a study, not what it is: a resume may change them.
 EXECUTION_OPTIONS = frozenset({"storage_path", "name", "resume", "address", "gpus_per_trial", "max_failures",
@@ -77,7 +78,7 @@ def design_record(spec: Any, inception: bool) -> dict[str, Any]:
     if spec.evaluator_config is not None:
         evaluator = {"config": spec.evaluator_config.to_flat(), "options": dict(spec.evaluator_options),
                      "inception": bool(inception)}
-    trials = sorted(spec.trial_configs(), key=lambda c: json.dumps(c, sort_keys=True, default=str))
+    trials = sorted((t.tune_config() for t in spec.design), key=lambda c: json.dumps(c, sort_keys=True, default=str))
     return _json({"trials": trials, "evaluator": evaluator})
 
 
@@ -97,8 +98,7 @@ def check_design(loc: ExperimentDir, stored: Mapping[str, Any], now: Mapping[str
     for old, new in zip(stored["trials"], now["trials"]):
         if old != new:
             key, a, b = _first_difference(old, new)
-            label = ", ".join(f"{k}={old[k]!r}" for k in ("variant", "seed") if k in old)
-            raise StudyInputError(f"{where} {key}={a!r} in trial ({label}), and this run would have {key}={b!r}; "
+            raise StudyInputError(f"{where} {key}={a!r} in trial ({StudyTrial.from_tune(old).label()}), and this run would have {key}={b!r}; "
                                   f"{allowed}")
 
 

@@ -85,12 +85,11 @@ from studies.experiment_dir import (ExperimentDir, check_writable, damaged_state
 from studies.tensorboard import (HPARAMS_FILE, StudyTensorBoard, event_file, experiment_summary, metric_tags,
                                  ray_tensorboard_off, study_hparams)
 from studies.storage import STORAGE_PROBLEMS, StorageGuard, raise_if_storage_problem
-from studies.trainable import STUDY_KEYS
 from studies.spec import StudyRun, StudySpec, gan_trial_cost, resolve_base
 from studies.trial_logs import TrialCSVLogger, TrialJsonLogger
 
 # (StudySpec, StudyRun, resolve_base and gan_trial_cost live in studies.spec; the study scripts import them here)
-__all__ = ["STUDY_KEYS", "StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost"]
+__all__ = ["StudySpec", "StudyRun", "run_study", "resolve_base", "gan_trial_cost"]
 
 # What tuner.fit raises when Ray's own processes die under the driver (the raylet, the GCS): the study ends with its
 # one line and --resume command instead of Ray's traceback.
@@ -113,8 +112,7 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
                               f"trial (its seeds, variants or search); allowed: its own options for it (e.g. --seeds), "
                               f"or --set of a key it shares across trials")
     try:
-        configs = spec.trial_configs()
-        space_mod.validate_all(configs, STUDY_KEYS, spec.validate)
+        trials = spec.design  # built and validated once, before Ray starts
     except ValueError as e:
         raise StudyInputError(str(e)) from None
     if not spec.gan_trials and args.gpus_per_trial not in (GPUS_AUTO, 0.0):
@@ -122,11 +120,11 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
                               f"the CPU; allowed: --gpus-per-trial 0 or auto")
     side_by_side = check_resources(args)
     if spec.gan_trials:
-        check_memory(configs, STUDY_KEYS, side_by_side)
+        check_memory(trials, side_by_side)
     if args.members_per_trial != AUTO:  # an explicit N that the study cannot host: refused before Ray starts
-        members = spec_members(spec, STUDY_KEYS, args.members_per_trial, 0.0, side_by_side)
+        members = spec_members(spec, trials, args.members_per_trial, 0.0, side_by_side)
         if members > 1:
-            check_memory(configs, STUDY_KEYS, side_by_side, members=members)
+            check_memory(spec.trials(members), side_by_side)
     check_writable(loc)
     with study_lock(loc):  # from here to the end: a second driver of this study is refused (studies.lock)
         return _run_locked(spec, args, loc, side_by_side, callbacks,
@@ -165,9 +163,9 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
         else:
             gpus, why, offers = 0.0, "the trials run on the CPU", cluster_offers(node_types=False)
         preflight(loc, args.cpus_per_trial, gpus, offers, args.allow_cpu_fallback, args.start_timeout)
-        members = spec_members(spec, STUDY_KEYS, args.members_per_trial, gpus, side_by_side)
+        members = spec_members(spec, spec.design, args.members_per_trial, gpus, side_by_side)
         if members > 1 and args.members_per_trial == AUTO:  # (an explicit N was checked before Ray started)
-            check_memory(spec.trial_configs(), STUDY_KEYS, side_by_side, members=members)
+            check_memory(spec.trials(members), side_by_side)
         parameters = {"cpu_fallback": args.allow_cpu_fallback, **({} if evaluator is None else
                                                                    {"evaluator": evaluator})}
         trainable = tune.with_parameters(spec.trainable, **parameters)

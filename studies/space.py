@@ -7,7 +7,9 @@ and ``seed``, and each key some variant changes is a ``tune.sample_from`` that l
 trial's variant. Every trial's ``params.json`` then holds the complete flat config (the analysis needs nothing
 else), and Ray's progress table shows the variant, the seed and the keys that vary.
 
-``trial_configs`` lists the same trials without Ray, so every one can be validated before Ray starts.
+``design_trials`` lists the same trials without Ray, typed (``studies.trial.StudyTrial``), so that every one is
+validated before Ray starts; a test expands the space with Tune's own generator and gets exactly their
+``tune_config()``.
 
 A population trial (``studies.members``) trains a chunk of a variant's seeds together: the grid is then over
 ``members`` (the chunk: a list of seeds) instead of ``seed``, and ``seed`` is its first member's, so that the trial
@@ -22,8 +24,7 @@ from ray import tune
 from ray.tune.search.sample import Categorical, Domain, Float, Integer
 
 from studies.members import seed_chunks
-
-from studies.trial_keys import MEMBERS_KEY, VARIANT_KEY  # noqa: F401 (re-exported: the studies read them here)
+from studies.trial import MEMBERS_KEY, VARIANT_KEY, StudyTrial
 
 
 class FirstMember:
@@ -97,16 +98,19 @@ def param_space(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any
     return space
 
 
-def trial_configs(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int],
-                  searched: Mapping[str, Domain] | None = None) -> list[dict[str, Any]]:
-    """Every trial config the space can produce (for a searched key: its bounds and every category)."""
+def design_trials(base: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int],
+                  searched: Mapping[str, Domain] | None = None) -> list[StudyTrial]:
+    """Every trial of the space, one seed each, variant by variant (seeds vary fastest); with no ``seeds``, the
+    base's seed. A searched key adds one trial per bound or category of its range (``domain_probe_values``), with
+    the other keys as the grid's: they stand for the search when the design is validated and recorded."""
     seeds = list(seeds)
-    grid = [{**base, **changes, VARIANT_KEY: label, **({"seed": s} if seeds else {})}
+    grid = [StudyTrial(label, (s,), {**base, **changes, "seed": s}) if seeds else
+            StudyTrial(label, (base["seed"],), {**base, **changes})
             for label, changes in variants.items() for s in (seeds or [None])]
     out = list(grid)
     for key, domain in (searched or {}).items():
         for value in domain_probe_values(key, domain):
-            out.extend({**cfg, key: value} for cfg in grid)
+            out.extend(StudyTrial(t.variant, t.seeds, {**t.config, key: value}) for t in grid)
     return out
 
 
@@ -126,18 +130,14 @@ def domain_probe_values(key: str, domain: Domain) -> list[Any]:
                      f"allowed: tune.uniform/loguniform/quniform, tune.randint/lograndint, tune.choice")
 
 
-def validate_all(configs: Iterable[Mapping[str, Any]], study_keys: Iterable[str],
-                 validate: Callable[[dict[str, Any]], Any]) -> int:
-    """Run ``validate`` on each config without its study keys; ValueError naming the trial on the first bad one."""
-    study_keys = tuple(study_keys)
+def validate_trials(trials: Iterable[StudyTrial], validate: Callable[[dict[str, Any]], Any]) -> int:
+    """Run ``validate`` on each trial's config; ValueError naming the trial on the first bad one."""
     n = 0
-    for cfg in configs:
-        rest = {k: v for k, v in cfg.items() if k not in study_keys}
+    for trial in trials:
         try:
-            validate(rest)
+            validate(dict(trial.config))
         except ValueError as e:
-            where = ", ".join(f"{k}={cfg[k]!r}" for k in (*study_keys, "seed") if k in cfg)
-            raise ValueError(f"invalid trial config ({where}): {e}") from None
+            raise ValueError(f"invalid trial config ({trial.label()}): {e}") from None
         n += 1
     return n
 

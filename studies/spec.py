@@ -3,6 +3,7 @@ search), and what a run of it left (``StudyRun``); ``studies.runner.run_study`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 from ray.tune.search.sample import Domain
@@ -11,8 +12,9 @@ from gan_core.config import GANConfig
 from studies import space as space_mod
 from studies.cli import EXIT_FAILED, EXIT_INTERRUPTED, StudyInputError
 from studies.experiment_dir import ExperimentDir
-from studies.members import seed_chunks
+from studies.members import populations, seed_chunks
 from studies.trainable import train_gan
+from studies.trial import StudyTrial
 
 __all__ = ["StudySpec", "StudyRun", "gan_trial_cost", "resolve_base"]
 
@@ -81,8 +83,20 @@ class StudySpec:
             return len(self.variants) * len(seed_chunks(self.seeds, members))
         return len(self.variants) * max(1, len(self.seeds))
 
-    def trial_configs(self) -> list[dict[str, Any]]:
-        return space_mod.trial_configs(self.base, self.variants, self.seeds, self.searched)
+    @cached_property
+    def design(self) -> list[StudyTrial]:
+        """The study's trials, one seed each, typed, each config checked by ``validate`` (ValueError naming the
+        first bad trial): built once, before Ray starts. A search's are its grid and one trial per bound or category
+        of each searched key (``studies.space.design_trials``), which stand for the trials its searcher will choose.
+        """
+        trials = space_mod.design_trials(self.base, self.variants, self.seeds, self.searched)
+        space_mod.validate_trials(trials, self.validate)
+        return trials
+
+    def trials(self, members: int = 1) -> list[StudyTrial]:
+        """``design`` as the trials Ray runs: populations of at most ``members`` seeds (``param_space(members)``
+        generates exactly their ``tune_config()``; a test checks it)."""
+        return populations(self.design, members)
 
 
 @dataclass

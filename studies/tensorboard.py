@@ -37,12 +37,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 from ray.tune.logger import LoggerCallback
 from ray.tune.search.sample import Categorical, Domain, Float, Integer
 
+from studies.trial import MEMBERS_KEY as MEMBERS, StudyTrial
+
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
 
 HPARAMS_FILE = "events.out.tfevents.study.hparams"  # in the experiment folder: the root run of TensorBoard
 STEP = "g_steps"        # the step axis of every scalar and picture of a GAN trial
-MEMBERS = "members"     # a population trial's report: member name -> its metrics (studies.trainable)
 
 PRIMARY_GROUP = "1_quality"
 GROUPS = {  # group -> the trainer's keys in it (the quality metrics are the evaluator's: see ``tag``)
@@ -194,13 +195,13 @@ def metric_tags(primary: str, quality: Sequence[str]) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ the callback
 def member_runs(config: Mapping[str, Any]) -> dict[str, int]:
-    """Run (folder relative to the trial's) -> its seed: one per member of a population trial, else the trial's
-    (every trial config has ``seed``: a GAN's complete flat config, or the theory check's keys)."""
-    if MEMBERS in config:
+    """Run (folder relative to the trial's) -> its seed: one per member of a population trial, else the trial's."""
+    trial = StudyTrial.from_tune(config)
+    if trial.population:
         from gan_core.population import member_folder
 
-        return {member_folder(s): s for s in config[MEMBERS]}
-    return {"": config["seed"]}
+        return {member_folder(s): s for s in trial.seeds}
+    return {"": trial.seeds[0]}
 
 
 class StudyTensorBoard(LoggerCallback):

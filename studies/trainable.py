@@ -1,7 +1,8 @@
 """The Ray Tune function trainables: a GAN trial (``train_gan``) and a theory-check trial (``check_theory``).
 
-A trial config is a flat GANConfig dict plus the study keys (``STUDY_KEYS``: the variant label). The trainable
-pops the study keys and builds the config strictly, so a trial can only run what its ``params.json`` says.
+A trial config is what ``studies.trial.StudyTrial.tune_config`` made: a flat GANConfig dict plus the variant (and a
+population's seeds). The trainable reads it back as that trial (``StudyTrial.from_tune``) and builds its GANConfig
+strictly, so a trial can only run what its ``params.json`` says.
 
 Every metrics dict the trainer yields is reported with a checkpoint holding the complete training state
 (``state.pt``); a restarted trial (worker crash, node loss, ``--resume``) loads the latest one and continues the
@@ -12,7 +13,7 @@ result: its last report has status "diverged" (and, from the trainer, NaN for ev
 "diverged"), and the trainable returns normally. Each report carries the trial's stability so far, computed by the
 trainer, so the last report of a trial that a scheduler stopped early carries it too.
 
-A population trial (config key ``members``: several seeds of one variant, ``studies.members``) does the same for
+A population trial (several seeds of one variant, ``studies.members``) does the same for
 every member at once: one report holds each member's metrics, one checkpoint each member's state, so that the
 analysis still sees one result per seed.
 """
@@ -34,25 +35,14 @@ from gan_core.config import GANConfig
 from gan_core.plots import sample_image
 from gan_core.population import Population, member_folder
 from gan_core.trainer import Trainer
-from studies.space import MEMBERS_KEY
+from studies.trial import MEMBERS_KEY, StudyTrial
 
-STUDY_KEYS = ("variant",)
 SAMPLE_IMAGES, SAMPLE_POINTS = 64, 2500  # what the picture of a report shows
 SAMPLES = "samples"  # the pictures' TensorBoard tag, and their folder (a population member's: samples/seed_<s>)
 PICTURE_NAME = "g_steps_{:06d}.png"  # a picture's file in that folder
 
 # Reported first, so that Ray's progress table (which shows the first numeric metrics of a result) shows them.
 _LEADING = ("g_steps", "d_loss", "g_loss")
-
-
-def split_study_keys(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(study values, the rest): the study keys must all be present, like every config key."""
-    missing = [k for k in STUDY_KEYS if k not in config]
-    if missing:
-        raise ValueError(f"trial config lacks study key {missing[0]!r}; allowed study keys: {', '.join(STUDY_KEYS)}")
-    study = {k: config[k] for k in STUDY_KEYS}
-    rest = {k: v for k, v in config.items() if k not in STUDY_KEYS}
-    return study, rest
 
 
 class GPUUnusable(RuntimeError):
@@ -95,13 +85,13 @@ def ordered_metrics(metrics: Mapping[str, Any], primary: str | None) -> dict[str
 
 def train_gan(config: dict[str, Any], evaluator: Any = None, cpu_fallback: bool = False) -> None:
     """One GAN trial: report every metrics dict of ``Trainer.run`` with a checkpoint; resume from the latest. A
-    config with ``members`` (a population trial, ``studies.space``) goes to ``train_population``.
+    population trial (several seeds, ``studies.members``) goes to ``train_population``.
     ``cpu_fallback``: see ``trial_device``."""
-    _, flat = split_study_keys(config)
-    if MEMBERS_KEY in flat:
-        train_population(flat, evaluator, cpu_fallback)
+    trial = StudyTrial.from_tune(config)
+    if trial.population:
+        train_population(trial, evaluator, cpu_fallback)
         return
-    cfg = GANConfig.from_flat(flat)
+    cfg = GANConfig.from_flat(dict(trial.config))
     device = trial_device(cpu_fallback)
     trainer = Trainer(cfg, evaluator=evaluator, device=device)
     checkpoint = tune.get_checkpoint()
@@ -118,15 +108,14 @@ def train_gan(config: dict[str, Any], evaluator: Any = None, cpu_fallback: bool 
                             checkpoint=tune.Checkpoint.from_directory(d))
 
 
-def train_population(flat: dict[str, Any], evaluator: Any = None, cpu_fallback: bool = False) -> None:
-    """A population trial: the seeds of ``flat["members"]`` trained together (``gan_core.population``), each
+def train_population(trial: StudyTrial, evaluator: Any = None, cpu_fallback: bool = False) -> None:
+    """A population trial: the seeds of ``trial`` trained together (``gan_core.population``), each
     member exactly as its solo trial would be. Each report holds every member's metrics under ``members``
     (``population_report``) and its checkpoint every member's state (``seed_<s>/state.pt``); a restarted trial
     loads the population from the latest checkpoint that loads, as a solo trial does."""
-    seeds = flat[MEMBERS_KEY]
-    cfg = GANConfig.from_flat({k: v for k, v in flat.items() if k != MEMBERS_KEY})
+    cfg = GANConfig.from_flat(dict(trial.config))
     device = trial_device(cpu_fallback)
-    population = Population(cfg, seeds, evaluator=evaluator, device=device)
+    population = Population(cfg, list(trial.seeds), evaluator=evaluator, device=device)
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         restore(population.load, checkpoint)
@@ -281,7 +270,6 @@ def check_theory(config: dict[str, Any], cpu_fallback: bool = False) -> None:
     """One theory trial: train D to optimality against a fixed p_g and report how close it is to D*."""
     from gan_core.metrics.theory import check_optimal_discriminator
 
-    _, flat = split_study_keys(config)
-    kwargs = theory_config(flat)
+    kwargs = theory_config(dict(StudyTrial.from_tune(config).config))
     result = check_optimal_discriminator(**kwargs)
     tune.report({**result, **where_am_i("cpu")})

@@ -118,7 +118,7 @@ ROWS: dict[str, Row] = {
                                     "0 <= value < 1"),
     "--set nz=100000000, a memory bomb": study("k_sweep", "--set", "nz=100000000", "--storage-path", "{storage}",
                                                fragment="k_sweep: error: invalid trial config (variant='k1_"
-                                                        "non_saturating'): config needs about "),
+                                                        "non_saturating', seed=0): config needs about "),
     "--cpus-per-trial 512 (process)": Row("script", "studies/k_sweep.py", ("--cpus-per-trial", "512",
                                                                            "--storage-path", "{storage}"),
                                           "k_sweep: error: --cpus-per-trial 512 asks for more CPUs than any trial "

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from studies.autoscaler import node_types_of
+from studies.trial import StudyTrial
 from studies.capacity import (GPU_FRACTION_DEFAULT, NodeOffer, check_fits, check_memory, check_resources,
                               resolve_gpus, this_machine)
 from studies.cli import StudyInputError
@@ -100,12 +101,13 @@ def test_memory_is_checked_per_configuration_and_names_the_trial(monkeypatch):
     import gan_core.memory
 
     monkeypatch.setattr(gan_core.memory, "available_bytes", lambda device="cpu": 2 * 2**30)
-    small = {"dataset": "ring8", "variant": "small", "seed": 0}
-    check_memory([small, {**small, "seed": 1}], ("variant",), side_by_side=2)
-    bomb = {"dataset": "ring8", "nz": 100_000_000, "variant": "bomb", "seed": 0}
+    small = StudyTrial("small", (0,), {"dataset": "ring8", "seed": 0})
+    check_memory([small, StudyTrial("small", (1,), {"dataset": "ring8", "seed": 1})], side_by_side=2)
+    bomb = StudyTrial("bomb", (0,), {"dataset": "ring8", "nz": 100_000_000, "seed": 0})
     with pytest.raises(StudyInputError) as e:
-        check_memory([small, bomb], ("variant",), side_by_side=2)
-    assert str(e.value).startswith("invalid trial config (variant='bomb'): config needs about 1.37 TB of memory")
+        check_memory([small, bomb], side_by_side=2)
+    assert str(e.value).startswith("invalid trial config (variant='bomb', seed=0): config needs about 1.37 TB of "
+                                   "memory")
     assert str(e.value).endswith("more than the 1 GB each of 2 trials side by side gets of this machine's available "
                                  "memory; allowed: a config that fits, e.g. a smaller nz or eval_samples")
 
@@ -115,12 +117,15 @@ def test_a_population_trial_holds_its_members_runs(monkeypatch):
     import gan_core.memory
     from gan_core.config import GANConfig
 
-    small = {"dataset": "ring8", "variant": "small", "seed": 0}
+    small = StudyTrial("small", (0,), {"dataset": "ring8", "seed": 0})
     need = gan_core.memory.estimate(GANConfig.from_flat({"dataset": "ring8"})).total
     monkeypatch.setattr(gan_core.memory, "available_bytes", lambda device="cpu": 3 * need)  # 1.5 runs a trial
-    check_memory([small], ("variant",), side_by_side=2)
+    last_chunk = StudyTrial("small", (2,), {"dataset": "ring8", "seed": 2}, population=True)
+    check_memory([small, last_chunk], side_by_side=2)
     with pytest.raises(StudyInputError) as e:
-        check_memory([small], ("variant",), side_by_side=2, members=2)
+        check_memory([small, last_chunk, StudyTrial("small", (0, 1), {"dataset": "ring8", "seed": 0},
+                                                    population=True)], side_by_side=2)
+    assert str(e.value).startswith("invalid trial config (variant='small', seeds=[0, 1]): config needs about ")
     assert str(e.value).endswith(f"more than the {gan_core.memory.size_text(3 * need // 4)} each run gets of this "
                                  f"machine's available memory (2 trial(s) side by side, each a population of 2 "
                                  f"seeds); allowed: a config that fits, e.g. a smaller nz, ngf, ndf, mlp_hidden or "

@@ -71,7 +71,7 @@ def test_a_budget_replaces_the_preset_and_given_options_win_over_it():
 def test_smoke_preset_builds_nine_variants_times_one_seed():
     spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args(["--smoke-test"]))
     assert (len(spec.variants), spec.seeds) == (9, (0,))
-    assert len(spec.trial_configs()) == 9
+    assert len(spec.design) == 9
 
 
 # ------------------------------------------------------------------------------------------------ base config

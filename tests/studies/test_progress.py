@@ -9,7 +9,8 @@ from studies.progress import PRINT_EVERY_S, StudyProgress, TrialCost, duration, 
 
 
 def _trial(status, variant="a", g_steps=None, steps=100, members=None):
-    config = {"variant": variant, "steps": steps, **({"members": members} if members else {})}
+    config = {"variant": variant, "steps": steps, "seed": members[0] if members else 0,
+              **({"members": members} if members else {})}
     return SimpleNamespace(status=status, config=config, last_result={} if g_steps is None else {"g_steps": g_steps})
 
 

@@ -19,23 +19,23 @@ from ray.tune.search.variant_generator import generate_variants
 
 from studies import arch_ablation, k_sweep, space
 from studies.experiment_dir import trial_dirname
-from studies.runner import STUDY_KEYS, run_study
+from studies.runner import run_study
+from studies.trial import StudyTrial
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------------------------------------------- space
-def test_study_keys():
-    assert STUDY_KEYS == ("variant",)
-
-
-def test_param_space_resolves_exactly_to_the_trial_configs():
-    """What Ray generates from the space is what was validated before Ray started, trial for trial."""
+def test_param_space_resolves_exactly_to_the_typed_trials():
+    """What Ray generates from the space is what was validated before Ray started, trial for trial, and reads back
+    as the same typed trials."""
     spec = arch_ablation.build_spec(arch_ablation.build_parser().parse_args(["--seeds", "2"]))
     resolved = [cfg for _, cfg in generate_variants(spec.param_space())]
     key = lambda c: (c["variant"], c["seed"])  # noqa: E731
-    assert sorted(resolved, key=key) == sorted(spec.trial_configs(), key=key)
+    assert sorted(resolved, key=key) == sorted((t.tune_config() for t in spec.trials()), key=key)
     assert len(resolved) == 18
+    assert sorted(map(StudyTrial.from_tune, resolved), key=lambda t: (t.variant, t.seeds)) == \
+        sorted(spec.design, key=lambda t: (t.variant, t.seeds))
 
 
 def test_param_space_shows_only_what_varies():
@@ -57,31 +57,33 @@ def test_a_population_space_covers_every_variant_and_seed_once():
     assert sorted(map(tuple, {tuple(c["members"]) for c in resolved})) == [(0, 1, 2), (3, 4)]
     assert all(c["seed"] == c["members"][0] for c in resolved)
     members = sorted((c["variant"], s) for c in resolved for s in c["members"])
-    assert members == sorted((c["variant"], c["seed"]) for c in spec.trial_configs())
-    solo = [{k: v for k, v in c.items() if k != "seed"} for c in spec.trial_configs()]
-    assert all({k: v for k, v in c.items() if k not in ("seed", "members")} in solo for c in resolved)
+    assert members == sorted((t.variant, t.seeds[0]) for t in spec.design)
+    key = lambda c: (c["variant"], c["seed"])  # noqa: E731
+    assert sorted(resolved, key=key) == sorted((t.tune_config() for t in spec.trials(3)), key=key)
     assert spec.n_trials(1) == 45 and "members" not in spec.param_space(members=1)
 
 
 def test_searched_domains_are_validated_at_their_bounds():
     base = {"lr_d": 1e-3, "beta1": 0.5}
     searched = {"lr_d": tune.loguniform(1e-5, 1e-2), "beta1": tune.uniform(0.0, 0.9)}
-    configs = space.trial_configs(base, {"tpe": {}}, (), searched)
-    assert configs == [{"lr_d": 1e-3, "beta1": 0.5, "variant": "tpe"},
-                       {"lr_d": 1e-5, "beta1": 0.5, "variant": "tpe"}, {"lr_d": 1e-2, "beta1": 0.5, "variant": "tpe"},
-                       {"lr_d": 1e-3, "beta1": 0.0, "variant": "tpe"}, {"lr_d": 1e-3, "beta1": 0.9, "variant": "tpe"}]
+    configs = [t.tune_config() for t in space.design_trials({**base, "seed": 4}, {"tpe": {}}, (), searched)]
+    assert configs == [{"lr_d": 1e-3, "beta1": 0.5, "seed": 4, "variant": "tpe"},
+                       {"lr_d": 1e-5, "beta1": 0.5, "seed": 4, "variant": "tpe"},
+                       {"lr_d": 1e-2, "beta1": 0.5, "seed": 4, "variant": "tpe"},
+                       {"lr_d": 1e-3, "beta1": 0.0, "seed": 4, "variant": "tpe"},
+                       {"lr_d": 1e-3, "beta1": 0.9, "seed": 4, "variant": "tpe"}]
 
 
-def test_validate_all_names_the_bad_trial():
+def test_validate_trials_names_the_bad_trial():
     def validate(flat):
         if flat["k"] < 1:
             raise ValueError("k too small")
 
-    configs = [{"k": 1, "variant": "a", "seed": 0}, {"k": 0, "variant": "b", "seed": 3}]
+    trials = [StudyTrial("a", (0,), {"k": 1, "seed": 0}), StudyTrial("b", (3,), {"k": 0, "seed": 3})]
     with pytest.raises(ValueError) as e:
-        space.validate_all(configs, STUDY_KEYS, validate)
+        space.validate_trials(trials, validate)
     assert str(e.value) == "invalid trial config (variant='b', seed=3): k too small"
-    assert space.validate_all(configs[:1], STUDY_KEYS, validate) == 1
+    assert space.validate_trials(trials[:1], validate) == 1
 
 
 def test_a_variant_may_not_change_the_seed():
@@ -92,8 +94,8 @@ def test_a_variant_may_not_change_the_seed():
 def test_trial_dirname():
     trial = SimpleNamespace(config={"variant": "all_off", "seed": 2}, trial_id="ab12_00003")
     assert trial_dirname(trial) == "all_off_seed2_ab12_00003"
-    trial = SimpleNamespace(config={"variant": "a/b c"}, trial_id="x")
-    assert trial_dirname(trial) == "a-b-c_x"
+    trial = SimpleNamespace(config={"variant": "a/b c", "seed": 0}, trial_id="x")
+    assert trial_dirname(trial) == "a-b-c_seed0_x"
     trial = SimpleNamespace(config={"variant": "gan", "seed": 3, "members": [3, 4, 5]}, trial_id="ab12_00001")
     assert trial_dirname(trial) == "gan_seeds3-5_ab12_00001"
 

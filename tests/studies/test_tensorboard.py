@@ -172,7 +172,7 @@ def test_the_callback_pickles_without_its_open_writers(tmp_path):
     import pickle
 
     board = tb.StudyTensorBoard("fd", ("fd",), ["seed"])
-    trial = FakeTrial(tmp_path / "t", {"seed": 0})
+    trial = FakeTrial(tmp_path / "t", {"seed": 0, "variant": "a"})
     board.log_trial_start(trial)
     copy = pickle.loads(pickle.dumps(board))  # Tune pickles its callbacks into tuner.pkl
     assert (copy.primary, copy.quality, copy.hparams, copy._writers) == ("fd", ("fd",), ("seed",), {})

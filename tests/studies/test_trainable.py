@@ -10,15 +10,7 @@ from ray import tune
 
 from studies import k_sweep
 from studies.runner import run_study
-from studies.trainable import STUDY_KEYS, GPUUnusable, ordered_metrics, split_study_keys, trial_device
-
-
-def test_split_study_keys():
-    study, rest = split_study_keys({"variant": "baseline", "k": 2, "seed": 1})
-    assert (study, rest) == ({"variant": "baseline"}, {"k": 2, "seed": 1})
-    with pytest.raises(ValueError, match="lacks study key 'variant'"):
-        split_study_keys({"k": 2})
-    assert STUDY_KEYS == ("variant",)
+from studies.trainable import GPUUnusable, ordered_metrics, trial_device
 
 
 def test_ordered_metrics_puts_the_primary_metric_first():
