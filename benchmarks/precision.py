@@ -9,7 +9,7 @@ The networks: arch_ablation's laptop DCGAN (32 px, ngf = ndf = 16, batch 64) and
 (goodfellow2014: 28 px, 1200-unit G, maxout D, batch 100). The processor's features that decide whether bf16 is
 computed natively (avx512_bf16, amx_bf16) are printed first.
 
-    python benchmarks/precision.py                  # 1 and 2 threads, every network (about 10 minutes on 2 cores)
+    python benchmarks/precision.py                  # 1 and 2 threads, every network (2.5 minutes on 2 idle cores)
     python benchmarks/precision.py --threads 1      # one thread only
     python benchmarks/precision.py --quick          # a few iterations: keeps the script working (tests run this)
 

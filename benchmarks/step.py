@@ -1,6 +1,7 @@
 """Benchmark: our training iteration against a reference loop written the way pytorch/examples' DCGAN writes it.
 
-Both sides use the same networks (gan_core.models), the same batch size and thread count, on mnist5k at 32 px.
+Both sides use the same networks (gan_core.models), the same batch size and thread count, on mnist5k at 32 px, in
+fp32 (the reference has no autocast; bf16 against fp32 is benchmarks/precision.py's).
 The reference follows pytorch/examples dcgan/main.py: a DataLoader over the dataset, a sigmoid on D's output with
 nn.BCELoss, D updated on the real then the fake batch, and G updated on the same fake batch. Ours is
 gan_core.trainer.Trainer.iteration() (Algorithm 1 with k = 1: fresh noise for the G update, data drawn by index
@@ -170,7 +171,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rounds, iters, warmup = (2, 2, 1) if args.quick else (args.rounds, args.iters, 5)
     ngf = 8 if args.quick else args.ngf
-    cfg = GANConfig.from_flat({"dataset": "mnist5k", "image_size": 32, "batch_size": 64, "ngf": ngf, "ndf": ngf})
+    cfg = GANConfig.from_flat({"dataset": "mnist5k", "image_size": 32, "batch_size": 64, "ngf": ngf, "ndf": ngf,
+                               "precision": "fp32"})
     settings = [(torch.device("cpu"), 1), (torch.device("cpu"), os.cpu_count() or 1)]
     if torch.cuda.is_available():
         settings.append((torch.device("cuda"), 1))
