@@ -26,7 +26,8 @@ from studies.trial import StudyTrial
 __all__ = ["StudyProgress", "TrialCost", "duration", "progress_line", "quiet_ray"]
 
 PRINT_EVERY_S = 30.0  # a line at least this often while the counts stay the same
-DONE, FAILED, RUNNING = "TERMINATED", "ERROR", "RUNNING"
+START_GRACE_S = 5.0  # the line of a trial that ended waits at most this long for the next trial to start
+DONE, FAILED, RUNNING, PENDING = "TERMINATED", "ERROR", "RUNNING", "PENDING"
 
 
 def duration(seconds: float) -> str:
@@ -73,6 +74,7 @@ class StudyProgress(tune.Callback):
         self._done_at_start: float | None = None
         self._last_counts: dict[str, int] | None = None
         self._last_print = 0.0
+        self._ended_at: float | None = None  # when a trial ended that the last line did not count
 
     def _counts(self, trials: Sequence[Any]) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -104,14 +106,27 @@ class StudyProgress(tune.Callback):
             self._start, self._done_at_start = now, done
         counts = self._counts(trials)
         ended = {k: counts.get(k, 0) for k in (DONE, FAILED)}  # a line when a trial ends, not when one starts
-        if self._last_counts is not None and ended == {k: self._last_counts.get(k, 0) for k in (DONE, FAILED)} \
-                and now - self._last_print < PRINT_EVERY_S:
+        if self._last_counts is not None and not self._due(counts, ended, len(trials), now):
             return
         rate = (done - self._done_at_start) / (now - self._start) if now > self._start else 0.0
         active = len(trials) - ended[DONE] - ended[FAILED] + max(self.total - len(trials), 0)
         left = (planned - done) / rate if rate > 0 and active else None
         self._print(progress_line(self.study, max(self.total, len(trials)), counts, now - self._start, left))
-        self._last_counts, self._last_print = counts, now
+        self._last_counts, self._last_print, self._ended_at = counts, now, None
+
+    def _due(self, counts: Mapping[str, int], ended: Mapping[str, int], created: int, now: float) -> bool:
+        """Whether to print now. A trial that ended is said once the trial that takes its place has started (Tune
+        starts it a moment later, on the worker just freed: a line at the end itself would show one trial fewer
+        running than the study runs), once no trial waits, or after ``START_GRACE_S``; otherwise every
+        ``PRINT_EVERY_S``."""
+        last = self._last_counts or {}
+        if self._ended_at is None and any(ended[k] != last.get(k, 0) for k in ended):
+            self._ended_at = now
+        if self._ended_at is not None:
+            waiting = counts.get(PENDING, 0) + max(self.total - created, 0)
+            return (counts.get(RUNNING, 0) >= last.get(RUNNING, 0) or not waiting
+                    or now - self._ended_at >= START_GRACE_S)
+        return now - self._last_print >= PRINT_EVERY_S
 
     def on_experiment_end(self, trials: list, **info) -> None:
         start = self._start if self._start is not None else self.clock()

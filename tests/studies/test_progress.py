@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from studies.progress import PRINT_EVERY_S, StudyProgress, TrialCost, duration, progress_line
+from studies.progress import PRINT_EVERY_S, START_GRACE_S, StudyProgress, TrialCost, duration, progress_line
 
 
 def _trial(status, variant="a", g_steps=None, steps=100, members=None):
@@ -78,3 +78,32 @@ def test_trials_a_searcher_has_not_created_yet_cost_the_average_of_the_known():
     progress.on_step_end(2, [_trial("TERMINATED", "tpe", 100), _trial("RUNNING", "tpe", 0)])
     # 2 of 8 done in 10 s: 6 left at 0.2 a second
     assert printed[-1] == "lr_search: 1 of 4 trials done, 1 running, 2 pending (10 s, about 30 s left)"
+
+
+def test_a_trial_that_ends_is_said_once_the_next_one_has_started():
+    """Two trials side by side, two waiting: when one ends, Tune starts the next on the freed worker a moment later.
+    The line waits for it (it would say "1 running" of a study that runs 2), but not longer than START_GRACE_S."""
+    clock, printed = [0.0], []
+    progress = StudyProgress("s", 4, TrialCost({"a": 1.0}), clock=lambda: clock[0], out=printed.append)
+    running = [_trial("RUNNING", "a", 0), _trial("RUNNING", "a", 0), _trial("PENDING"), _trial("PENDING")]
+    progress.on_step_end(1, running)
+    assert printed == ["s: 0 of 4 trials done, 2 running, 2 pending (0 s)"]
+    clock[0] = 10.0
+    progress.on_step_end(2, [_trial("TERMINATED", "a", 100), running[1], _trial("PENDING"), _trial("PENDING")])
+    assert len(printed) == 1  # the freed worker has not taken the next trial yet
+    clock[0] = 10.5
+    progress.on_step_end(3, [_trial("TERMINATED", "a", 100), running[1], _trial("RUNNING", "a", 0), _trial("PENDING")])
+    assert printed[-1] == "s: 1 of 4 trials done, 2 running, 1 pending (10 s, about 32 s left)"
+    clock[0] = 20.0  # the next ends, and no trial starts (say, no node for it): said after START_GRACE_S
+    stuck = [_trial("TERMINATED", "a", 100), _trial("TERMINATED", "a", 100), _trial("RUNNING", "a", 0),
+             _trial("PENDING")]
+    progress.on_step_end(4, stuck)
+    clock[0] = 20.0 + START_GRACE_S - 0.1
+    progress.on_step_end(5, stuck)
+    assert len(printed) == 2
+    clock[0] = 20.0 + START_GRACE_S
+    progress.on_step_end(6, stuck)
+    assert printed[-1] == "s: 2 of 4 trials done, 1 running, 1 pending (25 s, about 25 s left)"
+    clock[0] = 30.0  # the last two end with nothing left to wait for: said at once
+    progress.on_step_end(7, [_trial("TERMINATED", "a", 100)] * 3 + [_trial("RUNNING", "a", 50)])
+    assert printed[-1] == "s: 3 of 4 trials done, 1 running, 0 pending (30 s, about 4 s left)"
