@@ -19,6 +19,25 @@ if "RAY_AUTH_MODE" not in os.environ:
 
 import pytest  # noqa: E402
 
+# pytest-xdist (the README's test command runs two workers, --dist loadgroup): a test file runs whole in one worker,
+# so that its module fixtures (a smoke study, a twin cluster) are set up once; the files that start Ray heads of
+# their own, a cluster twin in network namespaces or a node-loss cluster run one after another in one worker, so
+# that two of those clusters never share the cores (their timeouts assume one at a time), and first, so that the
+# longest group does not start last. Each worker starts its own session cluster below (a Ray instance per worker).
+SERIAL_GROUP = "clusters"
+SERIAL_FILES = ("test_cluster_twin.py", "test_faults.py", "test_faults_study.py", "test_cluster_job.py",
+                "test_cluster_autoscaling.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into its groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        group = SERIAL_GROUP if item.path.name in SERIAL_FILES else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    order = {name: i for i, name in enumerate(SERIAL_FILES)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))  # stable: each file's own order is kept
+
+
 HEAD_CPUS = 2
 GPU_NODE_CPUS = 4
 GPU_NODE_RESOURCE = "fake_gpu_node"  # a custom resource naming the GPU node, to find its node id

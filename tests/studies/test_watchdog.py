@@ -73,7 +73,7 @@ class StopAtFirstCheckpoint(tune.Callback):
 
 def test_a_hung_trial_is_restarted_from_its_checkpoint(ray_cluster, tmp_path, experiment_reader, capsys):
     argv = ["--smoke-test", "--k", "1", "--g-loss", "non_saturating", "--steps", "200", "--eval-every", "50",
-            "--gpus-per-trial", "0", "--trial-timeout", "10", "--max-failures", "1", "--storage-path", str(tmp_path),
+            "--gpus-per-trial", "0", "--trial-timeout", "20", "--max-failures", "1", "--storage-path", str(tmp_path),
             "--name", "hung"]
     args = k_sweep.build_parser().parse_args(argv)
     stopper = StopAtFirstCheckpoint()
