@@ -277,10 +277,18 @@ class Twin:
         return env
 
     def client_argv(self, argv: list[str]) -> list[str]:
-        """``argv`` as the client runs it: in the twin's network namespace, a PID namespace and /tmp of its own."""
-        tmp = shlex.quote(str(self.base / "private" / "client" / "tmp"))
+        """``argv`` as the client runs it: in the twin's network namespace, a PID namespace and /tmp of its own. A
+        checkout under /tmp (a clone in /tmp) stays where it is in that /tmp: ``ray up`` syncs it to the nodes by its
+        path."""
+        own_tmp = self.base / "private" / "client" / "tmp"
+        keep = ""
+        if _under(str(REPO), "/tmp"):
+            inside = own_tmp / os.path.relpath(REPO, "/tmp")
+            inside.mkdir(parents=True, exist_ok=True)
+            keep = f"mount --rbind {shlex.quote(str(REPO))} {shlex.quote(str(inside))} && "
+        script = f'{keep}mount --bind {shlex.quote(str(own_tmp))} /tmp && exec "$@"'
         return ["ip", "netns", "exec", self.netns, "unshare", "--pid", "--fork", "--kill-child", "--mount",
-                "--mount-proc", "--", "/bin/sh", "-c", f'mount --bind {tmp} /tmp && exec "$@"', "client", *argv]
+                "--mount-proc", "--", "/bin/sh", "-c", script, "client", *argv]
 
     def client(self, argv: list[str], timeout: float) -> subprocess.CompletedProcess:
         proc = self.client_popen(argv)
