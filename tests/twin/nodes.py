@@ -286,7 +286,7 @@ class Twin:
             inside = own_tmp / os.path.relpath(REPO, "/tmp")
             inside.mkdir(parents=True, exist_ok=True)
             keep = f"mount --rbind {shlex.quote(str(REPO))} {shlex.quote(str(inside))} && "
-        script = f'{keep}mount --bind {shlex.quote(str(own_tmp))} /tmp && exec "$@"'
+        script = f'{keep}mount --rbind {shlex.quote(str(own_tmp))} /tmp && exec "$@"'
         return ["ip", "netns", "exec", self.netns, "unshare", "--pid", "--fork", "--kill-child", "--mount",
                 "--mount-proc", "--", "/bin/sh", "-c", script, "client", *argv]
 
