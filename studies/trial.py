@@ -1,6 +1,6 @@
 """A study's trial, typed: its variant, its seeds and its config (``StudyTrial``).
 
-A study's design is a list of these, built and validated once before Ray starts (``StudySpec.trials``). What Ray
+A study's design is a list of these, built and validated once before Ray starts (``StudySpec.design``). What Ray
 Tune carries of a trial is the flat dict ``tune_config()`` (its params.json: the complete config, plus the variant
 and, for a population, its seeds), because the analysis reads that file alone; ``StudyTrial.from_tune`` is the one
 place that reads such a dict back. So no other module strips the study's keys out of a config by hand, and a new
