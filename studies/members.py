@@ -70,10 +70,9 @@ def members_per_trial(choice: int | str, configs: list[dict[str, Any]], n_seeds:
     return max(1, min(AUTO_CPU_MAX, math.ceil(n_seeds / chunks)))
 
 
-def spec_members(spec: Any, trials: Iterable[StudyTrial], choice: int | str, gpus_per_trial: float,
-                 workers: int) -> int:
-    """``members_per_trial`` for ``trials``, the one-seed trials of a ``studies.spec.StudySpec``."""
-    configs = [dict(t.config) for t in trials]
+def spec_members(spec: Any, choice: int | str, gpus_per_trial: float, workers: int) -> int:
+    """``members_per_trial`` for the design of a ``studies.spec.StudySpec`` (its one-seed trials)."""
+    configs = [dict(t.config) for t in spec.design]
     searched = bool(spec.searched) or spec.make_searcher is not None or spec.make_scheduler is not None
     return members_per_trial(choice, configs, len(spec.seeds), searched, spec.gan_trials, gpus_per_trial, workers,
                              spec.study)

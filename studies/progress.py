@@ -75,6 +75,7 @@ class StudyProgress(tune.Callback):
         self._last_counts: dict[str, int] | None = None
         self._last_print = 0.0
         self._ended_at: float | None = None  # when a trial ended that the last line did not count
+        self._costs: dict[str, float] = {}  # trial id -> its cost
 
     def _counts(self, trials: Sequence[Any]) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -86,7 +87,9 @@ class StudyProgress(tune.Callback):
         """(cost done, cost of the whole study): trials not yet created cost what the known ones do on average."""
         done = planned = 0.0
         for trial in trials:
-            cost = self.cost(trial.config)
+            if trial.trial_id not in self._costs:  # a trial's config does not change: its cost is read once
+                self._costs[trial.trial_id] = self.cost(trial.config)
+            cost = self._costs[trial.trial_id]
             planned += cost
             if trial.status in (DONE, FAILED):
                 done += cost

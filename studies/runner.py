@@ -122,7 +122,7 @@ def run_study(spec: StudySpec, args: argparse.Namespace, callbacks: Sequence[tun
     if spec.gan_trials:
         check_memory(trials, side_by_side)
     if args.members_per_trial != AUTO:  # an explicit N that the study cannot host: refused before Ray starts
-        members = spec_members(spec, trials, args.members_per_trial, 0.0, side_by_side)
+        members = spec_members(spec, args.members_per_trial, 0.0, side_by_side)
         if members > 1:
             check_memory(spec.trials(members), side_by_side)
     check_writable(loc)
@@ -163,7 +163,7 @@ def _run_locked(spec: StudySpec, args: argparse.Namespace, loc: ExperimentDir, s
         else:
             gpus, why, offers = 0.0, "the trials run on the CPU", cluster_offers(node_types=False)
         preflight(loc, args.cpus_per_trial, gpus, offers, args.allow_cpu_fallback, args.start_timeout)
-        members = spec_members(spec, spec.design, args.members_per_trial, gpus, side_by_side)
+        members = spec_members(spec, args.members_per_trial, gpus, side_by_side)
         if members > 1 and args.members_per_trial == AUTO:  # (an explicit N was checked before Ray started)
             check_memory(spec.trials(members), side_by_side)
         parameters = {"cpu_fallback": args.allow_cpu_fallback, **({} if evaluator is None else

@@ -11,7 +11,8 @@ from studies.progress import PRINT_EVERY_S, START_GRACE_S, StudyProgress, TrialC
 def _trial(status, variant="a", g_steps=None, steps=100, members=None):
     config = {"variant": variant, "steps": steps, "seed": members[0] if members else 0,
               **({"members": members} if members else {})}
-    return SimpleNamespace(status=status, config=config, last_result={} if g_steps is None else {"g_steps": g_steps})
+    return SimpleNamespace(status=status, config=config, last_result={} if g_steps is None else {"g_steps": g_steps},
+                           trial_id=f"{variant}-{members}")  # (the trials of a test share an id where they cost the same)
 
 
 @pytest.mark.parametrize("seconds, text", [(3.4, "3 s"), (59.6, "1 min 00 s"), (245, "4 min 05 s"),
