@@ -8,6 +8,11 @@ total steps over the span from the first start to the last end. The figure is ra
     python benchmarks/packing.py                 # CPU: 1 vs os.cpu_count() trials of 1 thread each
     python benchmarks/packing.py --gpu           # GPU: 1 trial holding the GPU vs 4 trials at 0.25 GPU each
     python benchmarks/packing.py --quick         # a few steps (tests run this)
+    python benchmarks/packing.py --precisions fp32,bf16 --ngf 16   # also bf16's time / fp32's, alone and packed
+
+Precision matters here because a study runs its trials side by side: on a 2-core CPU bf16 was faster than fp32
+for one process alone and slower for two one-thread trials at once (the main job, issue 26), so the precision
+rows compare the two both ways, interleaved within each repeat.
 
 Goals (issue 6): CPU, 2 trials x 1 thread on 2 cores >= 1.8x one trial; GPU, 4 trials at 0.25 >= 3x one trial.
 """
@@ -53,10 +58,14 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--ngf", type=int, default=32)
+    parser.add_argument("--precisions", default="fp32",
+                        help="comma-separated, from fp32 and bf16 (default fp32); two add bf16 / fp32 time ratios")
     args = parser.parse_args(argv)
+    precisions = args.precisions.split(",")
+    if not precisions or any(p not in ("fp32", "bf16") for p in precisions) or len(set(precisions)) != len(precisions):
+        parser.error(f"--precisions {args.precisions!r}: a comma-separated list of distinct fp32, bf16")
     steps, repeats = (4, 1) if args.quick else (args.steps, args.repeats)
     ngf = 8 if args.quick else args.ngf
-    flat = {"dataset": "mnist5k", "ngf": ngf, "ndf": ngf, "threads": 1}
     if args.gpu:
         start_local_ray()
         n, device, cpus, gpus_one, gpus_many = 4, "cuda", 1, 1.0, 0.25
@@ -64,16 +73,29 @@ def main(argv=None) -> int:
         n = os.cpu_count() or 1
         start_local_ray(num_cpus=n)
         device, cpus, gpus_one, gpus_many = "cpu", 1, 0.0, 0.0
-    ratios = []
+    rates = {p: {"one": [], "many": []} for p in precisions}
     for _ in range(repeats):
-        one = aggregate_rate(1, flat, device, cpus, gpus_one, steps)
-        many = aggregate_rate(n, flat, device, cpus, gpus_many, steps)
-        ratios.append(many / one)
-        print(f"packing {device}: 1 trial {one:.2f} steps/s, {n} trials {many:.2f} steps/s, ratio {many / one:.3f}",
-              flush=True)
+        for precision in precisions:
+            flat = {"dataset": "mnist5k", "ngf": ngf, "ndf": ngf, "threads": 1, "precision": precision}
+            one = aggregate_rate(1, flat, device, cpus, gpus_one, steps)
+            many = aggregate_rate(n, flat, device, cpus, gpus_many, steps)
+            rates[precision]["one"].append(one)
+            rates[precision]["many"].append(many)
+            print(f"packing {device} {precision}: 1 trial {one:.2f} steps/s, {n} trials {many:.2f} steps/s, "
+                  f"ratio {many / one:.3f}", flush=True)
     summary = {"benchmark": "packing", "device": device, "trials": n, "ngf": ngf, "steps": steps,
-               "ratio": spread(ratios)}
-    print(f"packing {device}: {n} concurrent trials / 1 trial = {fmt(summary['ratio'])}")
+               "precisions": precisions}
+    for precision, r in rates.items():
+        summary[f"ratio_{precision}"] = spread([m / o for o, m in zip(r["one"], r["many"])])
+        print(f"packing {device} {precision}: {n} concurrent trials / 1 trial = {fmt(summary[f'ratio_{precision}'])}")
+    summary["ratio"] = summary[f"ratio_{precisions[0]}"]
+    if len(precisions) == 2:
+        # time per step of bf16 over fp32 = fp32's rate over bf16's, repeat by repeat
+        fp32, bf16 = rates["fp32"], rates["bf16"]
+        for where in ("one", "many"):
+            summary[f"bf16_time_{where}"] = spread([f / b for f, b in zip(fp32[where], bf16[where])])
+        print(f"packing {device}: bf16 time / fp32 time, 1 trial alone = {fmt(summary['bf16_time_one'])}")
+        print(f"packing {device}: bf16 time / fp32 time, {n} trials at once = {fmt(summary['bf16_time_many'])}")
     print(json.dumps(summary))
     return 0
 
