@@ -145,6 +145,9 @@ class GANConfig:
             raise ValueError(f"config key 'validation_split' = {self.validation_split} does not fit dataset "
                              f"{self.dataset!r}; allowed: 0 (mnist5k has its fixed 4,000 / 1,000 split), or a dataset "
                              f"of {', '.join(DOWNLOADED_DATASETS)}")
+        if self.train_images and not self.is_image:
+            raise ValueError(f"config key 'train_images' = {self.train_images} does not fit point dataset "
+                             f"{self.dataset!r} (sampled, not a fixed set); allowed: 0")
         if self.pixel_range != BASE_DEFAULTS["pixel_range"] and not self.is_image:
             raise ValueError(f"config key 'pixel_range' = {self.pixel_range!r} does not fit point dataset "
                              f"{self.dataset!r}; allowed: {BASE_DEFAULTS['pixel_range']!r}")

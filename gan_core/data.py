@@ -45,15 +45,18 @@ class ImageData:
     ``train`` / ``heldout`` are uint8 [N, C, S, S]; the held-out split is never sampled for training and serves
     the metrics (classifier accuracy, FID reference statistics). ``validation`` (uint8 [V, C, S, S], or None) is
     the training split's last V images when ``validation_split`` = V: neither trained on nor scored, it chooses
-    the Parzen window's width as in the GAN paper (MNIST's train[50000:]).
+    the Parzen window's width as in the GAN paper (MNIST's train[50000:]). ``unused`` (or None) is the rest of
+    the training split when ``train_images`` keeps only its first N: never sampled, never scored.
     """
 
     n_classes: int = 10
 
     def __init__(self, name: str, train: torch.Tensor, train_labels: torch.Tensor, heldout: torch.Tensor,
                  heldout_labels: torch.Tensor, pixel_range: str = "-1..1",
-                 validation: tuple[torch.Tensor, torch.Tensor] | None = None):
+                 validation: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 unused: tuple[torch.Tensor, torch.Tensor] | None = None):
         self.name = name
+        self.unused = unused
         self.validation, self.validation_labels = validation if validation is not None else (None, None)
         self.pixel_range = pixel_range  # of training batches (``sample``); ``to_float`` is always [-1, 1]
         self.train = train
@@ -75,11 +78,15 @@ class ImageData:
         return self.to_float(self.train[idx])
 
     def whole_train_split(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The dataset's whole training split, validation included, and its labels: what the scoring classifier
-        learns from, so that it is the same classifier whatever ``validation_split`` is."""
-        if self.validation is None:
-            return self.train, self.train_labels
-        return torch.cat([self.train, self.validation]), torch.cat([self.train_labels, self.validation_labels])
+        """The dataset's whole training split, unused images and validation included, and its labels: what the
+        scoring classifier learns from, so that it is the same classifier whatever ``train_images`` and
+        ``validation_split`` are."""
+        parts = [(self.train, self.train_labels), self.unused,
+                 None if self.validation is None else (self.validation, self.validation_labels)]
+        parts = [p for p in parts if p is not None]
+        if len(parts) == 1:
+            return parts[0]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     @staticmethod
     def to_float(u8: torch.Tensor) -> torch.Tensor:
@@ -177,7 +184,14 @@ def load_dataset(cfg: GANConfig, device: torch.device | str = "cpu") -> ImageDat
                              f"({train.shape[0]} in its train split); allowed: 0 to {train.shape[0] - 1}")
         validation = train[-v:], train_labels[-v:]  # the GAN paper's MNIST: train[50000:]
         train, train_labels = train[:-v], train_labels[:-v]
-    return ImageData(name, train, train_labels, heldout, heldout_labels, cfg.pixel_range, validation)
+    unused, n = None, cfg.train_images
+    if n:
+        if n >= train.shape[0]:
+            raise ValueError(f"config key 'train_images' = {n} is not fewer than the {train.shape[0]} training images "
+                             f"of dataset {name!r}; allowed: 0 (all of them), or 1 to {train.shape[0] - 1}")
+        unused = train[n:], train_labels[n:]
+        train, train_labels = train[:n], train_labels[:n]
+    return ImageData(name, train, train_labels, heldout, heldout_labels, cfg.pixel_range, validation, unused)
 
 
 def evaluation_frame(cfg: GANConfig) -> GANConfig:

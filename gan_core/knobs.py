@@ -152,6 +152,10 @@ KNOBS: dict[str, Knob] = {k.key: k for k in (
          "on nor scored; the first 1,000 choose the Parzen width (the GAN paper's MNIST protocol: V = 10,000)",
          rules=(("an integer >= 0", lambda v: v >= 0),),
          allowed=f"other than 0 only with {', '.join(DOWNLOADED_DATASETS)}"),
+    Knob("train_images", int, 0, "train on the training split's first N images only (0: all of them); the rest "
+         "are neither trained on nor scored, and the scoring classifier is unchanged: how much data a model needs",
+         rules=(("an integer >= 0", lambda v: v >= 0),),
+         allowed="other than 0 only for image datasets, and fewer than the training split holds"),
     # architecture
     Knob("arch", str, "dcgan", "the networks: DCGAN, fully connected (Goodfellow et al. 2014), or the affine "
          "1D generator x = a z + b", choices=ARCHS, by_dataset={**_each(_POINTS_2D, "mlp"), "gauss1d": "affine"},

@@ -118,6 +118,8 @@ def test_guideline_off_values_differ_from_guidelines_and_are_valid():
     ({"dataset": "mnist", "validation_split": -1}, "validation_split"),
     ({"validation_split": 100}, "validation_split"),                    # mnist5k has its own fixed split
     ({"dataset": "ring8", "validation_split": 100}, "validation_split"),  # sampled, not a fixed set
+    ({"train_images": -1}, "train_images"),
+    ({"dataset": "grid25", "train_images": 100}, "train_images"),       # sampled, not a fixed set
 ])
 def test_bad_values_raise_naming_the_key(bad, key):
     with pytest.raises(ValueError) as err:

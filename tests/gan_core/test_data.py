@@ -257,3 +257,25 @@ def test_validation_split_holds_out_the_last_training_images(tmp_path, monkeypat
     with pytest.raises(ValueError, match=r"^config key 'validation_split' = 6 leaves no training image of dataset "
                                          r"'mnist' \(6 in its train split\); allowed: 0 to 5$"):
         load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), validation_split=6))
+
+
+def test_train_images_keeps_the_first_n_training_images_and_the_classifiers_data(tmp_path, monkeypatch):
+    """train_images = N: only the training split's first N images (and labels) are sampled; the rest, like the
+    validation split, still reach the scoring classifier (whole_train_split), in their order; N must be fewer."""
+    monkeypatch.setattr(datasets.MNIST, "download", lambda self: pytest.fail("must not download"))
+    train_x, train_y, test_x, _ = fake_mnist(tmp_path)
+    d = load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), validation_split=2, train_images=3))
+    assert (d.train.shape, d.unused[0].shape, d.validation.shape) == ((3, 1, 32, 32), (1, 1, 32, 32), (2, 1, 32, 32))
+    assert np.array_equal(d.train[:, 0, 2:30, 2:30].numpy(), train_x[:3])
+    assert d.train_labels.tolist() == train_y[:3].tolist()
+    assert np.array_equal(d.validation[:, 0, 2:30, 2:30].numpy(), train_x[4:])
+    images, labels = d.whole_train_split()
+    assert np.array_equal(images[:, 0, 2:30, 2:30].numpy(), train_x) and labels.tolist() == train_y.tolist()
+    drawn = d.sample(200, _gen(0))
+    firsts = {tuple(d.to_float(d.train[i]).flatten().tolist()) for i in range(3)}
+    assert {tuple(x.flatten().tolist()) for x in drawn} == firsts  # every one of the 3 drawn, nothing else
+    small = load_dataset(_cfg(train_images=10))  # mnist5k: 4,000 training digits
+    assert small.train.shape == (10, 1, 32, 32) and small.whole_train_split()[0].shape == (4000, 1, 32, 32)
+    with pytest.raises(ValueError, match=r"^config key 'train_images' = 4 is not fewer than the 4 training images "
+                                         r"of dataset 'mnist'; allowed: 0 \(all of them\), or 1 to 3$"):
+        load_dataset(_cfg(dataset="mnist", data_root=str(tmp_path), validation_split=2, train_images=4))
