@@ -108,5 +108,4 @@ def check_resumable(state: dict[str, Any], mine: dict[str, Any], here: str, prec
     if state["precision"] != precision:
         raise CheckpointError(f"checkpoint was computed in {state['precision']} and this run would compute in "
                               f"{precision} (precision {mine['precision']!r} on this device): a run does not change "
-                              f"precision halfway; allowed: --set precision={state['precision']}, or a device that "
-                              f"computes {state['precision']} natively")
+                              f"precision halfway; allowed: --set precision={state['precision']}")

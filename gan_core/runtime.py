@@ -47,12 +47,14 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def resolve_precision(cfg: GANConfig, device: torch.device) -> str:
-    """The precision a run computes in: ``precision`` itself, or for ``auto`` bf16 where it was measured to be both
-    faster and answer-preserving (a DCGAN on a device with native bf16: benchmarks/RESULTS.md, "bf16 on the CPU")
-    and fp32 elsewhere (the fully connected nets: the 2D ones run slower in bf16 on the CPU)."""
+    """The precision a run computes in: ``precision`` itself, or for ``auto`` bf16 for a DCGAN on a GPU with native
+    bf16, and fp32 elsewhere. bf16 keeps the studies' answers (benchmarks/RESULTS.md, "bf16 on this CPU"), but on
+    a CPU with native bf16 it did not make the main job reliably faster: one process alone runs a DCGAN step in
+    0.75 of fp32's time, while the whole job, two one-thread trials side by side, took 0.91x and 1.15x of fp32's
+    time in two sessions (fp32: the same time in both). So a CPU computes in fp32 unless asked for bf16."""
     if cfg.precision != "auto":
         return cfg.precision
-    return "bf16" if cfg.arch == "dcgan" and native_bf16(device) else "fp32"
+    return "bf16" if cfg.arch == "dcgan" and device.type == "cuda" and native_bf16(device) else "fp32"
 
 
 def make_optimizer(cfg: GANConfig, params, lr: float) -> torch.optim.Optimizer:

@@ -111,17 +111,18 @@ def test_native_bf16_on_this_cpu_is_what_the_processor_says():
     assert native_bf16(torch.device("cpu")) == bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
-@pytest.mark.parametrize("precision, arch, native, resolved", [
-    ("fp32", "dcgan", True, "fp32"), ("bf16", "mlp", False, "bf16"),  # an explicit choice stays
-    ("auto", "dcgan", True, "bf16"), ("auto", "dcgan", False, "fp32"),
-    ("auto", "mlp", True, "fp32"), ("auto", "mlp", False, "fp32")])
-def test_resolve_precision(monkeypatch, precision, arch, native, resolved):
+@pytest.mark.parametrize("precision, arch, device, native, resolved", [
+    ("fp32", "dcgan", "cuda", True, "fp32"), ("bf16", "mlp", "cpu", False, "bf16"),  # an explicit choice stays
+    ("auto", "dcgan", "cuda", True, "bf16"), ("auto", "dcgan", "cuda", False, "fp32"),
+    ("auto", "dcgan", "cpu", True, "fp32"), ("auto", "dcgan", "cpu", False, "fp32"),  # a CPU: fp32 (the job)
+    ("auto", "mlp", "cuda", True, "fp32"), ("auto", "mlp", "cpu", True, "fp32")])
+def test_resolve_precision(monkeypatch, precision, arch, device, native, resolved):
     import gan_core.runtime
 
     monkeypatch.setattr(gan_core.runtime, "native_bf16", lambda device: native)
     dataset = "mnist5k" if arch == "dcgan" else "ring8"
     cfg = GANConfig.from_flat({"dataset": dataset, "arch": arch, "precision": precision})
-    assert resolve_precision(cfg, torch.device("cpu")) == resolved
+    assert resolve_precision(cfg, torch.device(device)) == resolved
 
 
 def test_native_bf16_on_cuda_asks_torch_without_emulation(monkeypatch):
