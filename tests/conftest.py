@@ -10,6 +10,7 @@ Ray is imported, so every Ray process and subprocess of this test run uses it an
 """
 from __future__ import annotations
 
+import math
 import os
 import secrets
 
@@ -87,6 +88,17 @@ RAY_RESULT_KEYS = frozenset({
     "time_this_iter_s", "time_total_s", "pid", "hostname", "node_ip", "config", "time_since_restore",
     "iterations_since_restore", "experiment_tag",
 })
+
+
+BOOKKEEPING = frozenset({  # keys that say when, where and how long, not what was computed
+    "timestamp", "date", "time_this_iter_s", "time_total_s", "time_since_restore", "pid", "hostname", "node_ip",
+    "node_id", "trial_id", "experiment_tag", "checkpoint_dir_name", "train_time_s", "eval_time_s"})
+
+
+def canonical_rows(rows: list[dict]) -> list[dict]:
+    """A trial's reports without bookkeeping keys; NaN as a string, so that two NaN compare equal."""
+    return [{k: ("NaN" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()
+             if k not in BOOKKEEPING} for row in rows]
 
 
 def report_attempts(rows):
