@@ -48,10 +48,10 @@ def native_bf16(device: torch.device) -> bool:
 
 def resolve_precision(cfg: GANConfig, device: torch.device) -> str:
     """The precision a run computes in: ``precision`` itself, or for ``auto`` bf16 for a DCGAN on a GPU with native
-    bf16, and fp32 elsewhere. bf16 keeps the studies' answers (benchmarks/RESULTS.md, "bf16 on this CPU"), but on
-    a CPU with native bf16 it did not make the main job reliably faster: one process alone runs a DCGAN step in
-    0.75 of fp32's time, while the whole job, two one-thread trials side by side, took 0.91x and 1.15x of fp32's
-    time in two sessions (fp32: the same time in both). So a CPU computes in fp32 unless asked for bf16."""
+    bf16, and fp32 elsewhere. bf16 keeps the studies' answers, but on a CPU with native bf16 it did not make the
+    main job reliably faster: faster for one process alone, it was slower in one of two sessions with the study's
+    two one-thread trials side by side, where fp32 took the same time in both (benchmarks/RESULTS.md, "bf16 on
+    this CPU"). So a CPU computes in fp32 unless asked for bf16."""
     if cfg.precision != "auto":
         return cfg.precision
     return "bf16" if cfg.arch == "dcgan" and device.type == "cuda" and native_bf16(device) else "fp32"
