@@ -62,7 +62,7 @@ def main(argv=None) -> int:
                         help="comma-separated, from fp32 and bf16 (default fp32); two add bf16 / fp32 time ratios")
     args = parser.parse_args(argv)
     precisions = args.precisions.split(",")
-    if not precisions or any(p not in ("fp32", "bf16") for p in precisions) or len(set(precisions)) != len(precisions):
+    if any(p not in ("fp32", "bf16") for p in precisions) or len(set(precisions)) != len(precisions):
         parser.error(f"--precisions {args.precisions!r}: a comma-separated list of distinct fp32, bf16")
     steps, repeats = (4, 1) if args.quick else (args.steps, args.repeats)
     ngf = 8 if args.quick else args.ngf

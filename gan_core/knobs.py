@@ -245,7 +245,8 @@ KNOBS: dict[str, Knob] = {k.key: k for k in (
     Knob("threads", int, 1, "torch's CPU threads", rules=(AT_LEAST_1, at_most(MAX_THREADS))),
     Knob("device", str, "auto", "where to train (auto: CUDA if torch sees one)", choices=("auto", "cpu", "cuda")),
     Knob("precision", str, "auto", "fp32, bf16 autocast, or auto: bf16 for a DCGAN on a GPU that computes bf16 "
-         "natively, else fp32 (gan_core.runtime.resolve_precision says why not on a CPU)", choices=("fp32", "bf16", "auto")),
+         "natively, else fp32 (gan_core.runtime.resolve_precision says why not on a CPU)",
+         choices=("fp32", "bf16", "auto")),
 )}
 
 BASE_DEFAULTS: dict[str, Any] = {k.key: k.default for k in KNOBS.values()}
